@@ -1,0 +1,74 @@
+"""The plugin contract: every hook a plugin may implement, typed and documented.
+
+Hooks are synchronous and never do IO: registration hooks hand objects to a ``register``
+callback; the async work lives on the adapters and sandboxes they register. Notification hooks may
+return an awaitable, which the hub awaits; an exception in one is logged, never propagated.
+Every hook here has a section in ``docs/plugin-hooks.md`` (a test enforces it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .domain import AfterSale, Insight, Shop
+    from .platform import CaseContext, PlatformRegister, SandboxRegister
+
+hookspec = pluggy.HookspecMarker("hub")
+hookimpl = pluggy.HookimplMarker("hub")
+
+
+@hookspec
+def hub_register_platforms(register: PlatformRegister) -> None:
+    """Register the platforms this plugin integrates.
+
+    Called once when the plugin manager is built, before any shop is synced. Call
+    ``register(info, factory)`` once per platform: ``info`` is a :class:`hub.platform.PlatformInfo`
+    and ``factory(shop, context)`` returns the shop's :class:`hub.platform.PlatformAdapter`
+    without doing IO. ``context`` is a :class:`hub.platform.AdapterContext`: the hub's shared
+    ``aiohttp.ClientSession``, the shop's rate limiter, the clock and a data folder.
+
+    :param register: adds a platform; raises :class:`hub.errors.PluginError` when ``info.id`` is
+        already registered.
+    """
+
+
+@hookspec
+def hub_register_sandboxes(register: SandboxRegister) -> None:
+    """Register a fake platform server for ``hub demo`` and for tests.
+
+    Call ``register(platform_id, factory)``; ``factory()`` returns a :class:`hub.platform.Sandbox`
+    whose ``start(workdir)`` serves on loopback and returns the demo shops to add.
+
+    :param register: adds a sandbox for a registered platform id.
+    """
+
+
+@hookspec
+def hub_case_insights(context: CaseContext) -> Sequence[Insight] | Awaitable[Sequence[Insight]] | None:
+    """Advice to show on a case: handling guides, eligibility verdicts, conflict warnings.
+
+    Called for every plugin when a case is shown (page, API, ``hub case show``), also for cases
+    of other platforms: a sourcing plugin uses it to show the upstream steps behind a sale's
+    return. Return ``None`` or an empty list when the plugin has nothing to say.
+
+    :param context: the case, its order, and the orders linked to it with their cases.
+    :returns: a list of :class:`hub.domain.Insight`, or an awaitable of one.
+    """
+
+
+@hookspec
+def hub_on_case_changed(
+    shop: Shop, case: AfterSale, changes: Mapping[str, Any]
+) -> Awaitable[None] | None:
+    """Notification after a sync or an action really changed a case.
+
+    Not called when a re-sync finds the case unchanged. May return an awaitable.
+
+    :param shop: the case's shop.
+    :param case: the case as now stored.
+    :param changes: field name -> ``[old, new]`` for what changed (empty for a new case).
+    """

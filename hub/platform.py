@@ -1,0 +1,269 @@
+"""What a platform plugin registers: its :class:`PlatformInfo` and an adapter factory.
+
+The adapter is where everything async and platform-specific lives: fetching raw pages for a time
+window, mapping raw records (pure), the rule table, the actions. The core owns the HTTP session,
+the database and the clock; the adapter never touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .domain import AfterSale, Insight, MappedRecord, Order, RawRecord, Shop
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .ratelimit import RateLimiter
+    from .rules import RuleTable
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingSpec:
+    """One shop setting a platform needs (``hub shop add P NAME --set name=value``)."""
+
+    name: str
+    help: str
+    required: bool = False
+    secret: bool = False  #: never logged or shown; may be given as ``env:VAR``
+    default: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParamSpec:
+    """One parameter of an action (shown as a form field and in the API schema)."""
+
+    name: str
+    help: str
+    type: str = "string"  #: string, integer (fen amounts), file, boolean
+    required: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capability:
+    """An action and whether this platform supports it; when not, ``reason`` says why."""
+
+    action: str  #: agree_refund, refuse, agree_return, confirm_receipt, refuse_return, appeal, ...
+    label: str
+    label_zh: str
+    supported: bool = True
+    reason: str | None = None
+    money_moves: bool = False  #: asks for confirmation on the page
+    params: tuple[ParamSpec, ...] = ()
+    api: str | None = None  #: the platform API it calls, for the docs
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionAvailability:
+    """Whether an action can be taken on one case now; a disabled one says why."""
+
+    action: str
+    enabled: bool
+    reason: str | None = None
+
+
+class PageOrder(StrEnum):
+    LAST_FIRST = "last_first"  #: TOP and PDD: read from the last page back, so moving rows are not missed
+    FIRST_FIRST = "first_first"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceSpec:
+    """One kind of record a platform syncs, and how its windows are cut.
+
+    ``window`` is the largest span of modified time one fetch may cover (``None``: the resource is
+    a snapshot, e.g. import files, fetched whole every sync). ``overlap`` is re-read at each
+    window's start, ``lag`` keeps a window's end behind the platform's clock.
+    """
+
+    name: str
+    window: timedelta | None
+    overlap: timedelta = timedelta(minutes=5)
+    lag: timedelta = timedelta(0)
+    page_order: PageOrder = PageOrder.LAST_FIRST
+    initial_lookback: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchProblem:
+    """Something a fetch could not read (a malformed import file), reported, never silently dropped."""
+
+    source: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    records: Sequence[RawRecord]
+    problems: Sequence[FetchProblem] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hint:
+    """A push message taken as a hint: re-fetch this record now. Polling stays the source of truth."""
+
+    resource: str
+    external_id: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionRequest:
+    action: str
+    case: AfterSale | None
+    order: Order | None
+    params: Mapping[str, Any]
+    idempotency_key: str
+    actor: str
+
+
+class ActionOutcome(StrEnum):
+    DONE = "done"
+    NEEDS_VERIFICATION = "needs_verification"  #: e.g. Taobao's SMS code step
+    FAILED = "failed"
+    RECORDED = "recorded"  #: no platform API: hub recorded what the merchant did in the backend
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionResult:
+    outcome: ActionOutcome
+    message: str = ""
+    response: Mapping[str, Any] = field(default_factory=dict)  #: the platform's answer, stored
+    refreshed: Sequence[RawRecord] = ()  #: new versions of records the action changed
+
+
+@runtime_checkable
+class PlatformAdapter(Protocol):
+    """One shop's connection to its platform. Made by the plugin's factory; must not do IO on creation."""
+
+    def resources(self) -> Sequence[ResourceSpec]:
+        """The record kinds this platform syncs, in the order they should be synced."""
+        ...
+
+    async def platform_now(self) -> datetime:
+        """The platform's clock (the engine keeps windows behind it by each resource's ``lag``)."""
+        ...
+
+    def fetch_window(self, resource: str, window: Window) -> AsyncIterator[Page]:
+        """Yield the raw pages of ``resource`` modified within ``window``, in the platform's page order."""
+        ...
+
+    async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
+        """Fetch one record now (after an action, or for a push hint). ``None`` if it is gone."""
+        ...
+
+    def map_record(self, raw: RawRecord) -> MappedRecord:
+        """Map a raw record to an Order or AfterSale. Pure; raises :class:`hub.errors.MappingError`."""
+        ...
+
+    def rule_table(self) -> RuleTable:
+        """The platform's deadline rules, as data."""
+        ...
+
+    def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:
+        """Which actions this case allows now, and why not for the rest. Pure."""
+        ...
+
+    async def perform(self, request: ActionRequest) -> ActionResult:
+        """Perform an action on the platform. Raise a PlatformError or ActionError when it fails."""
+        ...
+
+    async def fetch_hints(self) -> Sequence[Hint]:
+        """Consume and confirm pending push messages; return them as hints. ``[]`` when none."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the adapter holds (never the shared HTTP session)."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdapterContext:
+    """What the hub hands an adapter factory: shared resources the adapter must not create itself."""
+
+    session: aiohttp.ClientSession  #: the hub's one HTTP session (never closed by the adapter)
+    limiter: RateLimiter  #: this shop's rate limiter: ``await limiter.acquire(api_name)`` before each call
+    now: Callable[[], datetime]  #: the hub's clock (tests move it)
+    data_dir: Path  #: a folder for this shop's files (imports, evidence)
+
+
+AdapterFactory = Callable[[Shop, AdapterContext], PlatformAdapter]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformInfo:
+    """A platform as a plugin registers it."""
+
+    id: str  #: lowercase, equals the plugin folder and entry-point name; stored in the database
+    name: str
+    name_zh: str
+    settings: tuple[SettingSpec, ...] = ()
+    capabilities: tuple[Capability, ...] = ()
+    rate_limits: Mapping[str, float] = field(default_factory=dict)  #: API name -> calls/s ("*": shop total)
+    docs: str | None = None  #: the plugin README
+
+    def capability(self, action: str) -> Capability | None:
+        return next((c for c in self.capabilities if c.action == action), None)
+
+    @property
+    def secret_settings(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.settings if s.secret)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoShop:
+    """A shop a sandbox offers for ``hub demo``: its name and settings pointing at the sandbox."""
+
+    name: str
+    settings: Mapping[str, str]
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """A fake platform a plugin provides for demos and tests, on loopback."""
+
+    async def start(self, workdir: str) -> Sequence[DemoShop]:
+        """Start serving (on 127.0.0.1, a free port) and return the demo shops to add."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving and release the port."""
+        ...
+
+
+SandboxFactory = Callable[[], Sandbox]
+PlatformRegister = Callable[[PlatformInfo, AdapterFactory], None]
+SandboxRegister = Callable[[str, SandboxFactory], None]
+CaseInsightsResult = Sequence[Insight] | Awaitable[Sequence[Insight]] | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseContext:
+    """What an insight hook sees of a case: the case, its order, and the orders linked to it."""
+
+    shop: Shop
+    case: AfterSale | None
+    order: Order | None
+    linked: Sequence[LinkedOrder] = ()
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkedOrder:
+    """An order linked to the case's order (a 17网 purchase behind a sale, or the reverse)."""
+
+    shop: Shop
+    order: Order
+    cases: Sequence[AfterSale] = ()

@@ -1,0 +1,122 @@
+"""The plugin manager: entry-point group ``hub``, ``HUB_DISABLED_PLUGINS``, ``HUB_PLUGINS``.
+
+Built-in platforms are loaded through their entry points exactly like third-party ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import pluggy
+import structlog
+
+from . import hookspecs
+from .errors import PluginError
+from .platform import AdapterFactory, PlatformInfo, SandboxFactory
+
+log = structlog.get_logger("hub.plugins")
+
+ENTRY_POINT_GROUP = "hub"
+
+
+def _env_list(name: str) -> list[str]:
+    return [p.strip() for p in os.environ.get(name, "").split(",") if p.strip()]
+
+
+def get_plugin_manager(
+    *, load_entrypoints: bool = True, plugins: Iterable[ModuleType | object] = ()
+) -> pluggy.PluginManager:
+    """Build the plugin manager.
+
+    ``HUB_DISABLED_PLUGINS`` (comma-separated names) are blocked *before* entry points load, so
+    a broken plugin can be switched off. ``HUB_PLUGINS`` (comma-separated module paths) adds
+    plugins that are not installed as packages. ``HUB_TRACE_PLUGINS=1`` logs every hook call.
+    Ends with ``check_pending()``: an implementation of an unknown hook is an error at start-up.
+    """
+    pm = pluggy.PluginManager("hub")
+    pm.add_hookspecs(hookspecs)
+    disabled = _env_list("HUB_DISABLED_PLUGINS")
+    for name in disabled:
+        pm.set_blocked(name)
+    if load_entrypoints:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for path in _env_list("HUB_PLUGINS"):
+        if path in disabled or path.rsplit(".", 1)[-1] in disabled:
+            continue
+        try:
+            module = importlib.import_module(path)
+        except ImportError as err:
+            raise PluginError(f"HUB_PLUGINS names {path!r}, which cannot be imported: {err}") from err
+        if not pm.is_registered(module):
+            pm.register(module, name=path)
+    for plugin in plugins:
+        if not pm.is_registered(plugin):
+            pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as err:
+        raise PluginError(f"a plugin implements an unknown hook: {err}") from err
+    if os.environ.get("HUB_TRACE_PLUGINS") == "1":
+        pm.trace.root.setwriter(lambda msg: log.debug("hook", trace=msg.rstrip()))
+        pm.enable_tracing()
+    return pm
+
+
+@dataclass
+class Registry:
+    """The platforms and sandboxes the installed plugins registered."""
+
+    platforms: dict[str, PlatformInfo] = field(default_factory=dict)
+    factories: dict[str, AdapterFactory] = field(default_factory=dict)
+    sandboxes: dict[str, SandboxFactory] = field(default_factory=dict)
+    pm: pluggy.PluginManager | None = None
+
+    def info(self, platform: str) -> PlatformInfo:
+        try:
+            return self.platforms[platform]
+        except KeyError:
+            known = ", ".join(sorted(self.platforms)) or "none"
+            raise PluginError(f"unknown platform {platform!r} (installed: {known})") from None
+
+    def factory(self, platform: str) -> AdapterFactory:
+        self.info(platform)
+        return self.factories[platform]
+
+
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    """Call the registration hooks and collect what they register."""
+    registry = Registry(pm=pm)
+
+    def register_platform(info: PlatformInfo, factory: AdapterFactory) -> None:
+        if not isinstance(info, PlatformInfo):
+            raise PluginError(f"register() needs a PlatformInfo, got {type(info).__name__}")
+        if info.id in registry.platforms:
+            raise PluginError(f"platform {info.id!r} is registered twice")
+        if info.id != info.id.lower() or not info.id.isidentifier():
+            raise PluginError(f"platform id {info.id!r} must be a lowercase identifier")
+        registry.platforms[info.id] = info
+        registry.factories[info.id] = factory
+
+    def register_sandbox(platform: str, factory: SandboxFactory) -> None:
+        if platform in registry.sandboxes:
+            raise PluginError(f"sandbox for {platform!r} is registered twice")
+        registry.sandboxes[platform] = factory
+
+    pm.hook.hub_register_platforms(register=register_platform)
+    pm.hook.hub_register_sandboxes(register=register_sandbox)
+    unknown = set(registry.sandboxes) - set(registry.platforms)
+    if unknown:
+        raise PluginError(f"sandboxes registered for unknown platforms: {sorted(unknown)}")
+    return registry
+
+
+async def await_me_maybe(value: object) -> object:
+    """Await ``value`` if it is awaitable (notification hooks may return either)."""
+    if inspect.isawaitable(value):
+        return await value
+    return value

@@ -1,0 +1,117 @@
+"""The base of every platform sandbox: an aiohttp server on loopback with a clock and faults.
+
+A sandbox subclasses :class:`FakePlatformServer`, adds its routes in :meth:`setup_routes`, keeps
+its simulated shop in memory, and calls :meth:`take_fault` at the top of each request to play
+back injected faults in its platform's own error envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+#: The faults every sandbox understands (each may add its own).
+FAULTS = ("rate_limit", "auth_expired", "server_error", "timeout", "malformed")
+
+
+class FakeClock:
+    """A clock that stands still until told to move. Starts at a fixed time unless given one."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._now += delta
+        return self._now
+
+    def set(self, value: datetime) -> None:
+        self._now = value
+
+
+@dataclass
+class Call:
+    """One request the sandbox received (secrets are kept here: it is test memory, never logged)."""
+
+    api: str
+    params: dict[str, Any]
+    at: datetime
+
+
+@dataclass
+class Fault:
+    kind: str
+    seconds: float = 1.0  #: rate-limit ban length, or timeout stall
+    api: str | None = None  #: only requests to this API; None: any
+
+
+@dataclass
+class FakePlatformServer:
+    """Base sandbox server. Subclasses fill :meth:`setup_routes` and their state."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    calls: list[Call] = field(default_factory=list)
+    faults: deque[Fault] = field(default_factory=deque)
+    host: str = "127.0.0.1"
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    def setup_routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=32 * 1024**2)
+        self.setup_routes(app)
+        return app
+
+    async def start(self) -> str:
+        """Serve on loopback; return the base URL."""
+        self._runner = web.AppRunner(self.make_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def inject(self, kind: str, *, count: int = 1, seconds: float = 1.0, api: str | None = None) -> None:
+        """Make the next ``count`` matching requests fail with ``kind`` (see :data:`FAULTS`)."""
+        for _ in range(count):
+            self.faults.append(Fault(kind=kind, seconds=seconds, api=api))
+
+    def take_fault(self, api: str) -> Fault | None:
+        """The next injected fault for this API, consumed; ``None`` when there is none."""
+        for fault in list(self.faults):
+            if fault.api in (None, api):
+                self.faults.remove(fault)
+                return fault
+        return None
+
+    async def stall(self, fault: Fault) -> None:
+        """Play a timeout: hold the request longer than the client waits."""
+        await asyncio.sleep(fault.seconds)
+
+    def record(self, api: str, params: dict[str, Any]) -> None:
+        self.calls.append(Call(api=api, params=dict(params), at=self.clock.now()))
+
+    def calls_to(self, api: str) -> list[Call]:
+        return [c for c in self.calls if c.api == api]

@@ -1,0 +1,52 @@
+"""The harness a platform plugin provides so the conformance suite can drive its sandbox.
+
+A plugin's test package defines a fixture named ``conformance_harness`` that yields an object
+satisfying :class:`ConformanceHarness`, started, and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from types import ModuleType
+from typing import Protocol, runtime_checkable
+
+from ..platform import DemoShop
+
+
+@runtime_checkable
+class ConformanceHarness(Protocol):
+    #: the platform id the plugin registers
+    platform_id: str
+    #: the plugin module (its hookimpls), registered in a plugin manager without entry points
+    plugin: ModuleType
+    #: a shop whose settings point at the running sandbox
+    shop: DemoShop
+
+    def now(self) -> datetime:
+        """The sandbox platform's clock (aware UTC)."""
+        ...
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the sandbox clock forward; cases move on by the platform's own rules."""
+        ...
+
+    def expected_counts(self) -> dict[str, int]:
+        """How many records each resource of the shop holds now, e.g. {"trade": 300, "refund": 40}.
+
+        Counted over everything modified up to ``now()``; a sync from far enough back must store
+        exactly that many orders (resources mapped to orders) and after-sales cases.
+        """
+        ...
+
+    def inject(self, kind: str, *, count: int = 1, seconds: float = 1.0) -> None:
+        """Make the next ``count`` requests fail: rate_limit (ban of ``seconds``), auth_expired,
+        server_error, timeout (stall ``seconds``)."""
+        ...
+
+    def corrupt_one(self) -> str:
+        """Make one after-sales record malformed (unmappable) and newly modified; return its external id."""
+        ...
+
+    def modify_one(self) -> str:
+        """Change one open after-sales case (a newer modified time, a new status); return its external id."""
+        ...
