@@ -1,0 +1,116 @@
+"""Shops: add, list, remove, update; settings validated against the platform's SettingSpecs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..clock import utcnow
+from ..domain import Shop
+from ..errors import ConfigError, NotFoundError
+from ..platform import PlatformInfo
+from .models import ShopRecord
+
+SHOPS = ShopRecord.__table__
+
+
+def validate_settings(info: PlatformInfo, given: Mapping[str, str], *, partial: bool = False) -> dict[str, str]:
+    """Check ``given`` against the platform's settings; fill defaults. Secrets may be ``env:VAR``."""
+    known = {s.name: s for s in info.settings}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"{info.id} has no setting {', '.join(unknown)} (settings: {', '.join(sorted(known)) or 'none'})"
+        )
+    out = dict(given)
+    for spec in info.settings:
+        value = out.get(spec.name)
+        if value is None and not partial:
+            if spec.default is not None:
+                out[spec.name] = spec.default
+            elif spec.required:
+                raise ConfigError(f"{info.id} needs --set {spec.name}=... ({spec.help})")
+        if value is not None and spec.choices and value not in spec.choices:
+            raise ConfigError(f"{spec.name} must be one of {', '.join(spec.choices)}, not {value!r}")
+    return out
+
+
+def resolve_secrets(settings: Mapping[str, Any], shop_name: str) -> dict[str, str]:
+    """Replace ``env:VAR`` values by the variable's value; a missing variable is a clear error."""
+    out: dict[str, str] = {}
+    for key, value in settings.items():
+        text = str(value)
+        if text.startswith("env:"):
+            var = text[4:]
+            if var not in os.environ:
+                raise ConfigError(f"shop {shop_name}: setting {key} reads ${var}, which is not set")
+            text = os.environ[var]
+        out[key] = text
+    return out
+
+
+def shop_from_row(row: Any, *, resolve: bool = True) -> Shop:
+    settings = resolve_secrets(row.settings, row.name) if resolve else dict(row.settings)
+    return Shop(id=row.id, name=row.name, platform=row.platform, settings=settings,
+                needs_reauth=row.needs_reauth)
+
+
+async def add_shop(engine: AsyncEngine, info: PlatformInfo, name: str, settings: Mapping[str, str]) -> int:
+    values = validate_settings(info, settings)
+    now = utcnow()
+    async with engine.begin() as conn:
+        exists = (await conn.execute(select(SHOPS.c.id).where(SHOPS.c.name == name))).first()
+        if exists:
+            raise ConfigError(f"a shop named {name!r} already exists")
+        res = await conn.execute(SHOPS.insert().values(
+            platform=info.id, name=name, settings=values, needs_reauth=False, created_at=now, updated_at=now))
+        return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def update_shop(engine: AsyncEngine, info: PlatformInfo, name: str, settings: Mapping[str, str]) -> None:
+    """Change settings; clears the re-authorisation flag (new credentials are the usual reason)."""
+    row = await get_shop_row(engine, name)
+    merged = {**row.settings, **validate_settings(info, settings, partial=True)}
+    async with engine.begin() as conn:
+        await conn.execute(update(SHOPS).where(SHOPS.c.id == row.id).values(
+            settings=merged, needs_reauth=False, reauth_reason=None, updated_at=utcnow()))
+
+
+async def mark_reauth(engine: AsyncEngine, shop_id: int, reason: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(update(SHOPS).where(SHOPS.c.id == shop_id).values(
+            needs_reauth=True, reauth_reason=reason, updated_at=utcnow()))
+
+
+async def get_shop_row(engine: AsyncEngine, name: str) -> Any:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(SHOPS).where(SHOPS.c.name == name))).first()
+    if row is None:
+        raise NotFoundError(f"no shop named {name!r} (see `hub shop list`)")
+    return row
+
+
+async def list_shop_rows(engine: AsyncEngine) -> list[Any]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(SHOPS).order_by(SHOPS.c.name))).all())
+
+
+async def remove_shop(engine: AsyncEngine, name: str) -> None:
+    row = await get_shop_row(engine, name)
+    async with engine.begin() as conn:
+        await conn.execute(delete(SHOPS).where(SHOPS.c.id == row.id))
+
+
+def display_settings(info: PlatformInfo | None, settings: Mapping[str, Any]) -> dict[str, str]:
+    """Settings for display: secrets masked unless they are ``env:`` references."""
+    secret = info.secret_settings if info else frozenset()
+    return {k: (str(v) if str(v).startswith("env:") or k not in secret else "***") for k, v in settings.items()}
+
+
+def as_of(value: datetime | None) -> str:
+    return value.isoformat() if value else "-"

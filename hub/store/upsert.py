@@ -1,0 +1,388 @@
+"""Idempotent, newer-wins upserts of one batch of raw records, with events on real change only.
+
+For each raw record, in one pass over the batch and a handful of queries:
+
+1. stale (older than what is stored) or byte-identical to the stored raw payload: nothing is
+   written, not even mapped (this is what makes an unchanged re-sync cheap);
+2. otherwise it is mapped; a mapping failure is quarantined with its error (once per payload);
+3. the mapped Order or AfterSale is compared with the stored row by content hash: a real change
+   updates the row, recomputes its deadline and appends events; no change writes only the raw.
+
+Everything runs on the caller's connection, inside the caller's transaction: the sync engine
+commits a window's data together with its checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain import AfterSale, AfterSaleStatus, Deadline, MappedRecord, Order, RawRecord
+from ..rules import RuleTable, next_deadline
+from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
+from .serialize import after_sale_data, digest, jsonable, order_data
+
+CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+
+RAW = RawRecordRow.__table__
+QUAR = QuarantineRecord.__table__
+CASES = AfterSaleRecord.__table__
+ORDERS = OrderRecord.__table__
+EVENTS = EventRecord.__table__
+
+
+@dataclass
+class UpsertStats:
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    quarantined: int = 0
+    problems: list[str] = field(default_factory=list)
+    #: (case, changes) of every case that really changed, for hub_on_case_changed after commit
+    changed_cases: list[tuple[AfterSale, dict[str, Any]]] = field(default_factory=list)
+    purchases_touched: bool = False
+
+    def add(self, other: UpsertStats) -> None:
+        for name in ("fetched", "new", "changed", "unchanged", "stale", "quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.problems.extend(other.problems)
+        self.changed_cases.extend(other.changed_cases)
+        self.purchases_touched |= other.purchases_touched
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+async def _existing(
+    conn: AsyncConnection, table: Table, cols: Sequence[str], shop_id: int, ids: Sequence[str],
+    resource: str | None = None,
+) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for part in _chunks(list(ids)):
+        stmt = select(*(table.c[c] for c in cols)).where(
+            table.c.shop_id == shop_id, table.c.external_id.in_(part)
+        )
+        if resource is not None:
+            stmt = stmt.where(table.c.resource == resource)
+        for row in (await conn.execute(stmt)).mappings():
+            found[row["external_id"]] = row
+    return found
+
+
+async def _bulk_update(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]],
+                       skip: Sequence[str] = ("shop_id", "external_id", "resource")) -> None:
+    """UPDATE ... WHERE id = :_id for many rows at once (every row has the same keys)."""
+    if not rows:
+        return
+    cols = [k for k in rows[0] if k != "_id" and k not in skip]
+    # bind names must differ from column names in an UPDATE's SET clause
+    stmt = update(table).where(table.c.id == bindparam("b__id")).values({c: bindparam(f"b_{c}") for c in cols})
+    await conn.execute(stmt, [{f"b_{k}": v for k, v in r.items() if k == "_id" or k in cols} for r in rows])
+
+
+def _older(new_at: datetime | None, new_version: int | None, old_at: datetime | None, old_version: int | None) -> bool:
+    """True when the incoming version is older than the stored one (newer wins; version breaks ties)."""
+    if new_at is None or old_at is None:
+        return False
+    if new_at != old_at:
+        return new_at < old_at
+    return new_version is not None and old_version is not None and new_version < old_version
+
+
+def _deadline_cols(d: Deadline | None) -> dict[str, Any]:
+    return {
+        "deadline_due_at": d.due_at if d else None,
+        "deadline_party": d.party.value if d else None,
+        "deadline_action": d.action if d else None,
+        "deadline_on_expiry": d.on_expiry.value if d else None,
+        "deadline_source": d.source.value if d else None,
+        "deadline_rule_id": d.rule_id if d else None,
+        "deadline_rule_source": d.rule_source if d else None,
+        "deadline_summary": d.summary if d else None,
+        "deadline_penalty_fen": d.penalty_fen if d else None,
+    }
+
+
+def _event(shop_id: int, subject: str, external_id: str, at: datetime, kind: str, summary: str,
+           data: Mapping[str, Any] | None = None, actor: str = "platform") -> dict[str, Any]:
+    return {"shop_id": shop_id, "subject": subject, "external_id": external_id, "at": at, "kind": kind,
+            "actor": actor, "summary": summary, "data": dict(data or {})}
+
+
+async def upsert_batch(
+    conn: AsyncConnection,
+    *,
+    shop_id: int,
+    records: Sequence[RawRecord],
+    mapper: Callable[[RawRecord], MappedRecord],
+    rules: RuleTable,
+    settings: Mapping[str, str],
+    now: datetime,
+    actor: str = "platform",
+) -> UpsertStats:
+    """Upsert one batch of raw records (any resources) for one shop. See the module docstring."""
+    stats = UpsertStats(fetched=len(records))
+    # Within a batch the newest version of a record wins; an equal time keeps the later one.
+    latest: dict[tuple[str, str], RawRecord] = {}
+    for rec in records:
+        key = (rec.resource, rec.external_id)
+        old = latest.get(key)
+        if old is None or not _older(rec.updated_at, None, old.updated_at, None):
+            if old is not None:
+                stats.unchanged += 1
+            latest[key] = rec
+        else:
+            stats.stale += 1
+    by_resource: dict[str, list[tuple[RawRecord, str]]] = {}
+    for rec in latest.values():
+        by_resource.setdefault(rec.resource, []).append((rec, digest(jsonable(rec.payload))))
+
+    raw_inserts: list[dict[str, Any]] = []
+    raw_updates: list[dict[str, Any]] = []
+    quarantine_rows: list[dict[str, Any]] = []
+    mapped: list[tuple[RawRecord, MappedRecord]] = []
+    for resource, items in by_resource.items():
+        stored = await _existing(conn, RAW, ("id", "external_id", "payload_hash", "platform_updated_at"),
+                                 shop_id, [r.external_id for r, _ in items], resource)
+        todo: list[tuple[RawRecord, str]] = []
+        for rec, h in items:
+            old = stored.get(rec.external_id)
+            if old is not None and (old["payload_hash"] == h or _older(rec.updated_at, None, old["platform_updated_at"], None)):
+                if old["payload_hash"] == h:
+                    stats.unchanged += 1
+                else:
+                    stats.stale += 1
+                continue
+            todo.append((rec, h))
+        if not todo:
+            continue
+        quarantined = await _existing(conn, QUAR, ("id", "external_id", "payload_hash", "resolved_at"),
+                                      shop_id, [r.external_id for r, _ in todo], resource)
+        resolve_ids: list[int] = []
+        for rec, h in todo:
+            q = quarantined.get(rec.external_id)
+            try:
+                obj = mapper(rec)
+            except Exception as err:  # a plugin bug must quarantine the record, not stop the sync
+                stats.quarantined += 1
+                message = f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)
+                stats.problems.append(f"{resource} {rec.external_id}: {message}")
+                if q is not None and q["payload_hash"] == h and q["resolved_at"] is None:
+                    continue
+                quarantine_rows.append({
+                    "_id": q["id"] if q is not None else None, "shop_id": shop_id, "resource": resource,
+                    "external_id": rec.external_id, "platform_updated_at": rec.updated_at,
+                    "payload": jsonable(rec.payload), "payload_hash": h, "error": message,
+                    "first_seen_at": now, "last_seen_at": now, "resolved_at": None,
+                })
+                continue
+            if q is not None and q["resolved_at"] is None:
+                resolve_ids.append(q["id"])
+            mapped.append((rec, obj))
+            row = {"shop_id": shop_id, "resource": resource, "external_id": rec.external_id,
+                   "platform_updated_at": rec.updated_at or obj.updated_at,
+                   "payload": jsonable(rec.payload), "payload_hash": h, "received_at": now}
+            old = stored.get(rec.external_id)
+            if old is None:
+                raw_inserts.append(row)
+            else:
+                raw_updates.append({**row, "_id": old["id"]})
+        if resolve_ids:
+            await conn.execute(update(QUAR).where(QUAR.c.id.in_(resolve_ids)).values(resolved_at=now))
+
+    if raw_inserts:
+        await conn.execute(insert(RAW), raw_inserts)
+    await _bulk_update(conn, RAW, raw_updates)
+    new_q = [{k: v for k, v in r.items() if k != "_id"} for r in quarantine_rows if r["_id"] is None]
+    old_q = [r for r in quarantine_rows if r["_id"] is not None]
+    if new_q:
+        await conn.execute(insert(QUAR), new_q)
+    await _bulk_update(conn, QUAR, [{k: v for k, v in r.items() if k != "first_seen_at"} for r in old_q])
+
+    orders = [o for _, o in mapped if isinstance(o, Order)]
+    cases = [c for _, c in mapped if isinstance(c, AfterSale)]
+    events: list[dict[str, Any]] = []
+    if orders:
+        await _upsert_orders(conn, shop_id, orders, rules, settings, stats, events, actor)
+    if cases:
+        await _upsert_cases(conn, shop_id, cases, rules, settings, stats, events, actor)
+    if events:
+        await conn.execute(insert(EVENTS), events)
+    return stats
+
+
+def _dedupe_newest(items: Sequence[Any]) -> list[Any]:
+    newest: dict[str, Any] = {}
+    for it in items:
+        old = newest.get(it.external_id)
+        if old is None or not _older(it.updated_at, getattr(it, "version", None), old.updated_at,
+                                     getattr(old, "version", None)):
+            newest[it.external_id] = it
+    return list(newest.values())
+
+
+async def _upsert_cases(
+    conn: AsyncConnection, shop_id: int, cases: Sequence[AfterSale], rules: RuleTable,
+    settings: Mapping[str, str], stats: UpsertStats, events: list[dict[str, Any]], actor: str,
+) -> None:
+    cases = _dedupe_newest(cases)
+    cols = ("id", "external_id", "platform_updated_at", "version", "content_hash", "status", "status_since",
+            "refund_fen", "kind", "dispute_kind", "dispute_status", "return_waybill", "deadline_due_at",
+            "deadline_rule_id", "deadline_source")
+    stored = await _existing(conn, CASES, cols, shop_id, [c.external_id for c in cases])
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for case in cases:
+        old = stored.get(case.external_id)
+        if old is not None and _older(case.updated_at, case.version, old["platform_updated_at"], old["version"]):
+            stats.stale += 1
+            continue
+        data = after_sale_data(case)
+        content = digest([jsonable(case), data])
+        if old is not None and old["content_hash"] == content:
+            stats.unchanged += 1
+            continue
+        if old is None:
+            since = case.created_at if case.status == AfterSaleStatus.REQUESTED else case.updated_at
+        elif old["status"] != case.status.value:
+            since = case.updated_at
+        else:
+            since = old["status_since"]
+        deadline = next_deadline(case, rules, status_since=since, settings=settings)
+        row = {
+            "shop_id": shop_id, "external_id": case.external_id, "order_external_id": case.order_external_id,
+            "line_external_id": case.line_external_id, "kind": case.kind.value, "status": case.status.value,
+            "awaiting": case.awaiting.value, "is_open": case.status.is_open,
+            "platform_status": case.platform_status, "reason": case.reason, "refund_fen": case.refund_fen,
+            "buyer": case.buyer, "created_at": case.created_at, "platform_updated_at": case.updated_at,
+            "version": case.version, "return_waybill": case.return_waybill, "status_since": since,
+            "dispute_kind": case.dispute.kind.value if case.dispute else None,
+            "dispute_status": case.dispute.status.value if case.dispute else None,
+            "data": data, "content_hash": content, **_deadline_cols(deadline),
+            "work_due_at": deadline.due_at if deadline else NO_DEADLINE,
+        }
+        ext = case.external_id
+        if old is None:
+            stats.new += 1
+            inserts.append(row)
+            events.append(_event(shop_id, "after_sale", ext, case.created_at, "created",
+                                 f"{case.kind.value} requested ({case.platform_status})",
+                                 {"status": case.status.value, "kind": case.kind.value,
+                                  "refund_fen": case.refund_fen}, actor))
+            if case.status != AfterSaleStatus.REQUESTED:
+                events.append(_event(shop_id, "after_sale", ext, case.updated_at, "status_changed",
+                                     f"status {case.status.value}", {"from": None, "to": case.status.value,
+                                     "status": case.status.value, "platform_status": case.platform_status}, actor))
+            if case.dispute:
+                events.append(_event(shop_id, "after_sale", ext, case.updated_at, "dispute_changed",
+                                     f"{case.dispute.kind.value} {case.dispute.status.value}",
+                                     {"from": None, "to": case.dispute.status.value}, actor))
+            stats.changed_cases.append((case, {}))
+            continue
+        stats.changed += 1
+        updates.append({**row, "_id": old["id"]})
+        changes: dict[str, Any] = {}
+        at = case.updated_at
+        if old["status"] != case.status.value:
+            changes["status"] = [old["status"], case.status.value]
+            events.append(_event(shop_id, "after_sale", ext, at, "status_changed",
+                                 f"status {old['status']} → {case.status.value}",
+                                 {"from": old["status"], "to": case.status.value, "status": case.status.value,
+                                  "platform_status": case.platform_status}, actor))
+        if old["kind"] != case.kind.value:
+            changes["kind"] = [old["kind"], case.kind.value]
+            events.append(_event(shop_id, "after_sale", ext, at, "kind_changed",
+                                 f"kind {old['kind']} → {case.kind.value}",
+                                 {"from": old["kind"], "to": case.kind.value}, actor))
+        if old["refund_fen"] != case.refund_fen:
+            changes["refund_fen"] = [old["refund_fen"], case.refund_fen]
+            events.append(_event(shop_id, "after_sale", ext, at, "amount_changed",
+                                 f"refund {old['refund_fen']} → {case.refund_fen} fen",
+                                 {"from": old["refund_fen"], "to": case.refund_fen}, actor))
+        new_dispute = (row["dispute_kind"], row["dispute_status"])
+        if (old["dispute_kind"], old["dispute_status"]) != new_dispute:
+            changes["dispute"] = [old["dispute_status"], row["dispute_status"]]
+            events.append(_event(shop_id, "after_sale", ext, at, "dispute_changed",
+                                 f"{row['dispute_kind'] or old['dispute_kind']}: "
+                                 f"{old['dispute_status'] or 'none'} → {row['dispute_status'] or 'none'}",
+                                 {"from": old["dispute_status"], "to": row["dispute_status"],
+                                  "kind": row["dispute_kind"]}, actor))
+        if old["return_waybill"] != case.return_waybill and case.return_waybill:
+            changes["return_waybill"] = [old["return_waybill"], case.return_waybill]
+            events.append(_event(shop_id, "after_sale", ext, at, "return_shipped",
+                                 f"return waybill {case.return_waybill}", {"waybill": case.return_waybill}, actor))
+        if (old["deadline_due_at"], old["deadline_rule_id"]) != (row["deadline_due_at"], row["deadline_rule_id"]):
+            changes["deadline"] = [old["deadline_due_at"] and old["deadline_due_at"].isoformat(),
+                                   row["deadline_due_at"] and row["deadline_due_at"].isoformat()]
+            events.append(_event(shop_id, "after_sale", ext, at, "deadline_changed",
+                                 f"deadline {row['deadline_action'] or 'none'} by "
+                                 f"{row['deadline_due_at'].isoformat() if row['deadline_due_at'] else '-'}",
+                                 {"due_at": changes["deadline"][1], "rule_id": row["deadline_rule_id"],
+                                  "source": row["deadline_source"]}, actor))
+        stats.changed_cases.append((case, changes))
+    if inserts:
+        await conn.execute(insert(CASES), inserts)
+    await _bulk_update(conn, CASES, updates)
+
+
+async def _upsert_orders(
+    conn: AsyncConnection, shop_id: int, orders: Sequence[Order], rules: RuleTable,
+    settings: Mapping[str, str], stats: UpsertStats, events: list[dict[str, Any]], actor: str,
+) -> None:
+    orders = _dedupe_newest(orders)
+    stored = await _existing(conn, ORDERS, ("id", "external_id", "platform_updated_at", "content_hash",
+                                            "status", "status_since"), shop_id, [o.external_id for o in orders])
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for order in orders:
+        old = stored.get(order.external_id)
+        if old is not None and _older(order.updated_at, None, old["platform_updated_at"], None):
+            stats.stale += 1
+            continue
+        data = order_data(order)
+        content = digest([jsonable(order), data])
+        if old is not None and old["content_hash"] == content:
+            stats.unchanged += 1
+            continue
+        if old is None or old["status"] != order.status.value:
+            since = order.updated_at if old is not None else (order.paid_at or order.created_at)
+        else:
+            since = old["status_since"]
+        deadline = next_deadline(order, rules, status_since=since, settings=settings)
+        row = {
+            "shop_id": shop_id, "external_id": order.external_id, "role": order.role.value,
+            "status": order.status.value, "platform_status": order.platform_status, "buyer": order.buyer,
+            "recipient_key": order.recipient_key, "total_fen": order.total_fen, "paid_fen": order.paid_fen,
+            "created_at": order.created_at, "platform_updated_at": order.updated_at, "paid_at": order.paid_at,
+            "shipped_at": order.shipped_at, "signed_at": order.signed_at, "completed_at": order.completed_at,
+            "waybill": order.waybill, "remark": order.remark, "status_since": since, "data": data,
+            "content_hash": content, **_deadline_cols(deadline),
+        }
+        if order.role.value == "purchase":
+            stats.purchases_touched = True
+        if old is None:
+            stats.new += 1
+            inserts.append(row)
+            events.append(_event(shop_id, "order", order.external_id, order.created_at, "created",
+                                 f"order {order.status.value} ({order.platform_status})",
+                                 {"status": order.status.value}, actor))
+            continue
+        stats.changed += 1
+        updates.append({**row, "_id": old["id"]})
+        if old["status"] != order.status.value:
+            events.append(_event(shop_id, "order", order.external_id, order.updated_at, "status_changed",
+                                 f"status {old['status']} → {order.status.value}",
+                                 {"from": old["status"], "to": order.status.value, "status": order.status.value},
+                                 actor))
+    if inserts:
+        await conn.execute(insert(ORDERS), inserts)
+    await _bulk_update(conn, ORDERS, updates)

@@ -1,0 +1,105 @@
+"""What the Pinduoduo plugin registers: settings, capabilities and the published call limits.
+
+Everything here is data: the CLI validates shop settings against :data:`SETTINGS`, ``hub plugins``
+prints :data:`CAPABILITIES`, and the rate limiter is built from :data:`RATE_LIMITS`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.platform import Capability, ParamSpec, PlatformInfo, SettingSpec
+
+PLATFORM_ID = "pinduoduo"
+
+#: The real PDD router (platform-apis.md §2.1; the http variant is no longer allowed).
+DEFAULT_GATEWAY = "https://gw-api.pinduoduo.com/api/router"
+#: The PMC message websocket (platform-apis.md §2.5).
+DEFAULT_PUSH_URL = "wss://message-api.pinduoduo.com"
+
+#: Where to do in the merchant backend what the open platform has no API for.
+REFUSE_WHERE = "商家后台 → 售后管理 → 售后详情 → 驳回 (reject in the merchant backend)"
+APPEAL_WHERE = "商家后台 → 订单售后详情页 → 售后状态 → 维权申诉 (seed 003)"
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(name="client_id", help="开放平台应用 client_id", required=True),
+    SettingSpec(name="client_secret", help="开放平台应用 client_secret (signs every call)",
+                required=True, secret=True),
+    SettingSpec(name="access_token", help="店铺授权 access_token (pdd.pop.auth.token.create)",
+                required=True, secret=True),
+    SettingSpec(name="gateway_url", help="API router URL", default=DEFAULT_GATEWAY),
+    SettingSpec(name="push_url", help="PMC message websocket base URL", default=DEFAULT_PUSH_URL),
+    SettingSpec(
+        name="after_sales_status_filter",
+        help=("How pdd.refund.list.increment.get is asked for every status: 'all' sends "
+              "after_sales_status=1 (全部, 2018 doc and the official example); 'each' asks every "
+              "documented status code in turn (27 calls a window) if the live API refuses 1"),
+        default="all", choices=("all", "each"),
+    ),
+    SettingSpec(name="request_timeout", help="seconds one API call may take", default="30"),
+    # Shop policy: figures the platform does not publish; the merchant sets them (DOMAIN.md).
+    SettingSpec(name="reply_within",
+                help="shop policy: answer a new after-sales request within (used when PDD gives no "
+                     "expire_time); default from DOMAIN.md's own procedures (refunds within 24 h, [004])",
+                default="24h"),
+    SettingSpec(name="confirm_return_within",
+                help="shop policy: check and refund a returned parcel within (no published PDD figure)",
+                default="48h"),
+    SettingSpec(name="reship_within",
+                help="shop policy: send reship/exchange goods within (same-day dispatch habit, [004])",
+                default="24h"),
+    SettingSpec(name="buyer_return_within",
+                help="shop policy: chase a buyer who has not shipped the return after (Taobao's 7 days, "
+                     "DOMAIN.md [001, 003]; PDD publishes none)",
+                default="7d"),
+    SettingSpec(name="ship_within",
+                help="shop policy: ship an order within this of payment when PDD gives no last_ship_time "
+                     "(early warning 48 h before the 72 h limit, DOMAIN.md [004])",
+                default="24h"),
+)
+
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability(
+        action="agree_refund", label="Agree refund", label_zh="同意退款", money_moves=True,
+        api="pdd.refund.agree",
+        params=(ParamSpec(name="operate_desc", help="给用户留言 (message to the buyer)"),),
+    ),
+    Capability(
+        action="agree_return", label="Agree return", label_zh="同意退货",
+        api="pdd.refund.returngoods.agree",
+        params=(
+            ParamSpec(name="return_address_id",
+                      help="退货地址 id from pdd.refund.address.list.get; default: the shop's default address"),
+            ParamSpec(name="operate_desc", help="给用户留言 (message to the buyer)"),
+        ),
+    ),
+    Capability(
+        action="refuse", label="Refuse", label_zh="驳回", supported=False,
+        reason=f"PDD's open platform has no API to refuse an after-sales request; refuse in {REFUSE_WHERE}, "
+               "then record it in hub",
+    ),
+    Capability(
+        action="appeal", label="Appeal", label_zh="维权申诉", supported=False,
+        reason=f"PDD's open platform has no appeal API; appeal in {APPEAL_WHERE} with the evidence pack, "
+               "then record it in hub",
+    ),
+)
+
+#: Published per-API limits (platform-apis.md §2.2/§2.3), as calls a second for one shop.
+#: refund.list.increment.get: 商家 100 次/10 秒; order.list.get: 商家 10000 次/60 秒;
+#: refund.information.get: 接口总 1400 次/1 秒 (a global cap, so also an upper bound per shop).
+RATE_LIMITS: dict[str, float] = {
+    "pdd.refund.list.increment.get": 10.0,
+    "pdd.order.list.get": 10000 / 60,
+    "pdd.refund.information.get": 1400.0,
+}
+
+INFO = PlatformInfo(
+    id=PLATFORM_ID,
+    name="Pinduoduo",
+    name_zh="拼多多",
+    settings=SETTINGS,
+    capabilities=CAPABILITIES,
+    rate_limits=RATE_LIMITS,
+    docs=str(Path(__file__).with_name("README.md")),
+)

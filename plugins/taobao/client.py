@@ -1,0 +1,292 @@
+"""The Taobao Open Platform (TOP) gateway protocol: signing, requests, envelopes, error classes.
+
+Everything here follows platform-apis.md §1.1 (request protocol, signature) and §1.4 (errors and
+rate limiting). Every platform error is classified once, in :func:`classify_error`, into the hub's
+error tree; callers never look at TOP codes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import structlog
+
+from hub.clock import format_cst
+from hub.errors import (
+    PlatformAuthError,
+    PlatformConnectionError,
+    PlatformError,
+    PlatformRateLimitError,
+    PlatformRequestError,
+)
+from hub.ratelimit import RateLimiter
+
+log = structlog.get_logger(__name__)
+
+PLATFORM = "taobao"
+
+#: Production gateway (platform-apis.md §1.1, `core/const.go`).
+TOP_GATEWAY = "https://eco.taobao.com/router/rest"
+#: TOP's own sandbox gateway (platform-apis.md §1.1).
+TOP_SANDBOX_GATEWAY = "https://gw.api.tbsandbox.com/router/rest"
+
+SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
+
+#: Codes that mean the session (the seller's authorisation) is missing, invalid or expired:
+#: 26/27 Missing/Invalid Session, 44 Invalid access token (platform-apis.md §1.4 table).
+AUTH_CODES = frozenset({"26", "27", "44"})
+#: Sub-codes that name an invalid or expired session whatever the code (§1.4 real examples).
+AUTH_SUB_CODES = ("invalid-sessionkey", "session-expired", "sessionkey")
+#: Code 10 Service Currently Unavailable: transient (§1.4; §5 note 6 "retryable = 7, 10, isp.*").
+RETRY_CODES = frozenset({"10"})
+RATE_LIMIT_CODE = "7"
+
+_BAN_SECONDS = re.compile(r"(\d+)\s+more\s+seconds", re.IGNORECASE)
+
+#: Parameters never written to a log line.
+SECRET_PARAMS = frozenset({"app_secret", "session", "sign", "code", "access_token"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileParam:
+    """A file parameter (e.g. ``refuse_proof``): sent as multipart, excluded from the signature."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+def sign(params: Mapping[str, str], secret: str, sign_method: str = "md5") -> str:
+    """TOP's signature (platform-apis.md §1.1 "Signature").
+
+    Sort the parameters by name (byte order), concatenate ``name + value`` without separators,
+    then ``md5``: MD5(secret + s + secret); ``hmac``: HMAC-MD5(secret, s); ``hmac-sha256``:
+    HMAC-SHA256(secret, s). Upper-case hex. ``sign`` itself and empty values are left out
+    (the official sample skips empty keys or values); file parameters never reach this function.
+    """
+    concatenated = "".join(
+        f"{k}{v}" for k, v in sorted(params.items(), key=lambda kv: kv[0].encode()) if k != "sign" and k and v != ""
+    )
+    data = concatenated.encode("utf-8")
+    key = secret.encode("utf-8")
+    if sign_method == "md5":
+        digest = hashlib.md5(key + data + key).hexdigest()
+    elif sign_method == "hmac":
+        digest = hmac.new(key, data, hashlib.md5).hexdigest()
+    elif sign_method == "hmac-sha256":
+        digest = hmac.new(key, data, hashlib.sha256).hexdigest()
+    else:
+        raise ValueError(f"unknown sign_method {sign_method!r} (use one of {', '.join(SIGN_METHODS)})")
+    return digest.upper()
+
+
+def response_key(method: str) -> str:
+    """The success envelope's key: the API name minus ``taobao.``, dots to ``_``, ``_response``.
+
+    ``tmall.*`` keeps its prefix (platform-apis.md §0 "Success envelope").
+    """
+    name = method[len("taobao.") :] if method.startswith("taobao.") else method
+    return name.replace(".", "_") + "_response"
+
+
+def param_value(value: Any) -> str:
+    """A parameter as TOP expects it on the wire: booleans lower case, times in Beijing time."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_cst(value)
+    return str(value)
+
+
+def unwrap_list(value: Any, element: str) -> list[dict[str, Any]]:
+    """A TOP list in either JSON shape (platform-apis.md §1.2 "Response JSON shape").
+
+    Non-simplified: ``{"trade": [...]}``; simplified (``simplify=true``): ``[...]``. A single object
+    where a list is expected is accepted too (some clients see it); missing or null is empty.
+    """
+    if value is None or value == "":
+        return []
+    if isinstance(value, dict):
+        if element in value:
+            return unwrap_list(value[element], element)
+        if not value:
+            return []
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    raise PlatformConnectionError(f"unreadable {element} list in the response", platform=PLATFORM)
+
+
+def ban_seconds(text: str | None) -> float | None:
+    """Seconds from "This ban will last for N more seconds" (platform-apis.md §1.4 flow control)."""
+    if not text:
+        return None
+    match = _BAN_SECONDS.search(text)
+    return float(match.group(1)) if match else None
+
+
+def classify_error(error: Mapping[str, Any], *, method: str) -> PlatformError:
+    """Turn an ``error_response`` into the one hub error class the engine acts on.
+
+    platform-apis.md §1.4: code 7 (App Call Limited) is a ban of N seconds; 26/27/44 or an
+    invalid/expired session sub-code needs re-authorisation; ``isp.*`` and code 10 are the
+    platform's own trouble (retry later); everything else, ``isv.*`` included, is a bad request
+    carrying the platform's message.
+    """
+    code = str(error.get("code", "")).strip()
+    sub_code = str(error.get("sub_code") or "").strip() or None
+    msg = str(error.get("msg") or "").strip()
+    sub_msg = str(error.get("sub_msg") or "").strip()
+    text = f"{method}: {msg or 'error'}" + (f" ({sub_code})" if sub_code else "") + (f": {sub_msg}" if sub_msg else "")
+    kw: dict[str, Any] = {"platform": PLATFORM, "code": code or None, "sub_code": sub_code}
+    lowered_sub = (sub_code or "").lower()
+    if code == RATE_LIMIT_CODE or lowered_sub.startswith("accesscontrol.limited"):
+        return PlatformRateLimitError(text, retry_after=ban_seconds(sub_msg) or ban_seconds(msg), **kw)
+    if code in AUTH_CODES or any(s in lowered_sub for s in AUTH_SUB_CODES):
+        return PlatformAuthError(text, **kw)
+    if code in RETRY_CODES or lowered_sub.startswith("isp."):
+        return PlatformConnectionError(text, **kw)
+    return PlatformRequestError(text, **kw)
+
+
+class TopClient:
+    """One shop's TOP client. Uses the hub's shared session and the shop's rate limiter.
+
+    :param gateway_url: the router URL (production, TOP's sandbox, or hub's local sandbox).
+    :param simplify: ask for TOP's simplified JSON; responses are read in both shapes anyway.
+    :param now: the clock the ``timestamp`` parameter is taken from.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        limiter: RateLimiter,
+        app_key: str,
+        app_secret: str,
+        session_key: str,
+        gateway_url: str = TOP_GATEWAY,
+        sign_method: str = "md5",
+        simplify: bool = False,
+        now: Callable[[], datetime],
+        timeout: float = 30.0,
+    ) -> None:
+        if sign_method not in SIGN_METHODS:
+            raise ValueError(f"unknown sign_method {sign_method!r} (use one of {', '.join(SIGN_METHODS)})")
+        self._http = session
+        self._limiter = limiter
+        self.app_key = app_key
+        self._secret = app_secret
+        self._session_key = session_key
+        self.gateway_url = gateway_url
+        self.sign_method = sign_method
+        self.simplify = simplify
+        self._now = now
+        self.timeout = timeout
+
+    def __repr__(self) -> str:  # secrets stay out of reprs (and so out of tracebacks and logs)
+        return f"TopClient(app_key={self.app_key!r}, gateway_url={self.gateway_url!r})"
+
+    def signed_params(self, method: str, params: Mapping[str, Any], *, with_session: bool = True) -> dict[str, str]:
+        """The full form: system parameters (§1.1 table) plus business ones, signed."""
+        form: dict[str, str] = {
+            "method": method,
+            "app_key": self.app_key,
+            "timestamp": format_cst(self._now()),
+            "format": "json",
+            "v": "2.0",
+            "sign_method": self.sign_method,
+        }
+        if with_session and self._session_key:
+            form["session"] = self._session_key
+        if self.simplify:
+            form["simplify"] = "true"
+        for key, value in params.items():
+            if value is None:
+                continue
+            text = param_value(value)
+            if text != "":
+                form[key] = text
+        form["sign"] = sign(form, self._secret, self.sign_method)
+        return form
+
+    async def call(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        files: Mapping[str, FileParam] | None = None,
+        with_session: bool = True,
+    ) -> dict[str, Any]:
+        """Call one API; return the body inside ``<name>_response`` (or the simplified body).
+
+        Raises a :class:`hub.errors.PlatformError` subclass for every failure, classified once.
+        """
+        await self._limiter.acquire(method)
+        form = self.signed_params(method, params or {}, with_session=with_session)
+        body: aiohttp.FormData | dict[str, str]
+        if files:
+            # Multipart when a file is present; the file is not part of the signature (§1.1 Transport).
+            body = aiohttp.FormData(charset="utf-8")
+            for key, value in form.items():
+                body.add_field(key, value)
+            for key, file in files.items():
+                body.add_field(key, file.content, filename=file.filename, content_type=file.content_type)
+        else:
+            body = form
+        started = time.monotonic()
+        try:
+            async with self._http.post(
+                self.gateway_url,
+                data=body,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            ) as resp:
+                status = resp.status
+                raw = await resp.read()
+        except TimeoutError as err:
+            raise PlatformConnectionError(f"{method}: timed out after {self.timeout:g} s", platform=PLATFORM) from err
+        except asyncio.CancelledError:
+            raise
+        except aiohttp.ClientError as err:
+            raise PlatformConnectionError(f"{method}: {type(err).__name__}: {err}", platform=PLATFORM) from err
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        if status >= 500:
+            log.warning("top.http_error", method=method, status=status, elapsed_ms=elapsed_ms)
+            raise PlatformConnectionError(f"{method}: HTTP {status} from the gateway", platform=PLATFORM, code=str(status))
+        if status >= 400:
+            raise PlatformRequestError(f"{method}: HTTP {status} from the gateway", platform=PLATFORM, code=str(status))
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as err:
+            # A truncated or garbled body is the gateway's trouble, not ours: retry.
+            raise PlatformConnectionError(f"{method}: unreadable JSON response", platform=PLATFORM) from err
+        if not isinstance(data, dict):
+            raise PlatformConnectionError(f"{method}: unexpected response shape", platform=PLATFORM)
+        if "error_response" in data:
+            error = classify_error(data["error_response"] or {}, method=method)
+            log.warning(
+                "top.error",
+                method=method,
+                error=type(error).__name__,
+                code=error.code,
+                sub_code=error.sub_code,
+                request_id=(data["error_response"] or {}).get("request_id"),
+                elapsed_ms=elapsed_ms,
+            )
+            raise error
+        key = response_key(method)
+        inner = data.get(key, data) if key in data else data
+        if not isinstance(inner, dict):
+            raise PlatformConnectionError(f"{method}: unexpected response shape", platform=PLATFORM)
+        log.debug("top.call", method=method, elapsed_ms=elapsed_ms, request_id=inner.get("request_id"))
+        return inner

@@ -1,0 +1,519 @@
+"""Pure mapping of TOP records (trades, refunds, Tmall disputes) to hub's unified model.
+
+No IO. Field names and enum values come from platform-apis.md §1.2 (trades) and §1.3 (refunds,
+Tmall disputes). Unknown enum values are kept raw (``platform_status``, ``facts``) and mapped to a
+safe default with a warning; a record that cannot be mapped raises :class:`MappingError` naming
+the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from hub.clock import parse_cst
+from hub.domain import (
+    AfterSale,
+    AfterSaleKind,
+    AfterSaleStatus,
+    Dispute,
+    DisputeKind,
+    DisputeStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PlatformDeadline,
+)
+from hub.errors import MappingError
+from hub.money import yuan_to_fen
+
+# --- trades (platform-apis.md §1.2 "Trade status enum") -----------------------------------------
+
+TRADE_STATUS: Mapping[str, OrderStatus] = {
+    "TRADE_NO_CREATE_PAY": OrderStatus.PENDING_PAYMENT,
+    "WAIT_BUYER_PAY": OrderStatus.PENDING_PAYMENT,
+    "PAY_PENDING": OrderStatus.PENDING_PAYMENT,  # 国际信用卡支付付款确认中
+    "WAIT_PRE_AUTH_CONFIRM": OrderStatus.PENDING_PAYMENT,  # 0元购合约中: nothing paid yet
+    "WAIT_SELLER_SEND_GOODS": OrderStatus.PAID,
+    "PAID_FORBID_CONSIGN": OrderStatus.PAID,  # paid, shipping forbidden for now
+    "SELLER_CONSIGNED_PART": OrderStatus.SHIPPED,  # part shipped: the rest still counts as unshipped (rules)
+    "WAIT_BUYER_CONFIRM_GOODS": OrderStatus.SHIPPED,
+    "TRADE_BUYER_SIGNED": OrderStatus.SHIPPED,  # 货到付款 signed, not yet finished
+    "TRADE_FINISHED": OrderStatus.COMPLETED,
+    "TRADE_CLOSED": OrderStatus.CLOSED,  # closed after payment: refunded
+    "TRADE_CLOSED_BY_TAOBAO": OrderStatus.CANCELLED,  # closed before payment
+}
+#: Statuses in which the seller still owes a shipment (late-shipment rule, DOMAIN.md).
+UNSHIPPED_TRADE_STATUSES = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
+#: A trade in one of these holds an after-sales case when a sub-order has an open refund.
+_REFUNDABLE_ORDER_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED})
+
+# --- refunds (platform-apis.md §1.3 "Refund status enum") ---------------------------------------
+
+REFUND_STATUS: Mapping[str, AfterSaleStatus] = {
+    "WAIT_SELLER_AGREE": AfterSaleStatus.REQUESTED,
+    "WAIT_BUYER_RETURN_GOODS": AfterSaleStatus.AWAITING_RETURN,
+    "WAIT_SELLER_CONFIRM_GOODS": AfterSaleStatus.RETURN_SHIPPED,
+    "SELLER_REFUSE_BUYER": AfterSaleStatus.SELLER_REFUSED,
+    "CLOSED": AfterSaleStatus.CLOSED,
+    "SUCCESS": AfterSaleStatus.SUCCEEDED,
+    # exchange statuses (refunds.receive.get status filter doc)
+    "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS": AfterSaleStatus.RESHIPPED,
+    "EXCHANGE_TRANSFORM_TO_REFUND": AfterSaleStatus.CLOSED,  # exchange closed, turned into a refund
+    "WAIT_SELLER_CONSIGN_GOODS": AfterSaleStatus.AWAITING_RESHIP,
+}
+#: ``order.refund_status`` values meaning an after-sales case is open on the line.
+OPEN_REFUND_STATUSES = frozenset(
+    {"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS", "SELLER_REFUSE_BUYER",
+     "WAIT_SELLER_CONSIGN_GOODS", "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS"}
+)
+#: Known ``order.refund_status`` values that are not open: terminal ones and the undocumented
+#: but widely seen ``NO_REFUND`` (platform-apis.md §1.2, [U]).
+_QUIET_REFUND_STATUSES = frozenset({"NO_REFUND", "CLOSED", "SUCCESS", "EXCHANGE_TRANSFORM_TO_REFUND"})
+_RETURN_STATUSES = frozenset({"WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS"})
+
+DISPUTE_TYPE_KIND: Mapping[str, AfterSaleKind] = {
+    "REFUND": AfterSaleKind.REFUND_ONLY,
+    "REFUND_AND_RETURN": AfterSaleKind.RETURN_REFUND,
+    "TMALL_EXCHANGE": AfterSaleKind.EXCHANGE,
+    "TAOBAO_EXCHANGE": AfterSaleKind.EXCHANGE,
+    "REPAIR": AfterSaleKind.REPAIR,
+    "RESHIPPING": AfterSaleKind.RESHIP,
+}
+#: ``special_refund_type``: 价保 / 退差返现 are partial refunds without a return (补偿).
+SPECIAL_REFUND_COMPENSATION = frozenset({"priceProtect", "cashBack"})
+
+#: ``cs_status`` (客服介入), platform-apis.md §1.3. ``None``: no intervention; 6 and 11 are
+#: resolved from the refund's own status (see :func:`intervention`).
+CS_STATUS: Mapping[int, DisputeStatus | None] = {
+    1: None,  # 不需客服介入
+    2: DisputeStatus.OPEN,  # 需要客服介入
+    3: DisputeStatus.UNDER_REVIEW,  # 客服已经介入
+    4: DisputeStatus.UNDER_REVIEW,  # 客服初审完成
+    5: DisputeStatus.UNDER_REVIEW,  # 客服主管复审失败
+    7: DisputeStatus.WITHDRAWN,  # 系统撤销 / 维权撤销
+    8: DisputeStatus.RULED_FOR_BUYER,  # 支持买家
+    9: DisputeStatus.RULED_FOR_SELLER,  # 支持卖家
+    10: DisputeStatus.EVIDENCE_REQUIRED,  # 举证中
+}
+CS_STATUS_ZH: Mapping[int, str] = {
+    1: "不需客服介入", 2: "需要客服介入", 3: "客服已经介入", 4: "客服初审完成", 5: "客服主管复审失败",
+    6: "客服处理完成", 7: "系统撤销/维权撤销", 8: "支持买家", 9: "支持卖家", 10: "举证中", 11: "开放申诉",
+}
+
+#: Reasons that make a request a 7-day no-reason return (DOMAIN.md: "the seller has no refuse button").
+NO_REASON_MARKERS = ("七天无理由", "7天无理由")
+
+# --- Tmall disputes (platform-apis.md §1.3 "tmall.dispute.receive.get") ------------------------
+
+DISPUTE_REFUND_STATUS: Mapping[str, AfterSaleStatus] = {
+    "1": AfterSaleStatus.REQUESTED,  # 买家已经申请退款，等待卖家同意
+    "2": AfterSaleStatus.AWAITING_RETURN,  # 卖家已经同意退款，等待买家退货
+    "3": AfterSaleStatus.RETURN_SHIPPED,  # 买家已经退货，等待卖家确认收货
+    "4": AfterSaleStatus.CLOSED,  # 退款关闭
+    "5": AfterSaleStatus.SUCCEEDED,  # 退款成功
+    "6": AfterSaleStatus.SELLER_REFUSED,  # 卖家拒绝退款
+    "7": AfterSaleStatus.RESHIPPED,  # 等待买家确认重新邮寄的货物
+    "8": AfterSaleStatus.REQUESTED,  # 等待卖家确认退货地址: the seller acts
+}
+DISPUTE_EXCHANGE_STATUS: Mapping[str, AfterSaleStatus] = {
+    "1": AfterSaleStatus.REQUESTED,  # 换货待处理
+    "2": AfterSaleStatus.AWAITING_RETURN,  # 待买家退货
+    "3": AfterSaleStatus.RETURN_SHIPPED,  # 买家已退货，待收货
+    "4": AfterSaleStatus.CLOSED,  # 换货关闭
+    "5": AfterSaleStatus.SUCCEEDED,  # 换货成功
+    "6": AfterSaleStatus.SELLER_REFUSED,  # 待买家修改: the buyer must change the request
+    "12": AfterSaleStatus.AWAITING_RESHIP,  # 待发出换货商品
+    "13": AfterSaleStatus.RESHIPPED,  # 待买家收货
+    "14": AfterSaleStatus.REFUNDING,  # 请退款: the exchange turns into a refund
+}
+DISPUTE_REQUEST_KIND: Mapping[str, AfterSaleKind] = {
+    "仅退款": AfterSaleKind.REFUND_ONLY,
+    "退货退款": AfterSaleKind.RETURN_REFUND,
+    "换货": AfterSaleKind.EXCHANGE,
+}
+
+
+# --- small readers -------------------------------------------------------------------------------
+
+
+def _text(payload: Mapping[str, Any], name: str) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _required_text(payload: Mapping[str, Any], *names: str) -> str:
+    for name in names:
+        text = _text(payload, name)
+        if text is not None:
+            return text
+    raise MappingError("is missing", field=names[0])
+
+
+def _time(payload: Mapping[str, Any], name: str, *, required: bool = False) -> datetime | None:
+    text = _text(payload, name)
+    if text is None:
+        if required:
+            raise MappingError("is missing", field=name)
+        return None
+    try:
+        return parse_cst(text)
+    except ValueError as err:
+        raise MappingError(f"not a yyyy-MM-dd HH:mm:ss time: {text!r}", field=name) from err
+
+
+def _fen(payload: Mapping[str, Any], name: str, default: int | None = 0) -> int | None:
+    value = payload.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return yuan_to_fen(value)
+    except ValueError as err:
+        raise MappingError(f"not an amount in yuan: {value!r}", field=name) from err
+
+
+def _int(payload: Mapping[str, Any], name: str, default: int | None = None) -> int | None:
+    value = payload.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(str(value).strip())
+    except ValueError as err:
+        raise MappingError(f"not an integer: {value!r}", field=name) from err
+
+
+def _bool(payload: Mapping[str, Any], name: str) -> bool | None:
+    value = payload.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise MappingError(f"not a boolean: {value!r}", field=name)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _list(value: Any, element: str, field_name: str) -> list[Mapping[str, Any]]:
+    """A TOP list in either JSON shape: ``{"order": [...]}`` or simplified ``[...]``."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, Mapping):
+        if element in value:
+            return _list(value[element], element, field_name)
+        return [value] if value else []
+    if isinstance(value, list):
+        if not all(isinstance(v, Mapping) for v in value):
+            raise MappingError(f"{element} entries must be objects", field=field_name)
+        return list(value)
+    raise MappingError(f"not a list of {element}", field=field_name)
+
+
+# --- trades ----------------------------------------------------------------------------------------
+
+
+def map_trade(payload: Mapping[str, Any]) -> Order:
+    """A TOP trade (increment list or ``trade.fullinfo.get``) as an :class:`Order`."""
+    tid = _required_text(payload, "tid_str", "tid")
+    raw_status = _required_text(payload, "status")
+    warnings: list[str] = []
+    status = TRADE_STATUS.get(raw_status)
+    if status is None:
+        status = OrderStatus.PAID
+        warnings.append(f"unknown trade status {raw_status!r}: shown as paid")
+    orders = _list(payload.get("orders"), "order", "orders")
+    lines = tuple(_map_line(o, i) for i, o in enumerate(orders))
+    open_refund = False
+    for line in lines:
+        rs = line.refund_status
+        if rs in OPEN_REFUND_STATUSES:
+            open_refund = True
+        elif rs is not None and rs not in _QUIET_REFUND_STATUSES:
+            warnings.append(f"unknown refund_status {rs!r} on sub-order {line.external_id}")
+    if open_refund and status in _REFUNDABLE_ORDER_STATUSES:
+        # An after-sales case holds the order (DOMAIN.md: it completes only when that completes).
+        status = OrderStatus.REFUNDING
+    created = _time(payload, "created", required=True)
+    modified = _time(payload, "modified", required=True)
+    assert created is not None and modified is not None
+    paid_at = _time(payload, "pay_time")
+    shipped_at = _time(payload, "consign_time")
+    end_time = _time(payload, "end_time")
+    step_status = _text(payload, "step_trade_status")
+    trade_type = _text(payload, "type")
+    waybill = next((_text(o, "invoice_no") for o in orders if _text(o, "invoice_no")), None)
+    facts: dict[str, Any] = {
+        "trade_type": trade_type,
+        "presale": bool(step_status) or trade_type == "step",
+        "step_trade_status": step_status,
+        "unshipped": raw_status in UNSHIPPED_TRADE_STATUSES,
+        "open_refund": open_refund,
+        "timeout_action_time": _iso(_time(payload, "timeout_action_time")),
+        "shipping_type": _text(payload, "shipping_type"),
+        "seller_flag": _int(payload, "seller_flag"),
+    }
+    if warnings:
+        facts["warnings"] = warnings
+    return Order(
+        external_id=tid,
+        status=status,
+        platform_status=raw_status,
+        created_at=created,
+        updated_at=modified,
+        buyer=_text(payload, "buyer_nick") or _text(payload, "buyer_open_uid"),
+        total_fen=_fen(payload, "total_fee") or 0,
+        paid_fen=_fen(payload, "payment") or 0,
+        paid_at=paid_at,
+        shipped_at=shipped_at,
+        completed_at=end_time if raw_status == "TRADE_FINISHED" else None,
+        waybill=waybill,
+        remark=_text(payload, "seller_memo"),
+        lines=lines,
+        facts={k: v for k, v in facts.items() if v is not None},
+    )
+
+
+def _map_line(order: Mapping[str, Any], index: int) -> OrderLine:
+    oid = _text(order, "oid_str") or _text(order, "oid")
+    if oid is None:
+        raise MappingError("is missing", field=f"orders[{index}].oid")
+    try:
+        paid = _fen(order, "payment")
+        if order.get("divide_order_fee") not in (None, ""):
+            paid = _fen(order, "divide_order_fee")  # 分摊之后的实付金额: the line's true share
+        unit = _fen(order, "price")
+        quantity = _int(order, "num", 1)
+    except MappingError as err:
+        raise MappingError(str(err), field=f"orders[{index}].{err.field}") from err
+    return OrderLine(
+        external_id=oid,
+        title=_text(order, "title") or "",
+        sku_id=_text(order, "sku_id") or _text(order, "outer_sku_id"),
+        sku_name=_text(order, "sku_properties_name"),
+        quantity=quantity or 1,
+        unit_price_fen=unit or 0,
+        paid_fen=paid or 0,
+        status=_text(order, "status"),
+        refund_status=_text(order, "refund_status"),
+    )
+
+
+# --- refunds ---------------------------------------------------------------------------------------
+
+
+def refund_kind(payload: Mapping[str, Any], warnings: list[str]) -> AfterSaleKind:
+    """``dispute_type`` first; without it, ``has_good_return``; a return status implies a return."""
+    raw_status = _text(payload, "status") or ""
+    dispute_type = _text(payload, "dispute_type")
+    has_return = _bool(payload, "has_good_return")
+    special = _text(payload, "special_refund_type")
+    kind: AfterSaleKind | None = None
+    if special in SPECIAL_REFUND_COMPENSATION:
+        kind = AfterSaleKind.COMPENSATION
+    elif dispute_type in DISPUTE_TYPE_KIND:
+        kind = DISPUTE_TYPE_KIND[dispute_type]
+    elif dispute_type not in (None, "OTHERS"):
+        warnings.append(f"unknown dispute_type {dispute_type!r}: kind taken from has_good_return")
+    if kind is None:
+        kind = AfterSaleKind.RETURN_REFUND if has_return else AfterSaleKind.REFUND_ONLY
+    if kind is AfterSaleKind.REFUND_ONLY and raw_status in _RETURN_STATUSES:
+        # Goods are travelling back, whatever the request said: treat it as a return.
+        if dispute_type == "REFUND":
+            warnings.append(f"dispute_type REFUND with return status {raw_status}: treated as a return")
+        kind = AfterSaleKind.RETURN_REFUND
+    return kind
+
+
+def intervention(payload: Mapping[str, Any], refund_status: str, warnings: list[str]) -> Dispute | None:
+    """``cs_status`` (客服介入) as a Dispute of kind ``intervention``, or ``None`` (1 or absent)."""
+    cs = _int(payload, "cs_status")
+    if cs is None or cs == 1:
+        return None
+    appeal_open = cs == 11
+    status: DisputeStatus | None
+    if cs in (6, 11):
+        # 客服处理完成 / 开放申诉 do not say who won; the refund's own outcome does.
+        if refund_status == "SUCCESS":
+            status = DisputeStatus.RULED_FOR_BUYER
+        elif refund_status in ("CLOSED", "SELLER_REFUSE_BUYER"):
+            status = DisputeStatus.RULED_FOR_SELLER
+        else:
+            status = DisputeStatus.UNDER_REVIEW
+    elif cs in CS_STATUS:
+        status = CS_STATUS[cs]
+    else:
+        warnings.append(f"unknown cs_status {cs}: shown as under review")
+        status = DisputeStatus.UNDER_REVIEW
+    if status is None:
+        return None
+    return Dispute(
+        kind=DisputeKind.INTERVENTION,
+        status=status,
+        external_id=_text(payload, "refund_id"),
+        platform_status=f"cs_status={cs}",
+        updated_at=_time(payload, "modified"),
+        appeal_open=appeal_open,
+        note=CS_STATUS_ZH.get(cs),
+    )
+
+
+def remind_deadline(payload: Mapping[str, Any]) -> PlatformDeadline | None:
+    """``refund_remind_timeout.timeout``: the platform's own deadline (it overrides the rules).
+
+    ``remind_type`` has no documented meaning (platform-apis.md §1.3 [U]), so party, action and
+    effect are left to the matching rule row.
+    """
+    remind = payload.get("refund_remind_timeout")
+    if not isinstance(remind, Mapping):
+        return None
+    exists = _bool(remind, "exist_timeout")
+    try:
+        due = _time(remind, "timeout")
+    except MappingError as err:
+        raise MappingError(str(err), field=f"refund_remind_timeout.{err.field}") from err
+    if due is None or exists is False:
+        return None
+    return PlatformDeadline(due_at=due)
+
+
+def map_refund(payload: Mapping[str, Any]) -> AfterSale:
+    """A TOP refund (list entry merged with ``taobao.refund.get`` detail) as an :class:`AfterSale`."""
+    refund_id = _required_text(payload, "refund_id")
+    tid = _required_text(payload, "tid")
+    raw_status = _required_text(payload, "status")
+    warnings: list[str] = []
+    kind = refund_kind(payload, warnings)
+    status = REFUND_STATUS.get(raw_status)
+    if status is None:
+        # Keep it in front of the seller (an open status) without inventing a deadline: the
+        # rule rows match the raw WAIT_SELLER_AGREE, not this.
+        status = AfterSaleStatus.REQUESTED
+        warnings.append(f"unknown refund status {raw_status!r}: shown as requested")
+    created = _time(payload, "created", required=True)
+    modified = _time(payload, "modified", required=True)
+    assert created is not None and modified is not None
+    dispute = intervention(payload, raw_status, warnings)
+    if dispute is not None and dispute.status.is_open and status.is_open:
+        status = AfterSaleStatus.PLATFORM_REVIEW
+    reason = _text(payload, "reason")
+    order_status = _text(payload, "order_status")
+    good_status = _text(payload, "good_status")
+    if good_status not in (None, "BUYER_NOT_RECEIVED", "BUYER_RECEIVED", "BUYER_RETURNED_GOODS"):
+        warnings.append(f"unknown good_status {good_status!r}")
+    remind = payload.get("refund_remind_timeout")
+    facts: dict[str, Any] = {
+        "no_reason": bool(reason and any(m in reason for m in NO_REASON_MARKERS)),
+        "operation_contraint": _text(payload, "operation_contraint"),
+        "unshipped": order_status == "WAIT_SELLER_SEND_GOODS",
+        "order_status": order_status,
+        "good_status": good_status,
+        "has_good_return": _bool(payload, "has_good_return"),
+        "dispute_type": _text(payload, "dispute_type"),
+        "refund_phase": _text(payload, "refund_phase"),
+        "good_return_time": _iso(_time(payload, "good_return_time")),
+        "return_company": _text(payload, "company_name"),
+        "cs_status": _int(payload, "cs_status"),
+        "advance_status": _int(payload, "advance_status"),
+        "remind_type": _int(remind, "remind_type") if isinstance(remind, Mapping) else None,
+        "not_received": good_status == "BUYER_NOT_RECEIVED" and kind is AfterSaleKind.REFUND_ONLY,
+        "end_time": _iso(_time(payload, "end_time")),
+    }
+    return AfterSale(
+        external_id=refund_id,
+        order_external_id=tid,
+        line_external_id=_text(payload, "oid"),
+        kind=kind,
+        status=status,
+        platform_status=raw_status,
+        created_at=created,
+        updated_at=modified,
+        reason=reason,
+        refund_fen=_fen(payload, "refund_fee") or 0,
+        paid_fen=_fen(payload, "total_fee", None),
+        buyer=_text(payload, "buyer_nick") or _text(payload, "buyer_open_uid"),
+        description=_text(payload, "desc"),
+        version=_int(payload, "refund_version"),
+        return_waybill=_text(payload, "sid"),
+        facts={k: v for k, v in facts.items() if v is not None},
+        platform_deadline=remind_deadline(payload) if status.is_open else None,
+        dispute=dispute,
+        warnings=tuple(warnings),
+    )
+
+
+def is_exchange_dispute(payload: Mapping[str, Any]) -> bool:
+    """Whether a ``tmall.dispute.receive.get`` entry is an exchange (换货)."""
+    request = _text(payload, "dispute_request") or ""
+    return "换货" in request or _text(payload, "dispute_type") in ("TMALL_EXCHANGE", "TAOBAO_EXCHANGE")
+
+
+def map_dispute(payload: Mapping[str, Any]) -> AfterSale:
+    """A Tmall reverse dispute (``tmall.dispute.receive.get``) as an :class:`AfterSale`.
+
+    Its ``status`` is numeric text whose meaning depends on the dispute type: exchanges have
+    their own table (1-6, 12-14) beside the refund one (1-8).
+    """
+    refund_id = _required_text(payload, "refund_id")
+    order_id = _required_text(payload, "biz_order_id", "tid", "oid")
+    raw_status = _required_text(payload, "status")
+    warnings: list[str] = []
+    request = _text(payload, "dispute_request")
+    if is_exchange_dispute(payload):
+        kind = AfterSaleKind.EXCHANGE
+    elif request in DISPUTE_REQUEST_KIND:
+        kind = DISPUTE_REQUEST_KIND[request]
+    else:
+        if request is not None:
+            warnings.append(f"unknown dispute_request {request!r}: kind taken from has_good_return")
+        kind = AfterSaleKind.RETURN_REFUND if _bool(payload, "has_good_return") else AfterSaleKind.REFUND_ONLY
+    table = DISPUTE_EXCHANGE_STATUS if kind is AfterSaleKind.EXCHANGE else DISPUTE_REFUND_STATUS
+    status = table.get(raw_status)
+    if status is None:
+        status = AfterSaleStatus.REQUESTED
+        warnings.append(f"unknown dispute status {raw_status!r}: shown as requested")
+    created = _time(payload, "created", required=True)
+    modified = _time(payload, "modified", required=True)
+    assert created is not None and modified is not None
+    due = _time(payload, "time_out")
+    reason = _text(payload, "reason")
+    facts: dict[str, Any] = {
+        "dispute_request": request,
+        "no_reason": bool(reason and any(m in reason for m in NO_REASON_MARKERS)),
+        "order_status": _text(payload, "order_status"),
+        "unshipped": _text(payload, "order_status") == "WAIT_SELLER_SEND_GOODS",
+        "good_status": _text(payload, "good_status"),
+        "refund_phase": _text(payload, "refund_phase"),
+        "good_return_time": _iso(_time(payload, "good_return_time")),
+        "buyer_waybill": _text(payload, "buyer_logistic_no"),
+        "buyer_logistics": _text(payload, "buyer_logistic_name"),
+        "seller_waybill": _text(payload, "seller_logistic_no"),
+        "seller_logistics": _text(payload, "seller_logistic_name"),
+    }
+    return AfterSale(
+        external_id=refund_id,
+        order_external_id=order_id,
+        line_external_id=_text(payload, "oid"),
+        kind=kind,
+        status=status,
+        platform_status=raw_status,
+        created_at=created,
+        updated_at=modified,
+        reason=reason,
+        refund_fen=_fen(payload, "refund_fee") or 0,
+        buyer=_text(payload, "buyer_nick") or _text(payload, "buyer_open_uid"),
+        description=_text(payload, "desc"),
+        return_waybill=_text(payload, "buyer_logistic_no"),
+        facts={k: v for k, v in facts.items() if v is not None},
+        platform_deadline=PlatformDeadline(due_at=due) if due is not None and status.is_open else None,
+        warnings=tuple(warnings),
+    )

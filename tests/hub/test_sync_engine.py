@@ -1,0 +1,98 @@
+"""The sync engine against the acme test platform: windows, pages, newer-wins, faults, quarantine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+import tests.testplatform as acme
+from hub.store.models import AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
+from hub.store.shops import add_shop
+from hub.sync import sync_shops
+from tests.testplatform.server import AcmeSandbox
+
+
+async def count(engine, model) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def setup(make_hub, n=120):
+    sandbox = AcmeSandbox()
+    shops = await sandbox.start("")
+    hub = make_hub(acme)
+    hub.now = sandbox.server.clock.now
+    await add_shop(hub.engine, hub.registry.info("acme"), "acme-1", dict(shops[0].settings))
+    return hub, sandbox
+
+
+async def test_first_sync_lands_everything_and_resync_writes_nothing(make_hub):
+    hub, sandbox = await setup(make_hub)
+    try:
+        [summary] = await sync_shops(hub)
+        assert summary.status == "ok", summary.errors
+        assert await count(hub.engine, AfterSaleRecord) == len(sandbox.server.cases)
+        assert await count(hub.engine, OrderRecord) == len(sandbox.server.orders)
+        events = await count(hub.engine, EventRecord)
+        [again] = await sync_shops(hub)
+        assert again.stats.new == again.stats.changed == 0
+        assert await count(hub.engine, EventRecord) == events
+    finally:
+        await sandbox.stop()
+
+
+async def test_change_is_picked_up_with_an_event(make_hub):
+    hub, sandbox = await setup(make_hub)
+    try:
+        await sync_shops(hub)
+        case_id = next(k for k, v in sandbox.server.cases.items() if v["status"] == "NEW")
+        sandbox.server.clock.advance(timedelta(hours=1))
+        sandbox.server.touch(case_id, status="AGREED")
+        [summary] = await sync_shops(hub)
+        assert summary.stats.changed >= 1
+        async with hub.engine.connect() as conn:
+            status = (await conn.execute(select(AfterSaleRecord.status).where(
+                AfterSaleRecord.external_id == case_id))).scalar_one()
+            kinds = (await conn.execute(select(EventRecord.kind).where(
+                EventRecord.external_id == case_id))).scalars().all()
+        assert status == "refunding"
+        assert "status_changed" in kinds
+    finally:
+        await sandbox.stop()
+
+
+async def test_rate_limit_is_waited_out_and_auth_failure_marks_shop(make_hub):
+    hub, sandbox = await setup(make_hub)
+    waits: list[float] = []
+
+    async def sleep(s: float) -> None:
+        waits.append(s)
+
+    hub.sleep = sleep
+    try:
+        sandbox.server.inject("rate_limit", seconds=7)
+        [summary] = await sync_shops(hub)
+        assert summary.status == "ok" and 7 in waits
+        sandbox.server.clock.advance(timedelta(hours=2))
+        sandbox.server.inject("auth_expired")
+        [summary] = await sync_shops(hub)
+        assert summary.status == "reauth"
+        [summary] = await sync_shops(hub)
+        assert summary.status == "reauth"  # skipped until re-authorised
+    finally:
+        await sandbox.stop()
+
+
+async def test_malformed_record_is_quarantined_and_rest_lands(make_hub):
+    hub, sandbox = await setup(make_hub)
+    try:
+        bad = next(iter(sandbox.server.cases))
+        sandbox.server.cases[bad]["amount"] = "12.3.4"
+        [summary] = await sync_shops(hub)
+        assert summary.stats.quarantined == 1
+        assert await count(hub.engine, QuarantineRecord) == 1
+        assert await count(hub.engine, AfterSaleRecord) == len(sandbox.server.cases) - 1
+        assert await count(hub.engine, RawRecordRow) == len(sandbox.server.cases) - 1 + len(sandbox.server.orders)
+    finally:
+        await sandbox.stop()
