@@ -136,6 +136,13 @@ CONSTRAINTS: tuple[Constraint, ...] = (
         source="platform-apis.md §2.3 write operations (pdd.refund.agree) and the after_sales_status enum",
     ),
     Constraint(
+        id="pinduoduo.agree_not_exchange_repair",
+        action="agree_refund", match=Match(platform_statuses=frozenset({"14", "21"})),
+        reason_zh="换货/维修申请请在商家后台处理（开放平台同意退款接口只处理退款）",
+        reason_en="Exchange/repair requests (status 14/21) are handled in the backend; pdd.refund.agree is for refunds",
+        source="platform-apis.md §2.3 write operations (pdd.refund.agree: 同意退款)",
+    ),
+    Constraint(
         id="pinduoduo.return_only_for_returns",
         action="agree_return",
         match=Match(kinds=frozenset({"refund_only", "exchange", "reship", "repair", "compensation"})),

@@ -1,0 +1,253 @@
+"""Can these goods go back to the stall through 17网, how many, and for how much? Pure.
+
+The market's return standard [seed 003, 什么情况下档口可能不接受退货]:
+(1) delisted goods are not returned; (2) goods that cannot be resold (washed, tags or labels cut,
+buttonholes opened, torn by trying on, smelling of sweat or perfume) are not; intimate items
+(underwear, vests/tube tops, hats, necklaces, stockings) never are; (3) special-price goods are not;
+(4) over a per-style quantity only part is taken back; (5) 看版拿货: one style ordered in one size
+but several colours is not returned, or only in part. Plus: after trade success there is no
+online return at all [备注(1)], and the refund is the stall's *current* price
+[退货都能按照买的原价退吗]. The caps and lists are shop settings; the defaults are the seed's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hub.money import fen_to_yuan
+
+SEED = "seeds/003 售后代发 什么情况下档口可能不接受退货"
+
+DEFAULT_INTIMATE = "内衣,内裤,文胸,背心,抹胸,帽子,项链,丝袜"
+DEFAULT_UNSELLABLE = "水洗,洗过,剪吊牌,剪标,开扣眼,试穿破损,破损,异味,香水味,穿过"
+
+
+class Verdict(StrEnum):
+    RETURNABLE = "returnable"
+    PARTLY = "partly"
+    NOT_RETURNABLE = "not_returnable"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The shop's view of the stalls' return rules (settings, seed defaults)."""
+
+    intimate: tuple[str, ...] = tuple(DEFAULT_INTIMATE.split(","))
+    unsellable: tuple[str, ...] = tuple(DEFAULT_UNSELLABLE.split(","))
+    style_cap: int | None = None  #: pieces of one style a stall takes back; the seed names no figure
+    stall_caps: Mapping[str, int] = field(default_factory=dict)
+    kanban_max: int = 0  #: pieces of a 看版 group (one style, one size, several colours) taken back
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> Policy:
+        def words(name: str, default: str) -> tuple[str, ...]:
+            raw = settings.get(name)
+            text = default if raw is None else raw
+            return tuple(w.strip() for w in text.replace("，", ",").split(",") if w.strip())
+
+        cap = (settings.get("style_return_cap") or "").strip()
+        stall_caps: dict[str, int] = {}
+        for pair in (settings.get("stall_return_caps") or "").replace("，", ",").split(","):
+            if "=" in pair:
+                stall, n = pair.split("=", 1)
+                if n.strip().isdigit():
+                    stall_caps[stall.strip()] = int(n)
+        kanban = (settings.get("kanban_return_max") or "0").strip()
+        return cls(
+            intimate=words("intimate_categories", DEFAULT_INTIMATE),
+            unsellable=words("unsellable_conditions", DEFAULT_UNSELLABLE),
+            style_cap=int(cap) if cap.isdigit() else None,
+            stall_caps=stall_caps,
+            kanban_max=int(kanban) if kanban.isdigit() else 0,
+        )
+
+    def cap_for(self, stall: str) -> int | None:
+        return self.stall_caps.get(stall, self.style_cap)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One purchase line as the order's facts carry it (``mapping.items_of``)."""
+
+    line_id: str
+    style_no: str
+    quantity: int
+    unit_price_fen: int
+    color: str = ""
+    size: str = ""
+    title: str = ""
+    category: str = ""
+    stall: str = ""
+    current_price_fen: int | None = None
+    delisted: bool = False
+    special_price: bool = False
+
+    @classmethod
+    def from_fact(cls, data: Mapping[str, Any]) -> Item:
+        return cls(
+            line_id=str(data.get("line_id") or ""), style_no=str(data.get("style_no") or ""),
+            quantity=int(data.get("quantity") or 0), unit_price_fen=int(data.get("unit_price_fen") or 0),
+            color=str(data.get("color") or ""), size=str(data.get("size") or ""),
+            title=str(data.get("title") or ""), category=str(data.get("category") or ""),
+            stall=str(data.get("stall") or ""),
+            current_price_fen=None if data.get("current_price_fen") is None else int(data["current_price_fen"]),
+            delisted=bool(data.get("delisted")), special_price=bool(data.get("special_price")),
+        )
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    """What is to go back: ``quantity`` pieces of ``item`` in ``condition`` (free text)."""
+
+    item: Item
+    quantity: int
+    condition: str = ""
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  #: trade_success, delisted, intimate, unsellable, special_price, style_cap, kanban
+    pieces: int  #: how many pieces this reason keeps from going back
+    text_zh: str
+    text_en: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    verdict: Verdict
+    returnable: int
+    total: int
+    reasons: tuple[Reason, ...]
+    cost_fen: int  #: what the merchant paid 17网 for the pieces to go back
+    expected_refund_fen: int  #: what 17网 will refund: returnable pieces at the stall's current price
+    price_known: bool  #: False when a current price was missing and the price paid was assumed
+    notes: tuple[str, ...] = ()
+
+    @property
+    def carried_fen(self) -> int:
+        """What the merchant loses upstream: the cost not refunded (refused pieces, price drops)."""
+        return max(self.cost_fen - self.expected_refund_fen, 0)
+
+    def summary_en(self) -> str:
+        head = {
+            Verdict.RETURNABLE: "returnable to the stall",
+            Verdict.PARTLY: f"partly returnable: {self.returnable} of {self.total} pieces",
+            Verdict.NOT_RETURNABLE: "not returnable to the stall",
+        }[self.verdict]
+        return f"{head}; 17网 refunds ¥{fen_to_yuan(self.expected_refund_fen)} of ¥{fen_to_yuan(self.cost_fen)} paid"
+
+
+def _has_word(text: str, words: Sequence[str]) -> str | None:
+    return next((w for w in words if w and w in text), None)
+
+
+def assess(
+    lines: Sequence[ReturnLine],
+    order_items: Sequence[Item],
+    policy: Policy,
+    *,
+    trade_success: bool = False,
+) -> Eligibility:
+    """The verdict for returning ``lines`` of an order whose lines are ``order_items``."""
+    total = sum(max(rl.quantity, 0) for rl in lines)
+    cost = sum(rl.item.unit_price_fen * max(rl.quantity, 0) for rl in lines)
+    reasons: list[Reason] = []
+    notes: list[str] = []
+    if trade_success:
+        reasons.append(Reason(
+            "trade_success", total, "订单交易成功后不支持线上申请退货",
+            "the trade succeeded (auto-confirmed): 17网 takes no online return",
+            "seeds/003 售后代发 备注(1)",
+        ))
+        return Eligibility(Verdict.NOT_RETURNABLE, 0, total, tuple(reasons), cost, 0, True)
+
+    # pieces still returnable per line after the per-piece rules
+    left: dict[int, int] = {}
+    for index, rl in enumerate(lines):
+        item, qty = rl.item, max(rl.quantity, 0)
+        blocker: Reason | None = None
+        if item.delisted:
+            blocker = Reason("delisted", qty, "下架商品不退", f"{item.style_no} is delisted by the stall",
+                             f"{SEED} (1) 下架商品不退")
+        elif word := _has_word(f"{item.category} {item.title}", policy.intimate):
+            blocker = Reason("intimate", qty, f"贴身衣物({word})一旦售出概不可退",
+                             f"{item.style_no} is an intimate item ({word}): never returnable",
+                             f"{SEED} (2) 贴身衣物 … 一旦售出概不可退")
+        elif item.special_price:
+            blocker = Reason("special_price", qty, "特价商品不退", f"{item.style_no} was sold at a special price",
+                             f"{SEED} (3) 特价商品不退")
+        elif word := _has_word(rl.condition, policy.unsellable):
+            blocker = Reason("unsellable", qty, f"影响二次销售不退({word})",
+                             f"the goods cannot be resold ({word})", f"{SEED} (2) 影响二次销售不退")
+        if blocker:
+            reasons.append(blocker)
+            left[index] = 0
+        else:
+            left[index] = qty
+
+    # 看版: one style, one size, several colours in the same order
+    groups: dict[tuple[str, str], set[str]] = {}
+    for item in order_items:
+        groups.setdefault((item.style_no, item.size), set()).add(item.color)
+    kanban = {key for key, colours in groups.items() if len(colours) > 1}
+    for key in kanban:
+        members = [i for i, rl in enumerate(lines) if (rl.item.style_no, rl.item.size) == key and left[i] > 0]
+        allowed = policy.kanban_max
+        pieces = sum(left[i] for i in members)
+        if pieces > allowed:
+            for i in members:
+                take = min(left[i], allowed)
+                allowed -= take
+                left[i] = take
+            reasons.append(Reason(
+                "kanban", pieces - policy.kanban_max,
+                f"看版拿货不退不换:同款{key[1] or ''}码下了{len(groups[key])}个颜色",
+                f"看版: style {key[0]} ordered in size {key[1] or '-'} in {len(groups[key])} colours; "
+                f"the stall takes back at most {policy.kanban_max}",
+                f"{SEED} (5) 看版拿货不退不换",
+            ))
+
+    # per-style cap
+    by_style: dict[tuple[str, str], list[int]] = {}
+    for i, rl in enumerate(lines):
+        by_style.setdefault((rl.item.stall, rl.item.style_no), []).append(i)
+    for (stall, style), members in by_style.items():
+        cap = policy.cap_for(stall)
+        pieces = sum(left[i] for i in members)
+        if cap is None:
+            if pieces > 1:
+                notes.append(f"{style}: stalls often cap returns per style; check the stall's cap [{SEED} (4)]")
+            continue
+        if pieces > cap:
+            allowed = cap
+            for i in members:
+                take = min(left[i], allowed)
+                allowed -= take
+                left[i] = take
+            reasons.append(Reason(
+                "style_cap", pieces - cap, f"单款超量不退:{style}最多退{cap}件",
+                f"over the style's cap: the stall takes back {cap} of {pieces} pieces of {style}",
+                f"{SEED} (4) 单款超量不退",
+            ))
+
+    returnable = sum(left.values())
+    price_known = True
+    refund = 0
+    for i, rl in enumerate(lines):
+        price = rl.item.current_price_fen
+        if price is None:
+            price_known = False
+            price = rl.item.unit_price_fen
+        refund += price * left[i]
+    if not price_known and returnable:
+        notes.append("the stall's current price is unknown: the refund assumes the price paid; 档口按当前售价退货")
+    verdict = (
+        Verdict.RETURNABLE if returnable == total and total > 0
+        else Verdict.NOT_RETURNABLE if returnable == 0
+        else Verdict.PARTLY
+    )
+    return Eligibility(verdict, returnable, total, tuple(reasons), cost, refund, price_known, tuple(notes))
