@@ -6,6 +6,7 @@ Built-in platforms are loaded through their entry points exactly like third-part
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 import os
 from collections.abc import Iterable
@@ -44,7 +45,7 @@ def get_plugin_manager(
     for name in disabled:
         pm.set_blocked(name)
     if load_entrypoints:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        _load_entrypoints(pm)
     for path in _env_list("HUB_PLUGINS"):
         if path in disabled or path.rsplit(".", 1)[-1] in disabled:
             continue
@@ -65,6 +66,22 @@ def get_plugin_manager(
         pm.trace.root.setwriter(lambda msg: log.debug("hook", trace=msg.rstrip()))
         pm.enable_tracing()
     return pm
+
+
+def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+    """Like pluggy's ``load_setuptools_entrypoints``, but a plugin that fails to import is a clear
+    error naming it and how to switch it off, not a traceback."""
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as err:
+            raise PluginError(
+                f"plugin {ep.name!r} ({ep.value}) failed to load: {type(err).__name__}: {err}; "
+                f"switch it off with HUB_DISABLED_PLUGINS={ep.name}"
+            ) from err
+        pm.register(plugin, name=ep.name)
 
 
 @dataclass

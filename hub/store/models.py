@@ -266,3 +266,8 @@ class OrderLinkRecord(Base):
     sale_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     method: Mapped[str] = mapped_column(String(20))  #: remark, match, manual
     created_at: Mapped[datetime]
+
+
+# The workbench's tables live in their own module; importing it here puts them in Base.metadata
+# for alembic and the fixtures.
+from . import access  # noqa: E402, F401

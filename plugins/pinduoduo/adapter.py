@@ -62,19 +62,28 @@ class PddAdapter:
         try:
             timeout = float(settings.get("request_timeout") or 30)
         except ValueError as err:
-            raise ConfigError(f"request_timeout must be seconds, got {settings.get('request_timeout')!r}") from err
+            raise ConfigError(
+                f"request_timeout must be seconds, got {settings.get('request_timeout')!r}"
+            ) from err
         self.client = PddClient(
-            session=ctx.session, limiter=ctx.limiter,
-            client_id=settings["client_id"], client_secret=settings["client_secret"],
+            session=ctx.session,
+            limiter=ctx.limiter,
+            client_id=settings["client_id"],
+            client_secret=settings["client_secret"],
             access_token=settings["access_token"],
             gateway_url=settings.get("gateway_url") or DEFAULT_GATEWAY,
-            now=ctx.now, timeout=timeout,
+            now=ctx.now,
+            timeout=timeout,
         )
         self.status_filter = settings.get("after_sales_status_filter") or "all"
         if self.status_filter not in ("all", "each"):
             raise ConfigError(f"after_sales_status_filter must be all or each, got {self.status_filter!r}")
-        self.push = PmcReader(session=ctx.session, push_url=settings.get("push_url") or DEFAULT_PUSH_URL,
-                              client_id=settings["client_id"], client_secret=settings["client_secret"])
+        self.push = PmcReader(
+            session=ctx.session,
+            push_url=settings.get("push_url") or DEFAULT_PUSH_URL,
+            client_id=settings["client_id"],
+            client_secret=settings["client_secret"],
+        )
         # pdd.refund.information.get needs the order_sn: remember it for every case seen.
         self._order_of: dict[str, str] | None = None
         self._memo_path = Path(ctx.data_dir) / "pinduoduo_case_orders.json"
@@ -83,10 +92,20 @@ class PddAdapter:
 
     def resources(self) -> Sequence[ResourceSpec]:
         return (
-            ResourceSpec(name=ORDER, window=MAX_SPAN, overlap=timedelta(minutes=5), lag=LAG,
-                         page_order=PageOrder.LAST_FIRST),
-            ResourceSpec(name=AFTER_SALE, window=MAX_SPAN, overlap=timedelta(minutes=5), lag=LAG,
-                         page_order=PageOrder.LAST_FIRST),
+            ResourceSpec(
+                name=ORDER,
+                window=MAX_SPAN,
+                overlap=timedelta(minutes=5),
+                lag=LAG,
+                page_order=PageOrder.LAST_FIRST,
+            ),
+            ResourceSpec(
+                name=AFTER_SALE,
+                window=MAX_SPAN,
+                overlap=timedelta(minutes=5),
+                lag=LAG,
+                page_order=PageOrder.LAST_FIRST,
+            ),
         )
 
     async def platform_now(self) -> datetime:
@@ -103,23 +122,34 @@ class PddAdapter:
         if end - start > MAX_SPAN.total_seconds():
             raise ValueError(f"a PDD window spans at most 30 minutes, got {window.end - window.start}")
         if resource == ORDER:
-            params = {"start_updated_at": start, "end_updated_at": end, "is_lucky_flag": 0,
-                      "order_status": 5, "refund_status": 5}
+            params = {
+                "start_updated_at": start,
+                "end_updated_at": end,
+                "is_lucky_flag": 0,
+                "order_status": 5,
+                "refund_status": 5,
+            }
             async for rows in self._pages(ORDER_API, params, "order_sn_list"):
                 yield Page(records=[self._order_record(r) for r in rows if isinstance(r, Mapping)])
         elif resource == AFTER_SALE:
             statuses = (mapping.STATUS_ALL,) if self.status_filter == "all" else ALL_STATUS_CODES
             seen: dict[str, datetime | None] = {}
             for status in statuses:
-                params = {"start_updated_at": start, "end_updated_at": end, "after_sales_status": status,
-                          "after_sales_type": mapping.TYPE_ALL}
+                params = {
+                    "start_updated_at": start,
+                    "end_updated_at": end,
+                    "after_sales_status": status,
+                    "after_sales_type": mapping.TYPE_ALL,
+                }
                 async for rows in self._pages(REFUND_LIST_API, params, "refund_list"):
                     records = []
                     for row in rows:
                         if not isinstance(row, Mapping):
                             continue
                         record = await self._after_sale_record(row)
-                        if record.external_id in seen and _not_newer(record.updated_at, seen[record.external_id]):
+                        if record.external_id in seen and _not_newer(
+                            record.updated_at, seen[record.external_id]
+                        ):
                             continue  # the same case met under another status filter
                         seen[record.external_id] = record.updated_at
                         records.append(record)
@@ -154,8 +184,12 @@ class PddAdapter:
             yield list(body.get(key) or [])
 
     def _order_record(self, order: Mapping[str, Any]) -> RawRecord:
-        return RawRecord(resource=ORDER, external_id=str(order.get("order_sn") or ""), payload=dict(order),
-                         updated_at=_time_or_none(order.get("updated_at")))
+        return RawRecord(
+            resource=ORDER,
+            external_id=str(order.get("order_sn") or ""),
+            payload=dict(order),
+            updated_at=_time_or_none(order.get("updated_at")),
+        )
 
     async def _after_sale_record(self, row: Mapping[str, Any]) -> RawRecord:
         """The list row with the detail merged in under ``detail`` (expire_time, join_or_not, images...)."""
@@ -165,14 +199,19 @@ class PddAdapter:
             self._memo()[case_id] = order_sn
             try:
                 payload["detail"] = await self.client.call(
-                    REFUND_DETAIL_API, {"order_sn": order_sn, "after_sales_id": case_id})
+                    REFUND_DETAIL_API, {"order_sn": order_sn, "after_sales_id": case_id}
+                )
             except PlatformStopError:
                 raise
             except PlatformRequestError as err:
                 # The list row is still worth keeping; the mapping turns this into a warning.
                 payload["detail_error"] = str(err)
-        return RawRecord(resource=AFTER_SALE, external_id=case_id, payload=payload,
-                         updated_at=_latest(row.get("updated_time"), (payload.get("detail") or {}).get("updated_time")))
+        return RawRecord(
+            resource=AFTER_SALE,
+            external_id=case_id,
+            payload=payload,
+            updated_at=_latest(row.get("updated_time"), (payload.get("detail") or {}).get("updated_time")),
+        )
 
     async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
         if resource == ORDER:
@@ -183,26 +222,41 @@ class PddAdapter:
             order_sn = self._memo().get(external_id)
             if order_sn is None:
                 raise PlatformRequestError(
-                    f"after-sales {external_id}: its order_sn is unknown (pdd.refund.information.get needs it); "
-                    "the next sync window will bring it", platform="pinduoduo")
+                    f"after-sales {external_id}: its order_sn is unknown "
+                    "(pdd.refund.information.get needs it); "
+                    "the next sync window will bring it",
+                    platform="pinduoduo",
+                )
             return await self._fetch_case(external_id, order_sn)
         raise ValueError(f"pinduoduo has no resource {resource!r}")
 
     async def _fetch_case(self, case_id: str, order_sn: str) -> RawRecord | None:
         # The list API given an order_sn returns all of that order's cases, other filters ignored.
         end = _epoch(self.client.platform_clock())
-        body = await self.client.call(REFUND_LIST_API, {
-            "order_sn": order_sn, "after_sales_status": mapping.STATUS_ALL, "after_sales_type": mapping.TYPE_ALL,
-            "start_updated_at": end - int(MAX_SPAN.total_seconds()), "end_updated_at": end,
-            "page": 1, "page_size": PAGE_SIZE})
+        body = await self.client.call(
+            REFUND_LIST_API,
+            {
+                "order_sn": order_sn,
+                "after_sales_status": mapping.STATUS_ALL,
+                "after_sales_type": mapping.TYPE_ALL,
+                "start_updated_at": end - int(MAX_SPAN.total_seconds()),
+                "end_updated_at": end,
+                "page": 1,
+                "page_size": PAGE_SIZE,
+            },
+        )
         for row in body.get("refund_list") or []:
             if isinstance(row, Mapping) and str(row.get("id")) == case_id:
                 return await self._after_sale_record(row)
         detail = await self.client.call(REFUND_DETAIL_API, {"order_sn": order_sn, "after_sales_id": case_id})
-        if not detail.get("id"):
+        if not isinstance(detail, Mapping) or not detail.get("id"):
             return None
-        return RawRecord(resource=AFTER_SALE, external_id=case_id, payload={"detail": detail},
-                         updated_at=_time_or_none(detail.get("updated_time")))
+        return RawRecord(
+            resource=AFTER_SALE,
+            external_id=case_id,
+            payload={"detail": detail},
+            updated_at=_time_or_none(detail.get("updated_time")),
+        )
 
     def map_record(self, raw: RawRecord) -> MappedRecord:
         if raw.resource == ORDER:
@@ -244,16 +298,26 @@ class PddAdapter:
         req: dict[str, Any] = {
             "after_sales_id": int(case.external_id) if case.external_id.isdigit() else case.external_id,
             "order_sn": case.order_external_id,
-            "operate_desc": str(request.params.get("operate_desc") or ("同意退款" if cap.action == "agree_refund"
-                                                                         else "同意退货")),
+            "operate_desc": str(
+                request.params.get("operate_desc")
+                or ("同意退款" if cap.action == "agree_refund" else "同意退货")
+            ),
         }
         if cap.action == "agree_return":
-            req["return_address_id"] = str(request.params.get("return_address_id") or await self.default_address_id())
-        log.info("pdd.action", action=cap.action, case=case.external_id, key=request.idempotency_key,
-                 actor=request.actor)
+            req["return_address_id"] = str(
+                request.params.get("return_address_id") or await self.default_address_id()
+            )
+        log.info(
+            "pdd.action",
+            action=cap.action,
+            case=case.external_id,
+            key=request.idempotency_key,
+            actor=request.actor,
+        )
         assert cap.api is not None
         response = await self.client.call(cap.api, {"request": req})
-        result = response.get("result") if isinstance(response.get("result"), Mapping) else {}
+        raw_result = response.get("result")
+        result: Mapping[str, Any] = raw_result if isinstance(raw_result, Mapping) else {}
         ok = _truthy(result.get("succ", result.get("success")))
         message = str(result.get("message") or "")
         refreshed = [r for r in [await self._fetch_case(case.external_id, case.order_external_id)] if r]
@@ -269,13 +333,16 @@ class PddAdapter:
         return [a for a in body.get("refund_address_list") or [] if isinstance(a, Mapping)]
 
     async def default_address_id(self) -> str:
-        """The shop's default return address (pdd.refund.address.list.get ``is_default``), else the only one."""
+        """The shop's default return address (pdd.refund.address.list.get), else the only one."""
         addresses = await self.return_addresses()
         default = [a for a in addresses if _truthy(a.get("is_default"))]
         pick = default[0] if default else (addresses[0] if len(addresses) == 1 else None)
         if pick is None:
-            raise ActionError("no default return address: set one in 商家后台 → 退货地址, or pass return_address_id"
-                              if addresses else "the shop has no return address in 商家后台")
+            raise ActionError(
+                "no default return address: set one in 商家后台 → 退货地址, or pass return_address_id"
+                if addresses
+                else "the shop has no return address in 商家后台"
+            )
         return str(pick.get("refund_address_id") or pick.get("id"))
 
     # ------------------------------------------------------------------ push

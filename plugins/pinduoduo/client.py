@@ -87,8 +87,11 @@ def classify(api: str, error: Mapping[str, Any]) -> PlatformError:
     sub_msg = str(error.get("sub_msg") or "")
     sub_code = error.get("sub_code")
     text = f"{api}: {msg}" + (f" ({sub_msg})" if sub_msg else "") + f" [error_code {code}]"
-    kw: dict[str, Any] = {"platform": PLATFORM_ID, "code": str(code),
-                          "sub_code": None if sub_code in (None, "") else str(sub_code)}
+    kw: dict[str, Any] = {
+        "platform": PLATFORM_ID,
+        "code": str(code),
+        "sub_code": None if sub_code in (None, "") else str(sub_code),
+    }
     if code in RATE_LIMITED:
         return PlatformRateLimitError(text, retry_after=_retry_after(f"{msg} {sub_msg}"), **kw)
     if code in AUTH_FAILED:
@@ -155,7 +158,9 @@ class PddClient:
         params["sign"] = sign(params, self._secret)
         return params
 
-    async def call(self, api: str, business: Mapping[str, Any] | None = None, *, auth: bool = True) -> dict[str, Any]:
+    async def call(
+        self, api: str, business: Mapping[str, Any] | None = None, *, auth: bool = True
+    ) -> dict[str, Any]:
         """Call one API; return its response object, unwrapped. Raises hub PlatformErrors."""
         try:
             return await self._call_once(api, business or {}, auth=auth)
@@ -176,7 +181,9 @@ class PddClient:
         except TimeoutError as err:
             raise PlatformConnectionError(f"{api}: timed out", platform=PLATFORM_ID) from err
         except aiohttp.ClientError as err:
-            raise PlatformConnectionError(f"{api}: {type(err).__name__}: {err}", platform=PLATFORM_ID) from err
+            raise PlatformConnectionError(
+                f"{api}: {type(err).__name__}: {err}", platform=PLATFORM_ID
+            ) from err
         if status >= 500:
             raise PlatformConnectionError(f"{api}: HTTP {status}", platform=PLATFORM_ID, code=str(status))
         if status == 429:
@@ -184,8 +191,9 @@ class PddClient:
         try:
             body = json.loads(text)
         except ValueError as err:
-            raise PlatformConnectionError(f"{api}: the router sent no JSON (HTTP {status})",
-                                          platform=PLATFORM_ID) from err
+            raise PlatformConnectionError(
+                f"{api}: the router sent no JSON (HTTP {status})", platform=PLATFORM_ID
+            ) from err
         if not isinstance(body, dict):
             raise PlatformConnectionError(f"{api}: the router sent no JSON object", platform=PLATFORM_ID)
         return self._unwrap(api, body)
@@ -194,8 +202,13 @@ class PddClient:
         error = body.get("error_response")
         if isinstance(error, Mapping):
             exc = classify(api, error)
-            log.warning("pdd.error", api=api, code=exc.code, request_id=error.get("request_id"),
-                        error=type(exc).__name__)
+            log.warning(
+                "pdd.error",
+                api=api,
+                code=exc.code,
+                request_id=error.get("request_id"),
+                error=type(exc).__name__,
+            )
             raise exc
         key = RESPONSE_KEYS.get(api, "")
         if key is None:
@@ -206,8 +219,9 @@ class PddClient:
             # An API we have no key for, or a renamed one: take the single *_response wrapper.
             wrappers = [k for k in body if k.endswith("_response") or k == "response"]
             if len(wrappers) != 1:
-                raise PlatformConnectionError(f"{api}: response without {key or 'a *_response'} object",
-                                              platform=PLATFORM_ID)
+                raise PlatformConnectionError(
+                    f"{api}: response without {key or 'a *_response'} object", platform=PLATFORM_ID
+                )
             inner = body[wrappers[0]]
         if not isinstance(inner, dict):
             raise PlatformConnectionError(f"{api}: response object is not an object", platform=PLATFORM_ID)

@@ -23,65 +23,96 @@ APPEAL_WHERE = "商家后台 → 订单售后详情页 → 售后状态 → 维�
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(name="client_id", help="开放平台应用 client_id", required=True),
-    SettingSpec(name="client_secret", help="开放平台应用 client_secret (signs every call)",
-                required=True, secret=True),
-    SettingSpec(name="access_token", help="店铺授权 access_token (pdd.pop.auth.token.create)",
-                required=True, secret=True),
+    SettingSpec(
+        name="client_secret", help="开放平台应用 client_secret (signs every call)", required=True, secret=True
+    ),
+    SettingSpec(
+        name="access_token",
+        help="店铺授权 access_token (pdd.pop.auth.token.create)",
+        required=True,
+        secret=True,
+    ),
     SettingSpec(name="gateway_url", help="API router URL", default=DEFAULT_GATEWAY),
     SettingSpec(name="push_url", help="PMC message websocket base URL", default=DEFAULT_PUSH_URL),
     SettingSpec(
         name="after_sales_status_filter",
-        help=("How pdd.refund.list.increment.get is asked for every status: 'all' sends "
-              "after_sales_status=1 (全部, 2018 doc and the official example); 'each' asks every "
-              "documented status code in turn (27 calls a window) if the live API refuses 1"),
-        default="all", choices=("all", "each"),
+        help=(
+            "How pdd.refund.list.increment.get is asked for every status: 'all' sends "
+            "after_sales_status=1 (全部, 2018 doc and the official example); 'each' asks every "
+            "documented status code in turn (27 calls a window) if the live API refuses 1"
+        ),
+        default="all",
+        choices=("all", "each"),
     ),
     SettingSpec(name="request_timeout", help="seconds one API call may take", default="30"),
     # Shop policy: figures the platform does not publish; the merchant sets them (DOMAIN.md).
-    SettingSpec(name="reply_within",
-                help="shop policy: answer a new after-sales request within (used when PDD gives no "
-                     "expire_time); default from DOMAIN.md's own procedures (refunds within 24 h, [004])",
-                default="24h"),
-    SettingSpec(name="confirm_return_within",
-                help="shop policy: check and refund a returned parcel within (no published PDD figure)",
-                default="48h"),
-    SettingSpec(name="reship_within",
-                help="shop policy: send reship/exchange goods within (same-day dispatch habit, [004])",
-                default="24h"),
-    SettingSpec(name="buyer_return_within",
-                help="shop policy: chase a buyer who has not shipped the return after (Taobao's 7 days, "
-                     "DOMAIN.md [001, 003]; PDD publishes none)",
-                default="7d"),
-    SettingSpec(name="ship_within",
-                help="shop policy: ship an order within this of payment when PDD gives no last_ship_time "
-                     "(early warning 48 h before the 72 h limit, DOMAIN.md [004])",
-                default="24h"),
+    SettingSpec(
+        name="reply_within",
+        help="shop policy: answer a new after-sales request within (used when PDD gives no "
+        "expire_time); default from DOMAIN.md's own procedures (refunds within 24 h, [004])",
+        default="24h",
+    ),
+    SettingSpec(
+        name="confirm_return_within",
+        help="shop policy: check and refund a returned parcel within (no published PDD figure)",
+        default="48h",
+    ),
+    SettingSpec(
+        name="reship_within",
+        help="shop policy: send reship/exchange goods within (same-day dispatch habit, [004])",
+        default="24h",
+    ),
+    SettingSpec(
+        name="buyer_return_within",
+        help="shop policy: chase a buyer who has not shipped the return after (Taobao's 7 days, "
+        "DOMAIN.md [001, 003]; PDD publishes none)",
+        default="7d",
+    ),
+    SettingSpec(
+        name="ship_within",
+        help="shop policy: ship an order within this of payment when PDD gives no last_ship_time "
+        "(early warning 48 h before the 72 h limit, DOMAIN.md [004])",
+        default="24h",
+    ),
 )
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability(
-        action="agree_refund", label="Agree refund", label_zh="同意退款", money_moves=True,
+        action="agree_refund",
+        label="Agree refund",
+        label_zh="同意退款",
+        money_moves=True,
         api="pdd.refund.agree",
         params=(ParamSpec(name="operate_desc", help="给用户留言 (message to the buyer)"),),
     ),
     Capability(
-        action="agree_return", label="Agree return", label_zh="同意退货",
+        action="agree_return",
+        label="Agree return",
+        label_zh="同意退货",
         api="pdd.refund.returngoods.agree",
         params=(
-            ParamSpec(name="return_address_id",
-                      help="退货地址 id from pdd.refund.address.list.get; default: the shop's default address"),
+            ParamSpec(
+                name="return_address_id",
+                help="退货地址 id from pdd.refund.address.list.get; default: the shop's default address",
+            ),
             ParamSpec(name="operate_desc", help="给用户留言 (message to the buyer)"),
         ),
     ),
     Capability(
-        action="refuse", label="Refuse", label_zh="驳回", supported=False,
+        action="refuse",
+        label="Refuse",
+        label_zh="驳回",
+        supported=False,
         reason=f"PDD's open platform has no API to refuse an after-sales request; refuse in {REFUSE_WHERE}, "
-               "then record it in hub",
+        "then record it in hub",
     ),
     Capability(
-        action="appeal", label="Appeal", label_zh="维权申诉", supported=False,
+        action="appeal",
+        label="Appeal",
+        label_zh="维权申诉",
+        supported=False,
         reason=f"PDD's open platform has no appeal API; appeal in {APPEAL_WHERE} with the evidence pack, "
-               "then record it in hub",
+        "then record it in hub",
     ),
 )
 

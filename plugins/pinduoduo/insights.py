@@ -27,9 +27,14 @@ def guides_for(case: AfterSale, order: Order | None) -> list[Guide]:
         chosen.add(NOT_OUR_GOODS.id)
     if case.dispute is not None and case.dispute.status.is_open:
         chosen.add(INTERVENTION.id)
-    if (case.kind is AfterSaleKind.REFUND_ONLY and case.status.is_open and order is not None
-            and order.status in (OrderStatus.SHIPPED, OrderStatus.REFUNDING) and order.shipped_at is not None
-            and order.signed_at is None):
+    if (
+        case.kind is AfterSaleKind.REFUND_ONLY
+        and case.status.is_open
+        and order is not None
+        and order.status in (OrderStatus.SHIPPED, OrderStatus.REFUNDING)
+        and order.shipped_at is not None
+        and order.signed_at is None
+    ):
         chosen.add(INTERCEPTION.id)
     return [g for g in GUIDES if g.id in chosen]
 
@@ -53,7 +58,7 @@ def appeal_insight() -> Insight:
         kind="guide",
         title="平台已判买家胜诉：可发起维权申诉 · Appeal the ruling",
         body=f"开放平台没有申诉接口。请在 {APPEAL_WHERE} 发起，问题描述里说明情况，附上凭证："
-             + "、".join(APPEAL_EVIDENCE),
+        + "、".join(APPEAL_EVIDENCE),
         level="warning",
         source="seeds/003 拼多多客服处理售后问题的技巧 (维权申诉); DOMAIN.md Pinduoduo",
         data={"guide": "appeal", "where": APPEAL_WHERE, "evidence": list(APPEAL_EVIDENCE)},

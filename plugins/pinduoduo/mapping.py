@@ -201,7 +201,9 @@ def _iso(value: datetime | None) -> str | None:
 # ---------------------------------------------------------------------------------- after-sales
 
 
-def kind_for(list_type: int | None, detail_type: int | None, status: int | None) -> tuple[AfterSaleKind, list[str]]:
+def kind_for(
+    list_type: int | None, detail_type: int | None, status: int | None
+) -> tuple[AfterSaleKind, list[str]]:
     """The case kind: the detail's numbering wins, the list's is the fallback, the status the last resort."""
     warnings: list[str] = []
     kind: AfterSaleKind | None = None
@@ -253,8 +255,9 @@ def status_for(code: int | None, *, return_waybill: bool) -> tuple[AfterSaleStat
     return status, []
 
 
-def dispute_for(code: int | None, join: bool, status: AfterSaleStatus, case_id: str,
-                at: datetime | None) -> Dispute | None:
+def dispute_for(
+    code: int | None, join: bool, status: AfterSaleStatus, case_id: str, at: datetime | None
+) -> Dispute | None:
     """平台处理中 (8) or ``join_or_not`` is an intervention; 5 and 9 are its rulings."""
     label = STATUS_CODES[code].label if code in STATUS_CODES else None
     if code == 8:
@@ -308,7 +311,9 @@ def map_after_sale(payload: Mapping[str, Any]) -> AfterSale:
 
     code = parse_int(_pick(row, detail, "after_sales_status"), field="after_sales_status")
     list_type = parse_int(row.get("after_sales_type"), field="after_sales_type") if "id" in row else None
-    detail_type = parse_int(detail.get("after_sales_type"), field="detail.after_sales_type") if detail else None
+    detail_type = (
+        parse_int(detail.get("after_sales_type"), field="detail.after_sales_type") if detail else None
+    )
     kind, kind_warnings = kind_for(list_type, detail_type, code)
     warnings += kind_warnings
 
@@ -323,9 +328,11 @@ def map_after_sale(payload: Mapping[str, Any]) -> AfterSale:
     updated = max((t for t in updated_candidates if t), default=None)
     if updated is None:
         raise MappingError("no readable modified time", field="updated_time")
-    created = (parse_time(row.get("created_time"), field="created_time")
-               or parse_time(detail.get("recreated_at"), field="detail.recreated_at")
-               or updated)
+    created = (
+        parse_time(row.get("created_time"), field="created_time")
+        or parse_time(detail.get("recreated_at"), field="detail.recreated_at")
+        or updated
+    )
 
     refund_fen = _refund_fen(row, detail, warnings)
     paid_fen = None
@@ -367,8 +374,10 @@ def map_after_sale(payload: Mapping[str, Any]) -> AfterSale:
         facts["exchange"] = dict(exchange)
     part = parse_int(detail.get("part_after_sales_type"), field="detail.part_after_sales_type")
     if part in (1, 2):
-        facts["part_after_sales"] = {"type": "count" if part == 1 else "percent",
-                                     "value": detail.get("part_after_sales_value")}
+        facts["part_after_sales"] = {
+            "type": "count" if part == 1 else "percent",
+            "value": detail.get("part_after_sales_value"),
+        }
 
     platform_deadline = None
     if expire is not None and status.is_open:
@@ -415,10 +424,13 @@ def _refund_fen(row: Mapping[str, Any], detail: Mapping[str, Any], warnings: lis
 def _stated_deadline(expire: datetime, status: AfterSaleStatus) -> PlatformDeadline:
     """PDD's ``expire_time`` (售后逾期时间): the seller's deadline in the current status."""
     if status is S.RETURN_SHIPPED:
-        return PlatformDeadline(due_at=expire, action="confirm_receipt", on_expiry=OnExpiry.AUTO_REFUND,
-                                party=Party.SELLER)
+        return PlatformDeadline(
+            due_at=expire, action="confirm_receipt", on_expiry=OnExpiry.AUTO_REFUND, party=Party.SELLER
+        )
     if status is S.REQUESTED:
-        return PlatformDeadline(due_at=expire, action="reply", on_expiry=OnExpiry.AUTO_AGREE, party=Party.SELLER)
+        return PlatformDeadline(
+            due_at=expire, action="reply", on_expiry=OnExpiry.AUTO_AGREE, party=Party.SELLER
+        )
     return PlatformDeadline(due_at=expire, party=Party.SELLER)
 
 
@@ -432,8 +444,12 @@ def order_status_for(order: Mapping[str, Any]) -> tuple[OrderStatus, list[str]]:
     group = parse_int(order.get("group_status"), field="group_status")
     refund = parse_int(order.get("refund_status"), field="refund_status")
     shipping = parse_int(order.get("order_status"), field="order_status")
-    for name, value, known in (("confirm_status", confirm, CONFIRM_STATUS), ("group_status", group, GROUP_STATUS),
-                               ("refund_status", refund, ORDER_REFUND_STATUS), ("order_status", shipping, ORDER_STATUS)):
+    for name, value, known in (
+        ("confirm_status", confirm, CONFIRM_STATUS),
+        ("group_status", group, GROUP_STATUS),
+        ("refund_status", refund, ORDER_REFUND_STATUS),
+        ("order_status", shipping, ORDER_STATUS),
+    ):
         if value is not None and value not in known:
             warnings.append(f"unknown {name} {value}; kept raw")
     if confirm == 2:
@@ -464,7 +480,8 @@ def map_order(order: Mapping[str, Any]) -> Order:
     created = parse_time(order.get("created_time"), field="created_time") or updated
     status, warnings = order_status_for(order)
     paid_at = parse_time(order.get("pay_time"), field="pay_time") or parse_time(
-        order.get("confirm_time"), field="confirm_time")
+        order.get("confirm_time"), field="confirm_time"
+    )
     shipped_at = parse_time(order.get("shipping_time"), field="shipping_time")
     received_at = parse_time(order.get("receive_time"), field="receive_time")
     last_ship = parse_time(order.get("last_ship_time"), field="last_ship_time")
@@ -475,15 +492,17 @@ def map_order(order: Mapping[str, Any]) -> Order:
             raise MappingError("not an object", field=f"item_list[{i}]")
         count = parse_int(item.get("goods_count"), field=f"item_list[{i}].goods_count") or 1
         price = yuan(item.get("goods_price", 0), field=f"item_list[{i}].goods_price")
-        lines.append(OrderLine(
-            external_id=f"{_text(item.get('goods_id')) or ''}:{_text(item.get('sku_id')) or ''}",
-            title=_text(item.get("goods_name")) or "",
-            sku_id=_text(item.get("sku_id")),
-            sku_name=_text(item.get("goods_spec")),
-            quantity=count,
-            unit_price_fen=price,
-            paid_fen=price * count,
-        ))
+        lines.append(
+            OrderLine(
+                external_id=f"{_text(item.get('goods_id')) or ''}:{_text(item.get('sku_id')) or ''}",
+                title=_text(item.get("goods_name")) or "",
+                sku_id=_text(item.get("sku_id")),
+                sku_name=_text(item.get("goods_spec")),
+                quantity=count,
+                unit_price_fen=price,
+                paid_fen=price * count,
+            )
+        )
 
     raw = {k: order.get(k) for k in ("order_status", "refund_status", "confirm_status", "group_status")}
     platform_status = " ".join(f"{k}={v}" for k, v in raw.items() if v is not None)

@@ -42,7 +42,8 @@ def digest(client_id: str, client_secret: str, timestamp_ms: int) -> str:
 
 
 def connect_url(push_url: str, client_id: str, client_secret: str, timestamp_ms: int) -> str:
-    return f"{push_url.rstrip('/')}/message/{client_id}/{timestamp_ms}/{digest(client_id, client_secret, timestamp_ms)}"
+    sign = digest(client_id, client_secret, timestamp_ms)
+    return f"{push_url.rstrip('/')}/message/{client_id}/{timestamp_ms}/{sign}"
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ def parse_frame(frame: Mapping[str, Any]) -> PushMessage | None:
         return None
     message = frame.get("message")
     if not isinstance(message, Mapping):
-        return PushMessage(id=str(frame.get("id")), type="", mall_id=None, send_time=frame.get("sendTime"),
-                           content={})
+        return PushMessage(
+            id=str(frame.get("id")), type="", mall_id=None, send_time=frame.get("sendTime"), content={}
+        )
     raw = message.get("content")
     content: Any
     if isinstance(raw, str):
@@ -84,12 +86,18 @@ def parse_frame(frame: Mapping[str, Any]) -> PushMessage | None:
 
 def ack_frame(msg: PushMessage) -> dict[str, Any]:
     raw_id: Any = int(msg.id) if msg.id.isdigit() else msg.id
-    return {"commandType": "Ack", "id": raw_id, "mallID": msg.mall_id, "type": msg.type,
-            "sendTime": msg.send_time, "time": int(time.time() * 1000)}
+    return {
+        "commandType": "Ack",
+        "id": raw_id,
+        "mallID": msg.mall_id,
+        "type": msg.type,
+        "sendTime": msg.send_time,
+        "time": int(time.time() * 1000),
+    }
 
 
 def hints_for(msg: PushMessage) -> list[Hint]:
-    """The records a message says changed: ``pdd_refund_*`` → the case and its order; ``pdd_trade_*`` → the order."""
+    """What a message says changed: ``pdd_refund_*`` → the case and its order; ``pdd_trade_*`` → the order."""
     tid = msg.content.get("tid") or msg.content.get("order_sn")
     out: list[Hint] = []
     if msg.type.startswith("pdd_refund_"):
@@ -104,8 +112,15 @@ def hints_for(msg: PushMessage) -> list[Hint]:
 class PmcReader:
     """Keeps one PMC websocket open and drains it on demand."""
 
-    def __init__(self, *, session: aiohttp.ClientSession, push_url: str, client_id: str, client_secret: str,
-                 wait: float = 0.2) -> None:
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        push_url: str,
+        client_id: str,
+        client_secret: str,
+        wait: float = 0.2,
+    ) -> None:
         self._session = session
         self._push_url = push_url
         self._client_id = client_id
@@ -118,12 +133,17 @@ class PmcReader:
             return self._ws
         url = connect_url(self._push_url, self._client_id, self._secret, int(time.time() * 1000))
         try:
-            self._ws = await self._session.ws_connect(url, heartbeat=None, timeout=aiohttp.ClientWSTimeout(ws_close=2))
+            self._ws = await self._session.ws_connect(
+                url, heartbeat=None, timeout=aiohttp.ClientWSTimeout(ws_close=2)
+            )
         except aiohttp.WSServerHandshakeError as err:
             if err.status in (401, 403):
-                raise PlatformAuthError(f"PMC refused the connection (HTTP {err.status})",
-                                        platform=PLATFORM_ID) from err
-            raise PlatformConnectionError(f"PMC handshake failed (HTTP {err.status})", platform=PLATFORM_ID) from err
+                raise PlatformAuthError(
+                    f"PMC refused the connection (HTTP {err.status})", platform=PLATFORM_ID
+                ) from err
+            raise PlatformConnectionError(
+                f"PMC handshake failed (HTTP {err.status})", platform=PLATFORM_ID
+            ) from err
         except (aiohttp.ClientError, TimeoutError) as err:
             raise PlatformConnectionError(f"PMC unreachable: {err}", platform=PLATFORM_ID) from err
         return self._ws
@@ -138,8 +158,12 @@ class PmcReader:
                 frame = await ws.receive(timeout=self._wait)
             except TimeoutError:
                 break
-            if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
-                              aiohttp.WSMsgType.ERROR):
+            if frame.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.ERROR,
+            ):
                 self._ws = None
                 break
             if frame.type is not aiohttp.WSMsgType.TEXT:

@@ -126,6 +126,17 @@ class Eligibility:
     expected_refund_fen: int  #: what 17网 will refund: returnable pieces at the stall's current price
     price_known: bool  #: False when a current price was missing and the price paid was assumed
     notes: tuple[str, ...] = ()
+    returnable_cost_fen: int = 0  #: what the returnable pieces cost (paid prices)
+
+    @property
+    def refused_cost_fen(self) -> int:
+        """What the pieces the stall will not take back cost: carried in full."""
+        return self.cost_fen - self.returnable_cost_fen
+
+    @property
+    def price_drop_fen(self) -> int:
+        """How much less than paid 17网 refunds for the returnable pieces (current price lower)."""
+        return max(self.returnable_cost_fen - self.expected_refund_fen, 0)
 
     @property
     def carried_fen(self) -> int:
@@ -163,7 +174,7 @@ def assess(
             "the trade succeeded (auto-confirmed): 17网 takes no online return",
             "seeds/003 售后代发 备注(1)",
         ))
-        return Eligibility(Verdict.NOT_RETURNABLE, 0, total, tuple(reasons), cost, 0, True)
+        return Eligibility(Verdict.NOT_RETURNABLE, 0, total, tuple(reasons), cost, 0, True, (), 0)
 
     # pieces still returnable per line after the per-piece rules
     left: dict[int, int] = {}
@@ -250,4 +261,7 @@ def assess(
         else Verdict.NOT_RETURNABLE if returnable == 0
         else Verdict.PARTLY
     )
-    return Eligibility(verdict, returnable, total, tuple(reasons), cost, refund, price_known, tuple(notes))
+    returnable_cost = sum(rl.item.unit_price_fen * left[i] for i, rl in enumerate(lines))
+    return Eligibility(
+        verdict, returnable, total, tuple(reasons), cost, refund, price_known, tuple(notes), returnable_cost
+    )

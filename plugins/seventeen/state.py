@@ -247,3 +247,29 @@ def replay(state: ReturnState | None, entries: Iterable[tuple[datetime, Mapping[
     for at, entry in entries:
         state = apply_entry(state, entry, at)
     return state
+
+
+def _fact_time(facts: Mapping[str, Any], name: str) -> datetime | None:
+    value = facts.get(name)
+    return datetime.fromisoformat(str(value)) if value else None
+
+
+def state_from_case(facts: Mapping[str, Any], platform_status: str, waybill: str | None) -> ReturnState:
+    """The state a mapped case carries in its facts (for ``available_actions``, which sees no raw)."""
+    try:
+        stage = Stage(str(facts.get("stage") or ""))
+    except ValueError:
+        stage = Stage.APPLIED
+    return ReturnState(
+        stage=stage,
+        platform_status=platform_status,
+        applied=bool(facts.get("applied")),
+        applied_at=_fact_time(facts, "applied_at"),
+        agreed_at=_fact_time(facts, "agreed_at"),
+        return_address=facts.get("return_address"),
+        waybill=waybill,
+        waybill_entered_at=_fact_time(facts, "waybill_entered_at"),
+        mid_way_recall=bool(facts.get("mid_way_recall")),
+        daifa_signed_at=_fact_time(facts, "daifa_signed_at"),
+        result_at=_fact_time(facts, "result_at"),
+    )

@@ -1,0 +1,122 @@
+"""The ``hub`` command.
+
+Every sub-command is an ``async def cmd_*(args) -> int``; :func:`main` sets up logging, runs it,
+and turns a :class:`hub.errors.HubError` (or a bad argument) into one clear line and a non-zero
+exit: a user never sees a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from .clock import parse_duration, parse_iso
+from .config import Settings, redact_url
+from .errors import ConfigError, HubError
+from .logging import configure_logging
+
+Handler = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+class UsageError(HubError):
+    """A bad command-line value."""
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(database_url=getattr(args, "database", None))
+
+
+def open_hub(args: argparse.Namespace, **kw: Any) -> Any:
+    """Open the hub for a command: plugins loaded, database engine made (connects lazily)."""
+    from .runtime import Hub
+
+    return Hub.open(settings_from(args), **kw)
+
+
+def _iso(text: str) -> datetime:
+    try:
+        return parse_iso(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def _duration(text: str) -> Any:
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def _csv(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _kv(pairs: Sequence[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise UsageError(f"--set needs KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands
+
+    parser = argparse.ArgumentParser(
+        prog="hub", description="After-sales command centre: one work list across Taobao, Pinduoduo and 17网.")
+    parser.add_argument("--database", metavar="URL", help="database URL (default: $HUB_DATABASE_URL or "
+                        "sqlite in $HUB_HOME)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    commands.register(sub)
+    try:
+        from .web import commands as web_commands
+    except ImportError:  # the workbench is optional in a stripped-down install
+        web_commands = None  # type: ignore[assignment]
+    if web_commands is not None:
+        web_commands.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        settings = settings_from(args)
+        configure_logging(settings.log_format, settings.log_level)
+        return asyncio.run(args.func(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("hub: interrupted\n")
+        return 130
+    except (HubError, OSError) as err:
+        sys.stderr.write(f"hub: error: {_one_line(err)}\n")
+        return 2 if isinstance(err, ConfigError | UsageError) else 1
+    except Exception as err:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        if isinstance(err, OperationalError | DBAPIError | ConnectionError):
+            url = redact_url(os.environ.get("HUB_DATABASE_URL", "") or getattr(args, "database", "") or "")
+            sys.stderr.write(f"hub: error: the database cannot be reached{f' ({url})' if url else ''}: "
+                             f"{_one_line(err.orig if hasattr(err, 'orig') else err)}\n")
+            return 1
+        raise
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+

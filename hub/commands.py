@@ -1,0 +1,678 @@
+"""The core's sub-commands: db, plugins, shop, sync, cases, case, link, quarantine, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .clock import utcnow
+from .config import Settings
+from .errors import ConfigError, HubError, NotFoundError
+from .money import fen_to_yuan
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .cli import _csv, _duration, _iso
+
+    db = sub.add_parser("db", help="create, migrate or check the database")
+    dbs = db.add_subparsers(dest="db_command", metavar="ACTION")
+    dbs.required = True
+    p = dbs.add_parser("upgrade", help="create or migrate the database to the latest schema")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = dbs.add_parser("downgrade", help="migrate down (to 'base' drops every table)")
+    p.add_argument("revision")
+    p.set_defaults(func=cmd_db_downgrade)
+    dbs.add_parser("check", help="exit 1 when the schema differs from the models").set_defaults(func=cmd_db_check)
+    dbs.add_parser("current", help="print the database's revision").set_defaults(func=cmd_db_current)
+
+    p = sub.add_parser("plugins", help="list installed platforms and their capabilities")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_plugins)
+
+    shop = sub.add_parser("shop", help="add, list, change or remove shops")
+    shops = shop.add_subparsers(dest="shop_command", metavar="ACTION")
+    shops.required = True
+    p = shops.add_parser("add", help="add a shop: hub shop add PLATFORM NAME --set key=value ...")
+    p.add_argument("platform")
+    p.add_argument("name")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting; secrets may be env:VAR")
+    p.set_defaults(func=cmd_shop_add)
+    p = shops.add_parser("set", help="change a shop's settings (clears 'needs re-authorisation')")
+    p.add_argument("name")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", required=True)
+    p.set_defaults(func=cmd_shop_set)
+    p = shops.add_parser("list", help="list shops")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shop_list)
+    p = shops.add_parser("remove", help="remove a shop and everything synced from it")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_shop_remove)
+
+    p = sub.add_parser("sync", help="sync shops from their platforms")
+    p.add_argument("--shop", action="append", metavar="NAME", help="only this shop (repeatable)")
+    p.add_argument("--since", type=_iso, metavar="ISO", help="re-read from this time (default: the checkpoint)")
+    p.add_argument("--until", type=_iso, metavar="ISO", help="read up to this time (default: now)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("cases", help="the work list: open cases, soonest deadline first")
+    p.add_argument("--platform", type=_csv, default=[])
+    p.add_argument("--shop", type=_csv, default=[])
+    p.add_argument("--kind", type=_csv, default=[])
+    p.add_argument("--status", type=_csv, default=None, help="comma-separated; any statuses, terminal included")
+    p.add_argument("--awaiting", type=_csv, default=[], help="seller, buyer or platform")
+    p.add_argument("--due-within", type=_duration, metavar="24h")
+    p.add_argument("--dispute", action="store_true", help="only cases with a dispute")
+    p.add_argument("--search", help="order id, after-sales id or buyer")
+    p.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cases)
+
+    case = sub.add_parser("case", help="one case: show it, act on it")
+    cases = case.add_subparsers(dest="case_command", metavar="ACTION")
+    cases.required = True
+    p = cases.add_parser("show", help="the case with its timeline, deadline, rule, insights and raw record")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_case_show)
+    p = cases.add_parser("act", help="perform an action: hub case act ID ACTION --param key=value")
+    p.add_argument("id", type=int)
+    p.add_argument("action")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE")
+    p.add_argument("--key", help="idempotency key (default: derived from the case's state and the params)")
+    p.add_argument("--actor", default="cli")
+    p.set_defaults(func=cmd_case_act)
+    p = cases.add_parser("actions", help="the actions this case allows now, and why not the others")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_case_actions)
+    p = cases.add_parser("evidence", help="attach an evidence file to a case")
+    p.add_argument("id", type=int)
+    p.add_argument("file", type=Path)
+    p.add_argument("--description", default="")
+    p.add_argument("--actor", default="cli")
+    p.set_defaults(func=cmd_case_evidence)
+    p = cases.add_parser("pack", help="write the case's evidence pack (zip) for an appeal")
+    p.add_argument("id", type=int)
+    p.add_argument("-o", "--output", type=Path)
+    p.set_defaults(func=cmd_case_pack)
+
+    p = sub.add_parser("link", help="link a purchase to the sale it fulfils: hub link [SHOP:]PURCHASE [SHOP:]SALE")
+    p.add_argument("purchase")
+    p.add_argument("sale")
+    p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser("quarantine", help="records that could not be mapped, with their errors")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quarantine)
+
+    p = sub.add_parser("demo", help="start every plugin's sandbox, add demo shops, sync, show the work list, serve")
+    p.add_argument("--home", type=Path, help="demo folder (default: $HUB_HOME/demo); emptied first")
+    p.add_argument("--no-serve", action="store_true", help="stop after printing the work list")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_demo)
+
+
+# -- db ---------------------------------------------------------------------------------------
+
+
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from .cli import open_hub
+    from .store.migrate import current_revision, upgrade
+
+    hub = open_hub(args)
+    try:
+        await upgrade(hub.engine, args.revision)
+        print(f"database at revision {await current_revision(hub.engine)}")
+    finally:
+        await hub.close()
+    return 0
+
+
+async def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from .cli import open_hub
+    from .store.migrate import current_revision, downgrade
+
+    hub = open_hub(args)
+    try:
+        await downgrade(hub.engine, args.revision)
+        print(f"database at revision {await current_revision(hub.engine) or 'base'}")
+    finally:
+        await hub.close()
+    return 0
+
+
+async def cmd_db_check(args: argparse.Namespace) -> int:
+    from .cli import open_hub
+    from .store.migrate import current_revision, head_revision, pending_diff
+
+    hub = open_hub(args)
+    try:
+        current = await current_revision(hub.engine)
+        if current != head_revision():
+            print(f"database at {current or 'base'}, head is {head_revision()}: run `hub db upgrade`")
+            return 1
+        diff = await pending_diff(hub.engine)
+        if diff:
+            print("schema differs from the models:")
+            for d in diff:
+                print(f"  {d}")
+            return 1
+        print("schema up to date")
+        return 0
+    finally:
+        await hub.close()
+
+
+async def cmd_db_current(args: argparse.Namespace) -> int:
+    from .cli import open_hub
+    from .store.migrate import current_revision
+
+    hub = open_hub(args)
+    try:
+        print(await current_revision(hub.engine) or "base")
+    finally:
+        await hub.close()
+    return 0
+
+
+# -- plugins and shops ------------------------------------------------------------------------
+
+
+async def cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import build_registry, get_plugin_manager
+    from .store.serialize import jsonable
+
+    registry = build_registry(get_plugin_manager())
+    if args.json:
+        from .cli import _print_json
+
+        _print_json([{**jsonable(info), "sandbox": pid in registry.sandboxes}
+                     for pid, info in sorted(registry.platforms.items())])
+        return 0
+    if not registry.platforms:
+        print("no platforms installed")
+    for pid, info in sorted(registry.platforms.items()):
+        print(f"{pid}  {info.name} / {info.name_zh}{'  (sandbox)' if pid in registry.sandboxes else ''}")
+        for s in info.settings:
+            flags = ", ".join(f for f in ("required" if s.required else "", "secret" if s.secret else "",
+                                          f"default {s.default}" if s.default else "") if f)
+            print(f"    setting {s.name}: {s.help}{f' ({flags})' if flags else ''}")
+        for c in info.capabilities:
+            mark = "yes" if c.supported else "no "
+            why = f" — {c.reason}" if not c.supported and c.reason else ""
+            api = f" [{c.api}]" if c.api else ""
+            print(f"    {mark} {c.action}: {c.label} / {c.label_zh}{api}{why}")
+    return 0
+
+
+async def cmd_shop_add(args: argparse.Namespace) -> int:
+    from .cli import _kv, open_hub
+    from .store.shops import add_shop
+
+    hub = open_hub(args)
+    try:
+        info = hub.registry.info(args.platform)
+        shop_id = await add_shop(hub.engine, info, args.name, _kv(args.set))
+        print(f"shop {args.name} added ({info.id}, id {shop_id})")
+    finally:
+        await hub.close()
+    return 0
+
+
+async def cmd_shop_set(args: argparse.Namespace) -> int:
+    from .cli import _kv, open_hub
+    from .store.shops import get_shop_row, update_shop
+
+    hub = open_hub(args)
+    try:
+        row = await get_shop_row(hub.engine, args.name)
+        await update_shop(hub.engine, hub.registry.info(row.platform), args.name, _kv(args.set))
+        print(f"shop {args.name} updated")
+    finally:
+        await hub.close()
+    return 0
+
+
+async def cmd_shop_list(args: argparse.Namespace) -> int:
+    from .cli import _print_json, open_hub
+    from .store.shops import display_settings, list_shop_rows
+
+    hub = open_hub(args)
+    try:
+        rows = await list_shop_rows(hub.engine)
+        items = [{"id": r.id, "name": r.name, "platform": r.platform, "needs_reauth": r.needs_reauth,
+                  "reauth_reason": r.reauth_reason,
+                  "settings": display_settings(hub.registry.platforms.get(r.platform), r.settings)} for r in rows]
+    finally:
+        await hub.close()
+    if args.json:
+        _print_json(items)
+        return 0
+    if not items:
+        print("no shops yet: hub shop add PLATFORM NAME --set key=value ...")
+    for it in items:
+        flag = "  NEEDS RE-AUTHORISATION" if it["needs_reauth"] else ""
+        print(f"{it['name']}  ({it['platform']}){flag}")
+    return 0
+
+
+async def cmd_shop_remove(args: argparse.Namespace) -> int:
+    from .cli import open_hub
+    from .store.shops import remove_shop
+
+    hub = open_hub(args)
+    try:
+        await remove_shop(hub.engine, args.name)
+        print(f"shop {args.name} removed")
+    finally:
+        await hub.close()
+    return 0
+
+
+# -- sync -------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress display on a terminal; silent otherwise."""
+
+    def __init__(self, stream: Any = sys.stderr) -> None:
+        self.stream = stream
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+        self.count = 0
+
+    def __call__(self, shop: str, resource: str, window: Any, index: int) -> None:
+        if not self.enabled:
+            return
+        self.count += 1
+        spin = "|/-\\"[self.count % 4]
+        line = f"\r{spin} {shop}: {resource} {window.start:%Y-%m-%d %H:%M} → {window.end:%Y-%m-%d %H:%M} (window {index + 1})"
+        self.stream.write(line[:120].ljust(120))
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.count:
+            self.stream.write("\r" + " " * 120 + "\r")
+            self.stream.flush()
+
+
+def print_summaries(summaries: Sequence[Any]) -> None:
+    print(f"{'shop':<22}{'status':<9}{'fetched':>8}{'new':>7}{'changed':>8}{'same':>7}{'quarant.':>9}{'errors':>7}")
+    for s in summaries:
+        d = s.as_dict()
+        print(f"{d['shop']:<22}{d['status']:<9}{d['fetched']:>8}{d['new']:>7}{d['changed']:>8}"
+              f"{d['unchanged']:>7}{d['quarantined']:>9}{len(d['errors']):>7}")
+        for e in d["errors"] + d["problems"]:
+            print(f"    ! {e}")
+
+
+async def run_sync(hub: Any, args: argparse.Namespace) -> list[Any]:
+    from .logging import register_secrets
+    from .store.shops import list_shop_rows, resolve_secrets
+    from .sync import sync_shops
+
+    for row in await list_shop_rows(hub.engine):
+        info = hub.registry.platforms.get(row.platform)
+        if info:
+            try:
+                resolved = resolve_secrets(row.settings, row.name)
+            except ConfigError:
+                continue
+            register_secrets(resolved[k] for k in info.secret_settings if k in resolved)
+    progress = Progress()
+    try:
+        return await sync_shops(hub, names=args.shop, since=args.since, until=args.until, progress=progress)
+    finally:
+        progress.done()
+
+
+async def cmd_sync(args: argparse.Namespace) -> int:
+    from .cli import _print_json, open_hub
+
+    if args.since and args.until and args.since >= args.until:
+        raise ConfigError("--since must be before --until")
+    hub = open_hub(args)
+    try:
+        summaries = await run_sync(hub, args)
+    finally:
+        await hub.close()
+    if args.json:
+        _print_json([s.as_dict() for s in summaries])
+    else:
+        print_summaries(summaries)
+    return 0 if all(s.status == "ok" for s in summaries) else 1
+
+
+# -- cases ------------------------------------------------------------------------------------
+
+
+def relative(due: str | None, now: datetime) -> str:
+    if not due:
+        return "-"
+    delta = datetime.fromisoformat(due) - now
+    sign = "" if delta >= timedelta(0) else "-"
+    secs = abs(int(delta.total_seconds()))
+    text = f"{secs // 86400}d{secs % 86400 // 3600:02d}h" if secs >= 86400 else f"{secs // 3600}h{secs % 3600 // 60:02d}m"
+    return sign + text
+
+
+def print_cases(items: Sequence[dict[str, Any]], now: datetime) -> None:
+    if not items:
+        print("no cases")
+        return
+    print(f"{'id':>6} {'due':>9}  {'platform':<10}{'shop':<18}{'kind':<14}{'status':<16}{'awaits':<9}"
+          f"{'refund':>9}  {'case':<20}on expiry")
+    for c in items:
+        d = c["deadline"] or {}
+        flag = "!" if d and d["due_at"] < now.isoformat() else " "
+        print(f"{c['id']:>6} {relative(d.get('due_at'), now):>9}{flag} {c['platform']:<10}{c['shop'][:17]:<18}"
+              f"{c['kind']:<14}{c['status']:<16}{c['awaiting']:<9}{fen_to_yuan(c['refund_fen']):>9}  "
+              f"{c['external_id'][:19]:<20}{d.get('summary') or d.get('on_expiry') or ''}")
+
+
+async def cmd_cases(args: argparse.Namespace) -> int:
+    from .cli import _print_json, open_hub
+    from .domain import AfterSaleKind, AfterSaleStatus, Party
+    from .store.cases import CaseFilter, all_cases
+
+    for value, enum, name in ((args.status or [], AfterSaleStatus, "status"), (args.kind, AfterSaleKind, "kind"),
+                              (args.awaiting, Party, "awaiting")):
+        bad = [v for v in value if v not in {e.value for e in enum}]
+        if bad:
+            raise ConfigError(f"unknown {name} {', '.join(bad)} (one of {', '.join(e.value for e in enum)})")
+    hub = open_hub(args)
+    try:
+        now = utcnow()
+        items = await all_cases(hub.engine, CaseFilter(
+            platforms=args.platform, shops=args.shop, kinds=args.kind, statuses=args.status,
+            awaiting=args.awaiting, due_within=args.due_within, dispute_only=args.dispute, search=args.search,
+            now=now))
+    finally:
+        await hub.close()
+    if args.limit:
+        items = items[: args.limit]
+    if args.json:
+        _print_json(items)
+    else:
+        print_cases(items, now)
+    return 0
+
+
+async def cmd_case_show(args: argparse.Namespace) -> int:
+    from .actions import available_actions, case_insights
+    from .cli import _print_json, open_hub
+    from .store.cases import case_detail
+    from .store.serialize import jsonable
+
+    hub = open_hub(args)
+    try:
+        detail = await case_detail(hub.engine, args.id)
+        detail["insights"] = jsonable(await case_insights(hub, args.id))
+        detail["actions_available"] = await available_actions(hub, args.id)
+    finally:
+        await hub.close()
+    if args.json:
+        _print_json(detail)
+        return 0
+    print_case(detail)
+    return 0
+
+
+def print_case(c: dict[str, Any]) -> None:
+    now = utcnow()
+    print(f"Case {c['id']}  {c['platform']} / {c['shop']}  after-sale {c['external_id']}  order {c['order_external_id']}")
+    print(f"  {c['kind']}  {c['status']} ({c['platform_status']})  awaiting {c['awaiting']}  "
+          f"refund {fen_to_yuan(c['refund_fen'])}  reason {c['reason'] or '-'}")
+    d = c["deadline"]
+    if d:
+        print(f"  deadline: {d['action']} by {d['party']} before {d['due_at']} ({relative(d['due_at'], now)}), "
+              f"then {d['on_expiry']}  [{d['source']}: {d['rule_id'] or '-'}]")
+        if d.get("summary"):
+            print(f"            {d['summary']}")
+        if d.get("rule_source"):
+            print(f"            source: {d['rule_source']}")
+        if d.get("penalty_fen"):
+            print(f"            penalty: {fen_to_yuan(d['penalty_fen'])} yuan")
+    if c.get("dispute"):
+        print(f"  dispute: {c['dispute']['kind']} {c['dispute']['status']}")
+    for dsp in c.get("disputes", []):
+        print(f"  tracked {dsp['kind']}: {dsp['status']}  {dsp['note'] or ''}")
+    for w in c.get("warnings", []):
+        print(f"  warning: {w}")
+    if c.get("order"):
+        o = c["order"]
+        print(f"  order: {o['status']} ({o['platform_status']}) paid {fen_to_yuan(o['paid_fen'])}")
+    for lk in c.get("linked", []):
+        print(f"  linked {lk['role']}: {lk['platform']}/{lk['shop']} {lk['external_id']} {lk['status']} "
+              f"({lk['link_method']})")
+        for lc in lk.get("cases", []):
+            print(f"      case {lc['id']}: {lc['kind']} {lc['status']}")
+    for i in c.get("insights", []):
+        due = f" — by {i['due_at']}" if i.get("due_at") else ""
+        amount = f" ({fen_to_yuan(i['amount_fen'])} yuan)" if i.get("amount_fen") is not None else ""
+        print(f"  [{i['level']}] {i['kind']}: {i['title']}{amount}{due}")
+        if i.get("body"):
+            for line in str(i["body"]).splitlines():
+                print(f"        {line}")
+        if i.get("source"):
+            print(f"        source: {i['source']}")
+    print("  timeline:")
+    for e in c["timeline"]:
+        print(f"    {e['at']}  {e['actor']:<10} {e['summary']}")
+    acts = c.get("actions_available", [])
+    if acts:
+        print("  actions:")
+        for a in acts:
+            print(f"    {'+' if a['enabled'] else '-'} {a['action']}: {a['label']}"
+                  f"{'' if a['enabled'] else ' — ' + str(a['reason'])}")
+    for r in c.get("raw", []):
+        print(f"  raw {r['resource']} (received {r['received_at']}):")
+        print("    " + json.dumps(r["payload"], ensure_ascii=False)[:2000])
+
+
+async def cmd_case_act(args: argparse.Namespace) -> int:
+    from .actions import perform_action
+    from .cli import _kv, open_hub
+
+    hub = open_hub(args)
+    try:
+        reply = await perform_action(hub, args.id, args.action, _kv(args.param), actor=args.actor,
+                                     idempotency_key=args.key)
+    finally:
+        await hub.close()
+    note = " (already done under this key: nothing sent)" if reply.replayed else ""
+    print(f"{reply.action}: {reply.status}{' — ' + reply.message if reply.message else ''}{note}")
+    print(f"idempotency key: {reply.idempotency_key}")
+    return 0 if reply.status in ("done", "recorded", "needs_verification") else 1
+
+
+async def cmd_case_actions(args: argparse.Namespace) -> int:
+    from .actions import available_actions
+    from .cli import open_hub
+
+    hub = open_hub(args)
+    try:
+        for a in await available_actions(hub, args.id):
+            print(f"{'+' if a['enabled'] else '-'} {a['action']}: {a['label']}"
+                  f"{'' if a['enabled'] else ' — ' + str(a['reason'])}")
+    finally:
+        await hub.close()
+    return 0
+
+
+async def cmd_case_evidence(args: argparse.Namespace) -> int:
+    from .actions import add_evidence
+    from .cli import open_hub
+
+    if not args.file.is_file():
+        raise ConfigError(f"no such file: {args.file}")
+    hub = open_hub(args)
+    try:
+        ident = await add_evidence(hub, args.id, name=args.file.name, content=args.file.read_bytes(),
+                                   content_type=None, actor=args.actor, description=args.description)
+        print(f"evidence {ident} attached")
+    finally:
+        await hub.close()
+    return 0
+
+
+async def cmd_case_pack(args: argparse.Namespace) -> int:
+    from .actions import evidence_pack
+    from .cli import open_hub
+
+    hub = open_hub(args)
+    try:
+        data = await evidence_pack(hub, args.id)
+    finally:
+        await hub.close()
+    out = args.output or Path(f"case-{args.id}-evidence.zip")
+    out.write_bytes(data)
+    print(f"evidence pack written to {out} ({len(data)} bytes)")
+    return 0
+
+
+async def cmd_link(args: argparse.Namespace) -> int:
+    from .cli import open_hub
+    from .store.links import link_by_hand
+
+    hub = open_hub(args)
+    try:
+        async with hub.engine.begin() as conn:
+            made = await link_by_hand(conn, args.purchase, args.sale, utcnow(), "cli")
+    finally:
+        await hub.close()
+    print("linked" if made else "already linked")
+    return 0
+
+
+async def cmd_quarantine(args: argparse.Namespace) -> int:
+    from .cli import _print_json, open_hub
+    from .store.cases import quarantined
+
+    hub = open_hub(args)
+    try:
+        items = await quarantined(hub.engine)
+    finally:
+        await hub.close()
+    if args.json:
+        _print_json(items)
+        return 0
+    if not items:
+        print("nothing in quarantine")
+    for q in items:
+        print(f"{q['shop']} {q['resource']} {q['external_id']}: {q['error']} (last seen {q['last_seen_at']})")
+    return 0
+
+
+# -- demo -------------------------------------------------------------------------------------
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    """Every installed sandbox, a demo shop each, a sync, the work list, then the workbench."""
+    from .runtime import Hub
+    from .store.migrate import upgrade
+    from .store.shops import add_shop
+
+    base = Settings.from_env()
+    home = (args.home or base.home / "demo").expanduser()
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    settings = Settings.from_env(database_url=f"sqlite+aiosqlite:///{home / 'hub.db'}", home=home)
+    hub = Hub.open(settings)
+    sandboxes: list[Any] = []
+    try:
+        await upgrade(hub.engine)
+        if not hub.registry.sandboxes:
+            raise HubError("no installed plugin provides a sandbox")
+        for pid, factory in sorted(hub.registry.sandboxes.items()):
+            sandbox = factory()
+            workdir = home / "sandboxes" / pid
+            workdir.mkdir(parents=True, exist_ok=True)
+            shops = await sandbox.start(str(workdir))
+            sandboxes.append(sandbox)
+            for demo in shops:
+                await add_shop(hub.engine, hub.registry.info(pid), demo.name, dict(demo.settings))
+                print(f"sandbox {pid}: shop {demo.name}")
+        ns = argparse.Namespace(shop=None, since=None, until=None)
+        summaries = await run_sync(hub, ns)
+        print()
+        print_summaries(summaries)
+        await _demo_show(hub)
+        if not args.no_serve:
+            await _demo_serve(hub, args)
+    finally:
+        for sandbox in sandboxes:
+            await sandbox.stop()
+        await hub.close()
+    return 0
+
+
+async def _demo_show(hub: Any) -> None:
+    from .actions import case_insights
+    from .store.cases import CaseFilter, all_cases
+    from .store.serialize import jsonable
+
+    now = utcnow()
+    items = await all_cases(hub.engine, CaseFilter(now=now))
+    print(f"\nWork list: {len(items)} open cases across {len({c['shop'] for c in items})} shops, "
+          "soonest deadline first (first 25):")
+    print_cases(items[:25], now)
+    # The chain: sale cases whose order is linked to an upstream purchase, with their advice.
+    from sqlalchemy import select
+
+    from .store.models import OrderLinkRecord, OrderRecord
+    L, O = OrderLinkRecord.__table__, OrderRecord.__table__  # noqa: E741
+    async with hub.engine.connect() as conn:
+        pairs = (await conn.execute(select(L.c.purchase_order_id, L.c.sale_order_id, L.c.method))).all()
+        ids = {i for p in pairs for i in p[:2]}
+        ext = dict((await conn.execute(select(O.c.id, O.c.external_id).where(O.c.id.in_(ids))))
+                   .tuples().all()) if ids else {}
+    if pairs:
+        print(f"\nLinked purchase ↔ sale pairs: {len(pairs)}")
+        for p, s, method in pairs[:10]:
+            print(f"  17网 purchase {ext.get(p)}  ↔  sale {ext.get(s)}  ({method})")
+    linked_sales = {ext.get(s) for _, s, _ in pairs}
+    shown = 0
+    for c in await all_cases(hub.engine, CaseFilter(now=now, statuses=None)):
+        if c["order_external_id"] not in linked_sales or c["platform"] == "seventeen":
+            continue
+        insights = jsonable(await case_insights(hub, c["id"]))
+        if not any(i["kind"] in ("upstream_step", "warning") for i in insights):
+            continue
+        print(f"\nBuyer return {c['external_id']} ({c['platform']}/{c['shop']}, {c['kind']} {c['status']}):"
+              " upstream 17网 steps and warnings")
+        for i in insights:
+            due = f" — by {i['due_at']}" if i.get("due_at") else ""
+            print(f"  [{i['level']}] {i['title']}{due}")
+        shown += 1
+        if shown >= 2:
+            break
+
+
+async def _demo_serve(hub: Any, args: argparse.Namespace) -> None:
+    import secrets
+
+    try:
+        from .web.commands import ensure_user, run_server
+    except ImportError:
+        print("(the workbench is not installed: stopping here)")
+        return
+    password = secrets.token_urlsafe(9)
+    await ensure_user(hub, "admin", "admin", [], password)
+
+    def ready(url: str) -> None:
+        print(f"\nWorkbench: {url}  — log in as admin / {password}   (Ctrl-C to stop)")
+
+    try:
+        await run_server(hub, args.host, args.port, on_ready=ready)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass

@@ -1,0 +1,1 @@
+"""Users, API tokens, web sessions and the audit log (the workbench's access control)."""
