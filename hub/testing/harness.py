@@ -38,6 +38,14 @@ class ConformanceHarness(Protocol):
         """
         ...
 
+    def data_since(self) -> datetime:
+        """The earliest modified time of the sandbox's records: the suite syncs from there.
+
+        Keep the conformance data within a few days of ``now()`` so that the suite's syncs stay
+        fast for platforms with small windows (PDD: 30 minutes).
+        """
+        ...
+
     def inject(self, kind: str, *, count: int = 1, seconds: float = 1.0) -> None:
         """Make the next ``count`` requests fail: rate_limit (ban of ``seconds``), auth_expired,
         server_error, timeout (stall ``seconds``)."""

@@ -76,8 +76,12 @@ REFUSE_PROOF_MAX_BYTES = 130_000
 RETURN_PROOF_MAX_BYTES = 5 * 1024 * 1024
 AGREE_MAX_FEN = {False: 600_000, True: 1_000_000}  #: per call: Taobao 6000 yuan, Tmall 10000 yuan
 
-_IMAGE_MAGIC = ((b"GIF87a", "image/gif", "gif"), (b"GIF89a", "image/gif", "gif"),
-                (b"\xff\xd8\xff", "image/jpeg", "jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", "png"))
+_IMAGE_MAGIC = (
+    (b"GIF87a", "image/gif", "gif"),
+    (b"GIF89a", "image/gif", "gif"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
 _VERIFY_MARKERS = ("验证码", "verify", "verification", "sms")
 
 
@@ -142,36 +146,54 @@ class TaobaoAdapter:
         §1.2), read from the last page back; the 5-minute overlap re-reads late-indexed rows.
         """
         specs = [
-            ResourceSpec(name=TRADE, window=self.window, overlap=timedelta(minutes=5),
-                         page_order=PageOrder.LAST_FIRST),
-            ResourceSpec(name=REFUND, window=self.window, overlap=timedelta(minutes=5),
-                         page_order=PageOrder.LAST_FIRST),
+            ResourceSpec(
+                name=TRADE, window=self.window, overlap=timedelta(minutes=5), page_order=PageOrder.LAST_FIRST
+            ),
+            ResourceSpec(
+                name=REFUND, window=self.window, overlap=timedelta(minutes=5), page_order=PageOrder.LAST_FIRST
+            ),
         ]
         if self.tmall:
-            specs.append(ResourceSpec(name=TMALL_DISPUTE, window=self.window, overlap=timedelta(minutes=5),
-                                      page_order=PageOrder.LAST_FIRST))
+            specs.append(
+                ResourceSpec(
+                    name=TMALL_DISPUTE,
+                    window=self.window,
+                    overlap=timedelta(minutes=5),
+                    page_order=PageOrder.LAST_FIRST,
+                )
+            )
         return specs
 
     async def platform_now(self) -> datetime:
         """TOP's clock, from ``taobao.time.get`` (the gateway checks timestamps against it)."""
         inner = await self.client.call("taobao.time.get", with_session=False)
         try:
-            return parse_cst(str(inner["time"]))
+            platform_time = parse_cst(str(inner["time"]))
         except (KeyError, ValueError) as err:
             raise PlatformRequestError("taobao.time.get: no readable time", platform=PLATFORM_ID) from err
+        self.client.clock_offset = platform_time - self.ctx.now()
+        return platform_time
 
     async def fetch_window(self, resource: str, window: Window) -> AsyncIterator[Page]:
         """Yield the pages of ``resource`` modified in ``window``, last page first."""
         if window.end - window.start > MAX_WINDOW:
             raise ValueError(f"window {window.start}..{window.end} is longer than TOP's 1 day")
         if resource == TRADE:
-            params = {"fields": TRADE_FIELDS, "start_modified": window.start, "end_modified": window.end,
-                      "type": self.trade_types}
+            params = {
+                "fields": TRADE_FIELDS,
+                "start_modified": window.start,
+                "end_modified": window.end,
+                "type": self.trade_types,
+            }
             async for items in self._pages("taobao.trades.sold.increment.get", params, _trades):
                 yield Page(records=[self._raw(TRADE, t, "tid_str", "tid") for t in items])
         elif resource == REFUND:
-            params = {"fields": REFUND_LIST_FIELDS, "start_modified": window.start, "end_modified": window.end,
-                      "type": self.trade_types}
+            params = {
+                "fields": REFUND_LIST_FIELDS,
+                "start_modified": window.start,
+                "end_modified": window.end,
+                "type": self.trade_types,
+            }
             async for items in self._pages("taobao.refunds.receive.get", params, _refunds):
                 records = [self._raw(REFUND, await self._with_detail(item), "refund_id") for item in items]
                 yield Page(records=records)
@@ -181,7 +203,11 @@ class TaobaoAdapter:
             params = {"fields": DISPUTE_FIELDS, "start_modified": window.start, "end_modified": window.end}
             async for items in self._pages("tmall.dispute.receive.get", params, _disputes):
                 # Refund-type disputes are the refunds resource's; only exchanges are read here.
-                yield Page(records=[self._raw(TMALL_DISPUTE, d, "refund_id") for d in items if is_exchange_dispute(d)])
+                yield Page(
+                    records=[
+                        self._raw(TMALL_DISPUTE, d, "refund_id") for d in items if is_exchange_dispute(d)
+                    ]
+                )
         else:
             raise ValueError(f"unknown resource {resource!r}")
 
@@ -231,27 +257,36 @@ class TaobaoAdapter:
         return {**item, **detail} if detail else item
 
     async def _refund_detail(self, refund_id: str) -> dict[str, Any] | None:
-        inner = await self.client.call("taobao.refund.get", {"fields": REFUND_DETAIL_FIELDS, "refund_id": refund_id})
+        inner = await self.client.call(
+            "taobao.refund.get", {"fields": REFUND_DETAIL_FIELDS, "refund_id": refund_id}
+        )
         refund = inner.get("refund")
         return refund if isinstance(refund, dict) else None
 
     def _raw(self, resource: str, payload: dict[str, Any], *id_fields: str) -> RawRecord:
-        return RawRecord(resource=resource, external_id=_id(payload, *id_fields), payload=payload,
-                         updated_at=_modified(payload))
+        return RawRecord(
+            resource=resource,
+            external_id=_id(payload, *id_fields),
+            payload=payload,
+            updated_at=_modified(payload),
+        )
 
     async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
         """Re-fetch one trade (fullinfo), refund (detail) or Tmall dispute; ``None`` if gone."""
         try:
             if resource == TRADE:
-                inner = await self.client.call("taobao.trade.fullinfo.get", {"fields": TRADE_FIELDS, "tid": external_id})
+                inner = await self.client.call(
+                    "taobao.trade.fullinfo.get", {"fields": TRADE_FIELDS, "tid": external_id}
+                )
                 trade = inner.get("trade")
                 return self._raw(TRADE, trade, "tid_str", "tid") if isinstance(trade, dict) else None
             if resource == REFUND:
                 refund = await self._refund_detail(external_id)
                 return self._raw(REFUND, refund, "refund_id") if refund else None
             if resource == TMALL_DISPUTE:
-                inner = await self.client.call("tmall.dispute.receive.get",
-                                               {"fields": DISPUTE_FIELDS, "refund_id": external_id})
+                inner = await self.client.call(
+                    "tmall.dispute.receive.get", {"fields": DISPUTE_FIELDS, "refund_id": external_id}
+                )
                 disputes, _, _ = _disputes(inner)
                 return self._raw(TMALL_DISPUTE, disputes[0], "refund_id") if disputes else None
         except PlatformRequestError as err:
@@ -335,10 +370,20 @@ class TaobaoAdapter:
         result = await handler(case, request.params)
         if result.outcome is ActionOutcome.DONE:
             fresh = await self.fetch_one(REFUND, case.external_id)
-            result = ActionResult(outcome=result.outcome, message=result.message, response=result.response,
-                                  refreshed=[fresh] if fresh else [])
-        log.info("taobao.action", action=request.action, refund_id=case.external_id, outcome=result.outcome.value,
-                 actor=request.actor, idempotency_key=request.idempotency_key)
+            result = ActionResult(
+                outcome=result.outcome,
+                message=result.message,
+                response=result.response,
+                refreshed=[fresh] if fresh else [],
+            )
+        log.info(
+            "taobao.action",
+            action=request.action,
+            refund_id=case.external_id,
+            outcome=result.outcome.value,
+            actor=request.actor,
+            idempotency_key=request.idempotency_key,
+        )
         return result
 
     async def _version(self, case: AfterSale) -> int:
@@ -363,11 +408,15 @@ class TaobaoAdapter:
         if amount_fen <= 0:
             raise ActionError("amount_fen must be positive")
         if amount_fen > case.refund_fen:
-            raise ActionError(f"amount {fen_to_yuan(amount_fen)} is more than requested ({fen_to_yuan(case.refund_fen)})")
+            raise ActionError(
+                f"amount {fen_to_yuan(amount_fen)} is more than requested ({fen_to_yuan(case.refund_fen)})"
+            )
         limit = AGREE_MAX_FEN[self.tmall]
         if amount_fen > limit:
-            raise ActionError(f"TOP agrees at most {fen_to_yuan(limit)} yuan per call on "
-                              f"{'Tmall' if self.tmall else 'Taobao'}: use the seller centre")
+            raise ActionError(
+                f"TOP agrees at most {fen_to_yuan(limit)} yuan per call on "
+                f"{'Tmall' if self.tmall else 'Taobao'}: use the seller centre"
+            )
         version = await self._version(case)
         phase = self._phase(case)
         info = f"{case.external_id}|{amount_fen}|{version}" + (f"|{phase}" if phase else "")
@@ -378,31 +427,46 @@ class TaobaoAdapter:
             inner = await self.client.call("taobao.rp.refunds.agree", call)
         except PlatformRequestError as err:
             if _asks_for_code(str(err), err.sub_code):
-                return ActionResult(outcome=ActionOutcome.NEEDS_VERIFICATION, message="needs a verification code",
-                                    response={"error": str(err), "sub_code": err.sub_code})
+                return ActionResult(
+                    outcome=ActionOutcome.NEEDS_VERIFICATION,
+                    message="needs a verification code",
+                    response={"error": str(err), "sub_code": err.sub_code},
+                )
             raise
         results = unwrap_list(inner.get("results"), "refund_mapping_result")
         mine = next((r for r in results if str(r.get("refund_id")) == case.external_id), None)
         succ = bool(mine.get("succ")) if mine is not None else bool(inner.get("succ"))
         message = str((mine or {}).get("message") or inner.get("message") or "")
         if succ:
-            return ActionResult(outcome=ActionOutcome.DONE, message=message or "refund agreed", response=inner)
+            return ActionResult(
+                outcome=ActionOutcome.DONE, message=message or "refund agreed", response=inner
+            )
         if _asks_for_code(message, inner.get("msg_code")):
-            return ActionResult(outcome=ActionOutcome.NEEDS_VERIFICATION, message="needs a verification code",
-                                response=inner)
-        return ActionResult(outcome=ActionOutcome.FAILED, message=message or "the platform refused", response=inner)
+            return ActionResult(
+                outcome=ActionOutcome.NEEDS_VERIFICATION, message="needs a verification code", response=inner
+            )
+        return ActionResult(
+            outcome=ActionOutcome.FAILED, message=message or "the platform refused", response=inner
+        )
 
     async def _refuse(self, case: AfterSale, params: Mapping[str, Any]) -> ActionResult:
         message = str(params.get("message") or "").strip()
         if not REFUSE_MESSAGE_MIN <= len(message) <= REFUSE_MESSAGE_MAX:
-            raise ActionError(f"refuse message must be {REFUSE_MESSAGE_MIN}-{REFUSE_MESSAGE_MAX} characters "
-                              f"(taobao.refund.refuse refuse_message), got {len(message)}")
+            raise ActionError(
+                f"refuse message must be {REFUSE_MESSAGE_MIN}-{REFUSE_MESSAGE_MAX} characters "
+                f"(taobao.refund.refuse refuse_message), got {len(message)}"
+            )
         proof = params.get("proof")
         if proof in (None, "") and self.tmall:
             raise ActionError("a proof image is required on Tmall (taobao.refund.refuse refuse_proof)")
-        files = {"refuse_proof": self._image(proof, REFUSE_PROOF_MAX_BYTES)} if proof not in (None, "") else None
-        call: dict[str, Any] = {"refund_id": case.external_id, "refuse_message": message,
-                                "refuse_reason_id": params.get("reason_id")}
+        files = (
+            {"refuse_proof": self._image(proof, REFUSE_PROOF_MAX_BYTES)} if proof not in (None, "") else None
+        )
+        call: dict[str, Any] = {
+            "refund_id": case.external_id,
+            "refuse_message": message,
+            "refuse_reason_id": params.get("reason_id"),
+        }
         if self.tmall:
             call["refund_phase"] = self._phase(case)
             call["refund_version"] = await self._version(case)
@@ -436,10 +500,17 @@ class TaobaoAdapter:
             raise ActionError("a proof image is required (taobao.rp.returngoods.refuse refuse_proof)")
         if params.get("reason_id") in (None, ""):
             raise ActionError("reason_id is required (taobao.rp.returngoods.refuse refuse_reason_id)")
-        call = {"refund_id": case.external_id, "refund_phase": self._phase(case),
-                "refund_version": await self._version(case), "refuse_reason_id": params["reason_id"]}
-        inner = await self.client.call("taobao.rp.returngoods.refuse", call,
-                                       files={"refuse_proof": self._image(proof, RETURN_PROOF_MAX_BYTES)})
+        call = {
+            "refund_id": case.external_id,
+            "refund_phase": self._phase(case),
+            "refund_version": await self._version(case),
+            "refuse_reason_id": params["reason_id"],
+        }
+        inner = await self.client.call(
+            "taobao.rp.returngoods.refuse",
+            call,
+            files={"refuse_proof": self._image(proof, RETURN_PROOF_MAX_BYTES)},
+        )
         return _success(inner, "returned goods refused")
 
     async def _review(self, case: AfterSale, params: Mapping[str, Any]) -> ActionResult:
@@ -449,8 +520,14 @@ class TaobaoAdapter:
         if params.get("result") in (None, ""):
             raise ActionError("result (true to approve, false to reject) is required")
         result = params["result"] if isinstance(params["result"], bool) else _truthy(str(params["result"]))
-        call = {"refund_id": case.external_id, "operator": operator, "refund_phase": self._phase(case),
-                "refund_version": await self._version(case), "result": result, "message": params.get("message")}
+        call = {
+            "refund_id": case.external_id,
+            "operator": operator,
+            "refund_phase": self._phase(case),
+            "refund_version": await self._version(case),
+            "result": result,
+            "message": params.get("message"),
+        }
         inner = await self.client.call("taobao.rp.refund.review", call)
         return _success(inner, "refund reviewed")
 
@@ -497,8 +574,11 @@ class TaobaoAdapter:
         A message is only a hint (TMC is at-least-once, unordered, §1.5): the record is re-fetched
         and the core's newer-wins decides, so duplicates and old messages change nothing.
         """
-        inner = await self.client.call("taobao.tmc.messages.consume",
-                                       {"quantity": TMC_QUANTITY, "group_name": self.tmc_group}, with_session=False)
+        inner = await self.client.call(
+            "taobao.tmc.messages.consume",
+            {"quantity": TMC_QUANTITY, "group_name": self.tmc_group},
+            with_session=False,
+        )
         messages = unwrap_list(inner.get("messages"), "tmc_message")
         if not messages:
             return []
@@ -513,9 +593,11 @@ class TaobaoAdapter:
         # Confirm what was read (≤ 200 ids a call, §1.5); an unusable message is confirmed too,
         # else it would come back for ever.
         for start in range(0, len(ids), 200):
-            await self.client.call("taobao.tmc.messages.confirm",
-                                   {"s_message_ids": ",".join(ids[start:start + 200]), "group_name": self.tmc_group},
-                                   with_session=False)
+            await self.client.call(
+                "taobao.tmc.messages.confirm",
+                {"s_message_ids": ",".join(ids[start : start + 200]), "group_name": self.tmc_group},
+                with_session=False,
+            )
         return hints
 
     def hint_for(self, message: Mapping[str, Any]) -> Hint | None:
@@ -551,8 +633,11 @@ def _success(inner: Mapping[str, Any], done: str) -> ActionResult:
     ok = inner.get("is_success")
     if ok is None or ok is True or str(ok).lower() == "true":
         return ActionResult(outcome=ActionOutcome.DONE, message=done, response=dict(inner))
-    return ActionResult(outcome=ActionOutcome.FAILED, message=str(inner.get("message") or "the platform refused"),
-                        response=dict(inner))
+    return ActionResult(
+        outcome=ActionOutcome.FAILED,
+        message=str(inner.get("message") or "the platform refused"),
+        response=dict(inner),
+    )
 
 
 def _count(inner: Mapping[str, Any]) -> tuple[int | None, bool]:
@@ -575,8 +660,11 @@ def _disputes(inner: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int | Non
     if not isinstance(result, Mapping):
         return [], 0, False
     if result.get("error_code") not in (None, "", "0"):
-        raise PlatformRequestError(f"tmall.dispute.receive.get: {result.get('error_msg') or result['error_code']}",
-                                   platform=PLATFORM_ID, code=str(result["error_code"]))
+        raise PlatformRequestError(
+            f"tmall.dispute.receive.get: {result.get('error_msg') or result['error_code']}",
+            platform=PLATFORM_ID,
+            code=str(result["error_code"]),
+        )
     return (unwrap_list(result.get("results"), "dispute"), *_count(result))
 
 

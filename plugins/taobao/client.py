@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -75,7 +75,9 @@ def sign(params: Mapping[str, str], secret: str, sign_method: str = "md5") -> st
     (the official sample skips empty keys or values); file parameters never reach this function.
     """
     concatenated = "".join(
-        f"{k}{v}" for k, v in sorted(params.items(), key=lambda kv: kv[0].encode()) if k != "sign" and k and v != ""
+        f"{k}{v}"
+        for k, v in sorted(params.items(), key=lambda kv: kv[0].encode())
+        if k != "sign" and k and v != ""
     )
     data = concatenated.encode("utf-8")
     key = secret.encode("utf-8")
@@ -147,7 +149,11 @@ def classify_error(error: Mapping[str, Any], *, method: str) -> PlatformError:
     sub_code = str(error.get("sub_code") or "").strip() or None
     msg = str(error.get("msg") or "").strip()
     sub_msg = str(error.get("sub_msg") or "").strip()
-    text = f"{method}: {msg or 'error'}" + (f" ({sub_code})" if sub_code else "") + (f": {sub_msg}" if sub_msg else "")
+    text = (
+        f"{method}: {msg or 'error'}"
+        + (f" ({sub_code})" if sub_code else "")
+        + (f": {sub_msg}" if sub_msg else "")
+    )
     kw: dict[str, Any] = {"platform": PLATFORM, "code": code or None, "sub_code": sub_code}
     lowered_sub = (sub_code or "").lower()
     if code == RATE_LIMIT_CODE or lowered_sub.startswith("accesscontrol.limited"):
@@ -193,16 +199,21 @@ class TopClient:
         self.simplify = simplify
         self._now = now
         self.timeout = timeout
+        #: platform clock minus ours, learnt from taobao.time.get: the gateway rejects a
+        #: timestamp more than 10 minutes off its own clock (§1.1).
+        self.clock_offset = timedelta(0)
 
     def __repr__(self) -> str:  # secrets stay out of reprs (and so out of tracebacks and logs)
         return f"TopClient(app_key={self.app_key!r}, gateway_url={self.gateway_url!r})"
 
-    def signed_params(self, method: str, params: Mapping[str, Any], *, with_session: bool = True) -> dict[str, str]:
+    def signed_params(
+        self, method: str, params: Mapping[str, Any], *, with_session: bool = True
+    ) -> dict[str, str]:
         """The full form: system parameters (§1.1 table) plus business ones, signed."""
         form: dict[str, str] = {
             "method": method,
             "app_key": self.app_key,
-            "timestamp": format_cst(self._now()),
+            "timestamp": format_cst(self._now() + self.clock_offset),
             "format": "json",
             "v": "2.0",
             "sign_method": self.sign_method,
@@ -254,17 +265,25 @@ class TopClient:
                 status = resp.status
                 raw = await resp.read()
         except TimeoutError as err:
-            raise PlatformConnectionError(f"{method}: timed out after {self.timeout:g} s", platform=PLATFORM) from err
+            raise PlatformConnectionError(
+                f"{method}: timed out after {self.timeout:g} s", platform=PLATFORM
+            ) from err
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as err:
-            raise PlatformConnectionError(f"{method}: {type(err).__name__}: {err}", platform=PLATFORM) from err
+            raise PlatformConnectionError(
+                f"{method}: {type(err).__name__}: {err}", platform=PLATFORM
+            ) from err
         elapsed_ms = round((time.monotonic() - started) * 1000)
         if status >= 500:
             log.warning("top.http_error", method=method, status=status, elapsed_ms=elapsed_ms)
-            raise PlatformConnectionError(f"{method}: HTTP {status} from the gateway", platform=PLATFORM, code=str(status))
+            raise PlatformConnectionError(
+                f"{method}: HTTP {status} from the gateway", platform=PLATFORM, code=str(status)
+            )
         if status >= 400:
-            raise PlatformRequestError(f"{method}: HTTP {status} from the gateway", platform=PLATFORM, code=str(status))
+            raise PlatformRequestError(
+                f"{method}: HTTP {status} from the gateway", platform=PLATFORM, code=str(status)
+            )
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:

@@ -24,17 +24,21 @@ def case_insights(context: CaseContext) -> list[Insight]:
     if case is not None and case.facts.get("no_reason") and order is not None and order.signed_at is not None:
         window_end = order.signed_at + timedelta(days=7)
         inside = case.created_at <= window_end
-        out.append(Insight(
-            kind="eligibility",
-            title="七天无理由：申请在签收后 7 天内" if inside else "七天无理由：申请已超出签收后 7 天",
-            body=("The request was made within 7 days of the sign-for time: the seller cannot refuse it."
-                  if inside else
-                  "The request was made more than 7 days after the sign-for time; a quality defect with proof "
-                  "is not bound by this window."),
-            level="info" if inside else "warning",
-            source=SRC_NO_REASON_7D,
-            due_at=window_end,
-        ))
+        out.append(
+            Insight(
+                kind="eligibility",
+                title="七天无理由：申请在签收后 7 天内" if inside else "七天无理由：申请已超出签收后 7 天",
+                body=(
+                    "The request was made within 7 days of the sign-for time: the seller cannot refuse it."
+                    if inside
+                    else "The request was made more than 7 days after the sign-for time; "
+                    "a quality defect with proof is not bound by this window."
+                ),
+                level="info" if inside else "warning",
+                source=SRC_NO_REASON_7D,
+                due_at=window_end,
+            )
+        )
     return out
 
 
@@ -58,7 +62,7 @@ def ship_warning(context: CaseContext, now: datetime) -> Insight | None:
         kind="warning",
         title="已超过 72 小时未发货：延迟发货" if overdue else "未发货订单：临近 72 小时发货时限",
         body=f"Ship before {deadline.due_at.isoformat()} or pay the late-shipment penalty "
-             f"({penalty} fen: 5 % of the paid amount, at most 30 yuan).",
+        f"({penalty} fen: 5 % of the paid amount, at most 30 yuan).",
         level="danger" if overdue else "warning",
         source=f"{SRC_SHIP_WARNING}; {rule.source}",
         due_at=deadline.due_at,

@@ -65,8 +65,14 @@ REFUND_STATUS: Mapping[str, AfterSaleStatus] = {
 }
 #: ``order.refund_status`` values meaning an after-sales case is open on the line.
 OPEN_REFUND_STATUSES = frozenset(
-    {"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS", "SELLER_REFUSE_BUYER",
-     "WAIT_SELLER_CONSIGN_GOODS", "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS"}
+    {
+        "WAIT_SELLER_AGREE",
+        "WAIT_BUYER_RETURN_GOODS",
+        "WAIT_SELLER_CONFIRM_GOODS",
+        "SELLER_REFUSE_BUYER",
+        "WAIT_SELLER_CONSIGN_GOODS",
+        "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS",
+    }
 )
 #: Known ``order.refund_status`` values that are not open: terminal ones and the undocumented
 #: but widely seen ``NO_REFUND`` (platform-apis.md §1.2, [U]).
@@ -98,8 +104,17 @@ CS_STATUS: Mapping[int, DisputeStatus | None] = {
     10: DisputeStatus.EVIDENCE_REQUIRED,  # 举证中
 }
 CS_STATUS_ZH: Mapping[int, str] = {
-    1: "不需客服介入", 2: "需要客服介入", 3: "客服已经介入", 4: "客服初审完成", 5: "客服主管复审失败",
-    6: "客服处理完成", 7: "系统撤销/维权撤销", 8: "支持买家", 9: "支持卖家", 10: "举证中", 11: "开放申诉",
+    1: "不需客服介入",
+    2: "需要客服介入",
+    3: "客服已经介入",
+    4: "客服初审完成",
+    5: "客服主管复审失败",
+    6: "客服处理完成",
+    7: "系统撤销/维权撤销",
+    8: "支持买家",
+    9: "支持卖家",
+    10: "举证中",
+    11: "开放申诉",
 }
 
 #: Reasons that make a request a 7-day no-reason return (DOMAIN.md: "the seller has no refuse button").
@@ -320,7 +335,7 @@ def refund_kind(payload: Mapping[str, Any], warnings: list[str]) -> AfterSaleKin
     kind: AfterSaleKind | None = None
     if special in SPECIAL_REFUND_COMPENSATION:
         kind = AfterSaleKind.COMPENSATION
-    elif dispute_type in DISPUTE_TYPE_KIND:
+    elif dispute_type is not None and dispute_type in DISPUTE_TYPE_KIND:
         kind = DISPUTE_TYPE_KIND[dispute_type]
     elif dispute_type not in (None, "OTHERS"):
         warnings.append(f"unknown dispute_type {dispute_type!r}: kind taken from has_good_return")
@@ -470,7 +485,7 @@ def map_dispute(payload: Mapping[str, Any]) -> AfterSale:
     request = _text(payload, "dispute_request")
     if is_exchange_dispute(payload):
         kind = AfterSaleKind.EXCHANGE
-    elif request in DISPUTE_REQUEST_KIND:
+    elif request is not None and request in DISPUTE_REQUEST_KIND:
         kind = DISPUTE_REQUEST_KIND[request]
     else:
         if request is not None:

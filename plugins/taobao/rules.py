@@ -16,27 +16,40 @@ from hub.rules import Constraint, Match, Penalty, Rule, RuleTable
 PLATFORM = "taobao"
 
 SRC_REPLY_72H = "DOMAIN.md Taobao/Tmall: 'Seller does not answer a refund request' (72 h) [seeds/003]"
-SRC_ESCALATE_72H = "DOMAIN.md Taobao/Tmall: 'No agreement ... either may ask the platform to step in' [seeds/003]"
+SRC_ESCALATE_72H = (
+    "DOMAIN.md Taobao/Tmall: 'No agreement ... either may ask the platform to step in' [seeds/003]"
+)
 SRC_RETURN_7D = "DOMAIN.md Taobao/Tmall: 'Buyer must ship the return ... 7 days' [seeds/001, seeds/003]"
-SRC_CONFIRM_10D = "DOMAIN.md Taobao/Tmall: 'Seller must confirm receipt of the return ... 10 days' [seeds/001, seeds/003]"
+SRC_CONFIRM_10D = (
+    "DOMAIN.md Taobao/Tmall: 'Seller must confirm receipt of the return ... 10 days' [seeds/001, seeds/003]"
+)
 SRC_LATE_SHIP = "DOMAIN.md Taobao/Tmall: 'Late shipment (延迟发货)' 72 h, 5 %, at most 30 yuan [seeds/003]"
 SRC_NO_REASON_7D = "DOMAIN.md Taobao/Tmall: '7-day no-reason return window' [seeds/003, seeds/004]"
-SRC_NO_REASON_REFUSE = "DOMAIN.md Taobao/Tmall: 'Reason 七天无理由: the seller has no refuse button' [seeds/003]"
-SRC_CANNOT_REFUSE = "platform-apis.md §1.3 Other refund fields: operation_contraint = cannot_refuse (不允许操作)"
+SRC_NO_REASON_REFUSE = (
+    "DOMAIN.md Taobao/Tmall: 'Reason 七天无理由: the seller has no refuse button' [seeds/003]"
+)
+SRC_CANNOT_REFUSE = (
+    "platform-apis.md §1.3 Other refund fields: operation_contraint = cannot_refuse (不允许操作)"
+)
 SRC_UNSHIPPED = (
     "platform-apis.md §1.3 taobao.refund.refuse: cannot refuse when 卖家未发货; "
     "DOMAIN.md Taobao/Tmall: 'Paid, not shipped: refund only' [seeds/003]"
 )
 SRC_ONWEB = "platform-apis.md §1.3 Other refund fields: operation_contraint = refund_onweb (需要到网页版操作)"
-SRC_SHIP_WARNING = "DOMAIN.md shop policy: 'Late-shipment early warning: at least 48 h before the 72 h limit' [seeds/004]"
+SRC_SHIP_WARNING = (
+    "DOMAIN.md shop policy: 'Late-shipment early warning: at least 48 h before the 72 h limit' [seeds/004]"
+)
 
 _REFUND_KINDS = frozenset({"refund_only", "compensation"})
 
 RULES: tuple[Rule, ...] = (
     Rule(
         id="taobao.refund_reply_72h",
-        match=Match(statuses=frozenset({"requested"}), kinds=_REFUND_KINDS,
-                    platform_statuses=frozenset({"WAIT_SELLER_AGREE"})),
+        match=Match(
+            statuses=frozenset({"requested"}),
+            kinds=_REFUND_KINDS,
+            platform_statuses=frozenset({"WAIT_SELLER_AGREE"}),
+        ),
         anchor="created_at",
         duration=timedelta(hours=72),
         party=Party.SELLER,
@@ -48,8 +61,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="taobao.return_reply_72h",
-        match=Match(statuses=frozenset({"requested"}), kinds=frozenset({"return_refund"}),
-                    platform_statuses=frozenset({"WAIT_SELLER_AGREE"})),
+        match=Match(
+            statuses=frozenset({"requested"}),
+            kinds=frozenset({"return_refund"}),
+            platform_statuses=frozenset({"WAIT_SELLER_AGREE"}),
+        ),
         anchor="created_at",
         duration=timedelta(hours=72),
         party=Party.SELLER,
@@ -85,8 +101,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="taobao.seller_confirm_10d",
-        match=Match(statuses=frozenset({"return_shipped"}), kinds=frozenset({"return_refund"}),
-                    facts={"good_return_time": True}),
+        match=Match(
+            statuses=frozenset({"return_shipped"}),
+            kinds=frozenset({"return_refund"}),
+            facts={"good_return_time": True},
+        ),
         anchor="fact:good_return_time",
         duration=timedelta(days=10),
         party=Party.SELLER,
@@ -94,13 +113,16 @@ RULES: tuple[Rule, ...] = (
         on_expiry=OnExpiry.AUTO_REFUND,
         source=SRC_CONFIRM_10D,
         summary_zh="买家提交退货后卖家 10 天内未确认收货，系统自动退款",
-        summary_en="The seller must confirm the return within 10 days of the buyer's shipment, else Taobao refunds",
+        summary_en="The seller must confirm the return within 10 days of its shipment, else Taobao refunds",
     ),
     Rule(
         # Same rule when the platform gave no good_return_time: count from entering the status.
         id="taobao.seller_confirm_10d_since_status",
-        match=Match(statuses=frozenset({"return_shipped"}), kinds=frozenset({"return_refund"}),
-                    facts={"good_return_time": None}),
+        match=Match(
+            statuses=frozenset({"return_shipped"}),
+            kinds=frozenset({"return_refund"}),
+            facts={"good_return_time": None},
+        ),
         anchor="status_since",
         duration=timedelta(days=10),
         party=Party.SELLER,
@@ -108,12 +130,15 @@ RULES: tuple[Rule, ...] = (
         on_expiry=OnExpiry.AUTO_REFUND,
         source=SRC_CONFIRM_10D,
         summary_zh="买家提交退货后卖家 10 天内未确认收货，系统自动退款",
-        summary_en="The seller must confirm the return within 10 days of the buyer's shipment, else Taobao refunds",
+        summary_en="The seller must confirm the return within 10 days of its shipment, else Taobao refunds",
     ),
     Rule(
         id="taobao.late_shipment_72h",
-        match=Match(subject="order", platform_statuses=frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"}),
-                    facts={"presale": None}),
+        match=Match(
+            subject="order",
+            platform_statuses=frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"}),
+            facts={"presale": None},
+        ),
         anchor="paid_at",
         duration=timedelta(hours=72),
         party=Party.SELLER,
@@ -121,7 +146,7 @@ RULES: tuple[Rule, ...] = (
         on_expiry=OnExpiry.PENALTY,
         source=SRC_LATE_SHIP,
         summary_zh="付款后 72 小时未发货为延迟发货：赔付实付金额 5%，最高 30 元",
-        summary_en="Not shipped 72 h after payment: late-shipment penalty of 5 % of the paid amount, at most 30 yuan",
+        summary_en="Not shipped 72 h after payment: a penalty of 5 % of the paid amount, at most 30 yuan",
         penalty=Penalty(percent="5", cap_fen=3000, base="paid_fen"),
     ),
     Rule(

@@ -1,0 +1,255 @@
+"""The conformance suite every platform plugin runs against its own sandbox.
+
+In the plugin's tests::
+
+    from hub.testing.conformance import ConformanceSuite
+
+    class TestConformance(ConformanceSuite):
+        pass
+
+with a ``conformance_harness`` fixture (see :mod:`hub.testing.harness`) in the same package.
+It checks, through the real sync engine and store: registration, paging over a window, idempotent
+re-sync, newer-wins (also against out-of-order input), quarantine of a malformed record, error
+classification (rate limit waited out, expired credentials isolate the shop, server errors
+retried) and deadline output in the unified vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from ..domain import AWAITING, AfterSaleStatus, DeadlineSource, OnExpiry, Party
+from ..platform import PlatformAdapter
+from ..rules import check_table
+from ..runtime import Hub
+from ..store.models import (
+    AfterSaleRecord,
+    EventRecord,
+    OrderRecord,
+    QuarantineRecord,
+    RawRecordRow,
+    ShopRecord,
+)
+from ..store.shops import add_shop, shop_from_row
+from ..store.upsert import upsert_batch
+from ..sync import sync_shops
+from .harness import ConformanceHarness
+
+SHOP = "conformance"
+
+
+class ConformanceSuite:
+    """Subclass in a plugin's tests; needs the ``conformance_harness`` fixture."""
+
+    @pytest.fixture
+    async def conformance_hub(self, conformance_harness: ConformanceHarness, make_hub: Callable[..., Hub]) -> Hub:
+        harness = conformance_harness
+        waits: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+
+        hub = make_hub(harness.plugin, sleep=sleep)
+        hub.waits = waits  # type: ignore[attr-defined]
+        await add_shop(hub.engine, hub.registry.info(harness.platform_id), SHOP, dict(harness.shop.settings))
+        return hub
+
+    async def _sync(self, hub: Hub, harness: ConformanceHarness) -> Any:
+        since = _since(harness)
+        [summary] = await sync_shops(hub, since=since)
+        return summary
+
+    async def _counts(self, hub: Hub) -> dict[str, int]:
+        raw = RawRecordRow.__table__
+        async with hub.engine.connect() as conn:
+            rows = (await conn.execute(select(raw.c.resource, func.count()).group_by(raw.c.resource))).all()
+            q = QuarantineRecord.__table__
+            qrows = (await conn.execute(select(q.c.resource, func.count()).where(q.c.resolved_at.is_(None))
+                                        .group_by(q.c.resource))).all()
+        out: dict[str, int] = {}
+        for resource, n in [*rows, *qrows]:
+            out[resource] = out.get(resource, 0) + int(n)
+        return out
+
+    async def _table_count(self, hub: Hub, model: Any) -> int:
+        async with hub.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(model))).scalar_one())
+
+    # -- registration --------------------------------------------------------------------------
+
+    async def test_registration(self, conformance_harness: ConformanceHarness, conformance_hub: Hub) -> None:
+        info = conformance_hub.registry.info(conformance_harness.platform_id)
+        assert info.id == conformance_harness.platform_id
+        assert info.name and info.name_zh
+        for s in info.settings:
+            assert s.help, f"setting {s.name} has no help"
+        for c in info.capabilities:
+            assert c.label and c.label_zh, f"capability {c.action} has no labels"
+            assert c.supported or c.reason, f"unsupported capability {c.action} says no reason"
+        async with conformance_hub.engine.connect() as conn:
+            row = (await conn.execute(select(ShopRecord.__table__))).first()
+        adapter = conformance_hub.adapter(shop_from_row(row))
+        try:
+            assert isinstance(adapter, PlatformAdapter)
+            table = adapter.rule_table()
+            assert table.platform == info.id
+            assert check_table(table) == []
+            for r in table.rules:
+                assert r.source.strip() and r.summary_zh and r.summary_en, f"{r.id} lacks source or summary"
+            assert adapter.resources(), "no resources to sync"
+        finally:
+            await adapter.close()
+
+    # -- paging and idempotence ----------------------------------------------------------------
+
+    async def test_sync_pages_over_window(self, conformance_harness: ConformanceHarness,
+                                          conformance_hub: Hub) -> None:
+        summary = await self._sync(conformance_hub, conformance_harness)
+        assert summary.status == "ok", summary.errors
+        assert await self._counts(conformance_hub) == conformance_harness.expected_counts()
+        assert await self._table_count(conformance_hub, AfterSaleRecord) > 0
+
+    async def test_resync_is_idempotent(self, conformance_harness: ConformanceHarness, conformance_hub: Hub) -> None:
+        await self._sync(conformance_hub, conformance_harness)
+        events = await self._table_count(conformance_hub, EventRecord)
+        async with conformance_hub.engine.connect() as conn:
+            before = (await conn.execute(select(AfterSaleRecord.__table__).order_by(AfterSaleRecord.id))).all()
+        summary = await self._sync(conformance_hub, conformance_harness)
+        assert summary.stats.new == 0 and summary.stats.changed == 0, summary.as_dict()
+        assert await self._table_count(conformance_hub, EventRecord) == events
+        async with conformance_hub.engine.connect() as conn:
+            after = (await conn.execute(select(AfterSaleRecord.__table__).order_by(AfterSaleRecord.id))).all()
+        assert before == after
+
+    # -- newer wins ----------------------------------------------------------------------------
+
+    async def test_newer_wins_and_older_is_ignored(self, conformance_harness: ConformanceHarness,
+                                                   conformance_hub: Hub) -> None:
+        hub, harness = conformance_hub, conformance_harness
+        await self._sync(hub, harness)
+        cases = AfterSaleRecord.__table__
+        raws = RawRecordRow.__table__
+        harness.advance(timedelta(minutes=10))
+        ext = harness.modify_one()
+        async with hub.engine.connect() as conn:
+            old_raw = (await conn.execute(select(raws).where(raws.c.external_id == ext))).first()
+            old_case = (await conn.execute(select(cases).where(cases.c.external_id == ext))).first()
+        assert old_raw is not None and old_case is not None
+        harness.advance(timedelta(minutes=10))
+        summary = await self._sync(hub, harness)
+        assert summary.stats.changed >= 1
+        async with hub.engine.connect() as conn:
+            new_case = (await conn.execute(select(cases).where(cases.c.external_id == ext))).first()
+            events = await self._table_count(hub, EventRecord)
+        assert new_case.platform_updated_at > old_case.platform_updated_at
+        # Replaying the old version (an out-of-order page) changes nothing.
+        from ..domain import RawRecord
+
+        stale = RawRecord(resource=old_raw.resource, external_id=ext, payload=old_raw.payload,
+                          updated_at=old_raw.platform_updated_at)
+        shop = shop_from_row((await _shop_row(hub)))
+        adapter = hub.adapter(shop)
+        try:
+            async with hub.engine.begin() as conn:
+                stats = await upsert_batch(conn, shop_id=shop.id or 0, records=[stale], mapper=adapter.map_record,
+                                           rules=adapter.rule_table(), settings=shop.settings, now=hub.now())
+        finally:
+            await adapter.close()
+        assert stats.new == stats.changed == 0
+        async with hub.engine.connect() as conn:
+            again = (await conn.execute(select(cases).where(cases.c.external_id == ext))).first()
+        assert again == new_case
+        assert await self._table_count(hub, EventRecord) == events
+
+    # -- quarantine ----------------------------------------------------------------------------
+
+    async def test_malformed_record_is_quarantined(self, conformance_harness: ConformanceHarness,
+                                                   conformance_hub: Hub) -> None:
+        hub, harness = conformance_hub, conformance_harness
+        harness.advance(timedelta(minutes=5))
+        bad = harness.corrupt_one()
+        harness.advance(timedelta(minutes=5))
+        summary = await self._sync(hub, harness)
+        assert summary.stats.quarantined >= 1
+        q = QuarantineRecord.__table__
+        async with hub.engine.connect() as conn:
+            row = (await conn.execute(select(q).where(q.c.external_id == bad))).first()
+        assert row is not None and row.error, "the malformed record is not in quarantine with its error"
+        assert await self._table_count(hub, AfterSaleRecord) > 0, "the rest must land"
+        # quarantine is idempotent too
+        again = await self._sync(hub, harness)
+        assert again.stats.new == again.stats.changed == 0
+
+    # -- errors --------------------------------------------------------------------------------
+
+    async def test_rate_limit_is_waited_out(self, conformance_harness: ConformanceHarness,
+                                            conformance_hub: Hub) -> None:
+        conformance_harness.inject("rate_limit", seconds=3)
+        summary = await self._sync(conformance_hub, conformance_harness)
+        assert summary.status == "ok", summary.errors
+        assert summary.retries >= 1
+        assert conformance_hub.waits, "the engine did not wait"  # type: ignore[attr-defined]
+
+    async def test_server_error_is_retried(self, conformance_harness: ConformanceHarness,
+                                           conformance_hub: Hub) -> None:
+        conformance_harness.inject("server_error", count=2)
+        summary = await self._sync(conformance_hub, conformance_harness)
+        assert summary.status == "ok", summary.errors
+        assert summary.retries >= 2
+        assert await self._counts(conformance_hub) == conformance_harness.expected_counts()
+
+    async def test_expired_credentials_mark_the_shop(self, conformance_harness: ConformanceHarness,
+                                                     conformance_hub: Hub) -> None:
+        conformance_harness.inject("auth_expired", count=1)
+        summary = await self._sync(conformance_hub, conformance_harness)
+        assert summary.status == "reauth"
+        row = await _shop_row(conformance_hub)
+        assert row.needs_reauth and row.reauth_reason
+        skipped = await self._sync(conformance_hub, conformance_harness)
+        assert skipped.status == "reauth" and skipped.stats.fetched == 0
+
+    # -- deadlines -----------------------------------------------------------------------------
+
+    async def test_deadlines_speak_the_vocabulary(self, conformance_harness: ConformanceHarness,
+                                                  conformance_hub: Hub) -> None:
+        await self._sync(conformance_hub, conformance_harness)
+        cases = AfterSaleRecord.__table__
+        async with conformance_hub.engine.connect() as conn:
+            rows = (await conn.execute(select(cases))).all()
+            orders = (await conn.execute(select(OrderRecord.__table__))).all()
+        shop = shop_from_row(await _shop_row(conformance_hub))
+        adapter = conformance_hub.adapter(shop)
+        try:
+            ids = {r.id for r in adapter.rule_table().rules}
+        finally:
+            await adapter.close()
+        with_deadline = 0
+        for r in [*rows, *orders]:
+            if r.deadline_due_at is None:
+                continue
+            with_deadline += 1
+            assert Party(r.deadline_party) and OnExpiry(r.deadline_on_expiry)
+            assert DeadlineSource(r.deadline_source)
+            assert r.deadline_rule_id is None or r.deadline_rule_id in ids, r.deadline_rule_id
+            if r.deadline_source == "rule":
+                assert r.deadline_rule_id in ids
+        for r in rows:
+            status = AfterSaleStatus(r.status)
+            assert r.awaiting == AWAITING[status].value
+            assert r.is_open == status.is_open
+        assert with_deadline > 0, "no case or order got a deadline"
+
+
+def _since(harness: ConformanceHarness) -> Any:
+    since = getattr(harness, "data_since", None)
+    return since() - timedelta(minutes=1) if since else harness.now() - timedelta(days=31)
+
+
+async def _shop_row(hub: Hub) -> Any:
+    async with hub.engine.connect() as conn:
+        return (await conn.execute(select(ShopRecord.__table__).where(ShopRecord.name == SHOP))).first()
