@@ -103,16 +103,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("hub: interrupted\n")
         return 130
-    except (HubError, OSError) as err:
+    except HubError as err:
         sys.stderr.write(f"hub: error: {_one_line(err)}\n")
         return 2 if isinstance(err, ConfigError | UsageError) else 1
     except Exception as err:
-        from sqlalchemy.exc import DBAPIError, OperationalError
+        from sqlalchemy.exc import DBAPIError
 
-        if isinstance(err, OperationalError | DBAPIError | ConnectionError):
-            url = redact_url(os.environ.get("HUB_DATABASE_URL", "") or getattr(args, "database", "") or "")
+        # Platform clients wrap their network errors in PlatformError; a bare connection error or
+        # a DBAPI error reaching here comes from the database.
+        if isinstance(err, DBAPIError | ConnectionError | TimeoutError) or (
+            isinstance(err, OSError) and err.errno is None and "connect" in str(err).lower()
+        ):
+            url = redact_url(getattr(args, "database", None) or os.environ.get("HUB_DATABASE_URL", "") or "")
+            orig = getattr(err, "orig", None) or err
             sys.stderr.write(f"hub: error: the database cannot be reached{f' ({url})' if url else ''}: "
-                             f"{_one_line(err.orig if hasattr(err, 'orig') else err)}\n")
+                             f"{_one_line(orig)}\n")
+            return 1
+        if isinstance(err, OSError):
+            sys.stderr.write(f"hub: error: {_one_line(err)}\n")
             return 1
         raise
 

@@ -1,0 +1,139 @@
+"""The workbench's sub-commands: ``serve``, ``user add|list``, ``token create``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from ..errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``serve``, ``user`` and ``token`` to the ``hub`` command."""
+    p = sub.add_parser("serve", help="serve the agents' workbench (web pages + JSON API)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="workbench users: add, list")
+    users = user.add_subparsers(dest="user_command", metavar="ACTION")
+    users.required = True
+    p = users.add_parser("add", help="add a user: hub user add NAME --role agent --shops A,B")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=("admin", "agent", "viewer"))
+    p.add_argument("--shops", default="", help="comma-separated shop names the user serves (admins: all)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of stdin instead of prompting")
+    p.set_defaults(func=cmd_user_add)
+    p = users.add_parser("list", help="list users (never their credentials)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_user_list)
+
+    token = sub.add_parser("token", help="API tokens for scripts")
+    tokens = token.add_subparsers(dest="token_command", metavar="ACTION")
+    tokens.required = True
+    p = tokens.add_parser("create", help="create an API token for USER (printed once, stored hashed)")
+    p.add_argument("user")
+    p.set_defaults(func=cmd_token_create)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise ConfigError("--password-stdin: stdin gave no password")
+        return password
+    if not sys.stdin.isatty():
+        raise ConfigError("no terminal to prompt for a password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ConfigError("the passwords differ")
+    return first
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the workbench until interrupted."""
+    from ..cli import open_hub
+    from ..store.migrate import current_revision, head_revision
+    from .app import run_server
+
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be 0-65535, not {args.port}")
+    hub = open_hub(args)
+    try:
+        if await current_revision(hub.engine) != head_revision():
+            raise ConfigError("the database is not at the latest schema: run `hub db upgrade` first")
+    except ConfigError:
+        await hub.close()
+        raise
+
+    def ready(url: str) -> None:
+        print(f"hub workbench listening on {url}  (Ctrl+C to stop)", flush=True)
+
+    await run_server(hub, args.host, args.port, on_ready=ready)
+    return 0
+
+
+async def cmd_user_add(args: argparse.Namespace) -> int:
+    """Add a user; the password is prompted for (or read from stdin), never taken as an argument."""
+    from ..cli import _csv, open_hub
+    from .auth import add_user, validate_name, validate_password
+
+    validate_name(args.name)
+    password = validate_password(_read_password(args.password_stdin))
+    hub = open_hub(args)
+    try:
+        await add_user(hub.engine, args.name, args.role, _csv(args.shops), password, now=hub.now())
+        from .auth import audit
+
+        await audit(hub.engine, actor="cli", kind="user_added", now=hub.now(),
+                    detail={"user": args.name, "role": args.role, "shops": _csv(args.shops)})
+    finally:
+        await hub.close()
+    print(f"user {args.name} added ({args.role})")
+    return 0
+
+
+async def cmd_user_list(args: argparse.Namespace) -> int:
+    """List users with their role and shops."""
+    from ..cli import _print_json, open_hub
+    from .auth import list_users
+
+    hub = open_hub(args)
+    try:
+        users = await list_users(hub.engine)
+    finally:
+        await hub.close()
+    if args.json:
+        _print_json(users)
+        return 0
+    if not users:
+        print("no users (add one with `hub user add NAME --role admin`)")
+        return 0
+    print(f"{'name':<20}{'role':<8}{'tokens':>7}  shops")
+    for u in users:
+        shops = "(all)" if u["role"] == "admin" else ",".join(u["shops"]) or "-"
+        print(f"{u['name']:<20}{u['role']:<8}{u['tokens']:>7}  {shops}")
+    return 0
+
+
+async def cmd_token_create(args: argparse.Namespace) -> int:
+    """Create an API token and print it once."""
+    from ..cli import open_hub
+    from ..errors import NotFoundError
+    from .auth import audit, create_token
+
+    hub = open_hub(args)
+    try:
+        try:
+            token = await create_token(hub.engine, args.user, now=hub.now())
+        except NotFoundError as err:
+            raise ConfigError(str(err)) from None
+        await audit(hub.engine, actor="cli", kind="token_created", now=hub.now(), detail={"user": args.user})
+    finally:
+        await hub.close()
+    print(token)
+    sys.stderr.write("Store this token now: it is not shown again. Send it as 'Authorization: Bearer TOKEN'.\n")
+    return 0

@@ -1,0 +1,184 @@
+"""What pages and API handlers share: acting on a case (role, state, parameters, idempotency,
+audit), storing evidence, reading a case with what the caller may see of it, the live-list version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..actions import (
+    ActionReply,
+    add_evidence,
+    available_actions,
+    case_insights,
+    evidence_file,
+    perform_action,
+)
+from ..errors import ActionError, NotFoundError
+from ..runtime import Hub
+from ..store.cases import CasePage, case_detail, list_cases
+from ..store.models import ActionRecord
+from ..store.serialize import digest, jsonable
+from . import auth
+from .auth import Principal
+from .forms import ListQuery, coerce_params, param_specs
+from .keys import REQUEST_ID, hub_key
+from .middlewares import ApiError, remote_of
+
+log = structlog.get_logger("hub.web")
+A = ActionRecord.__table__
+CONFIRM_NEEDED = "this action moves money: tick the confirmation first"
+
+
+def require_actor(principal: Principal) -> None:
+    """Viewers read only."""
+    if not principal.can_act:
+        raise ApiError(403, f"{principal.name} is a viewer: viewers cannot act on cases")
+
+
+async def key_was_used(hub: Hub, key: str | None) -> bool:
+    """Whether an action was already recorded under ``key`` (a resubmitted form or a retried call)."""
+    if key is None:
+        return False
+    async with hub.engine.connect() as conn:
+        return (await conn.execute(select(A.c.id).where(A.c.idempotency_key == key))).first() is not None
+
+
+async def check_action(hub: Hub, principal: Principal, case_id: int, action: str) -> dict[str, Any]:
+    """The action's state on this case; 404 when the case is out of scope or the action unknown,
+    409 (with the platform's reason) when it is not allowed now."""
+    states = {a["action"]: a for a in await available_actions(hub, case_id, principal.shop_ids)}
+    state = states.get(action)
+    if state is None:
+        raise ApiError(404, f"no action {action[:60]!r} on this case (actions: {', '.join(sorted(states))})")
+    if not state["enabled"]:
+        raise ApiError(409, f"{action} is not allowed on this case: {state['reason']}")
+    return state
+
+
+async def evidence_path(hub: Hub, principal: Principal, case_id: int, evidence_id: object) -> str:
+    """The stored file of one of this case's evidence items, for an action's ``file`` parameter."""
+    if isinstance(evidence_id, bool) or not isinstance(evidence_id, int | str) or not str(evidence_id).isdigit():
+        raise ApiError(422, "a file parameter takes the id of evidence uploaded to this case")
+    try:
+        ev, _content = await evidence_file(hub, int(evidence_id), principal.shop_ids)
+    except NotFoundError:
+        raise ApiError(422, f"no evidence {evidence_id} on this case") from None
+    if ev.after_sale_id != case_id:
+        raise ApiError(422, f"no evidence {evidence_id} on this case")
+    return str(hub.settings.home / "evidence" / ev.path)
+
+
+async def act(request: web.Request, principal: Principal, case_id: int, action: str, given: Mapping[str, Any],
+              key: str | None, *, files: Mapping[str, Any] | None = None, confirmed: bool | None = None
+              ) -> ActionReply:
+    """Perform ``action`` for the caller: role, scope, state and parameters checked, the reply audited.
+
+    A key already used is handed straight to the core, which replays the stored result: the action
+    may no longer be allowed (it was done), and the second click must still answer, not act.
+    ``files`` are uploaded form files for ``file`` parameters; they are stored as evidence first.
+    ``confirmed`` is the page's confirmation tick: False refuses an action that moves money (the
+    API passes None: a script's call is its own confirmation).
+    """
+    hub = request.app[hub_key]
+    require_actor(principal)
+    params: dict[str, Any] = {}
+    replay = await key_was_used(hub, key)
+    if not replay:
+        state = await check_action(hub, principal, case_id, action)
+        if state["money_moves"] and confirmed is False:
+            raise ApiError(422, CONFIRM_NEEDED)
+        specs = param_specs(state)
+        values = dict(given)
+        for spec in specs:
+            if spec.get("type") != "file":
+                continue
+            upload = (files or {}).get(spec["name"])
+            if upload is not None:
+                ident = await store_evidence(request, principal, case_id, upload, description=f"{action} proof")
+                values[spec["name"]] = str(ident)
+            if values.get(spec["name"]) not in (None, ""):
+                values[spec["name"]] = await evidence_path(hub, principal, case_id, values[spec["name"]])
+        agents: list[str] = []
+        if any(s.get("type") == "agent" for s in specs):
+            detail = await case_detail(hub.engine, case_id, principal.shop_ids)
+            agents = await auth.agents_for_shop(hub.engine, detail["shop"])
+        params = coerce_params(specs, values, agents=agents)
+    try:
+        reply = await perform_action(hub, case_id, action, params, actor=principal.name, idempotency_key=key,
+                                     shop_ids=principal.shop_ids)
+    except IntegrityError:
+        # two submits raced past the check with the same key: the loser replays the winner's record
+        reply = await perform_action(hub, case_id, action, params, actor=principal.name, idempotency_key=key,
+                                     shop_ids=principal.shop_ids)
+    await auth.audit(hub.engine, actor=principal.name, kind="action", now=hub.now(), case_id=case_id,
+                     remote=remote_of(request), request_id=request.get(REQUEST_ID),
+                     detail={"action": action, "status": reply.status, "idempotency_key": reply.idempotency_key,
+                             "replayed": reply.replayed, "message": reply.message[:500], "via": principal.via})
+    return reply
+
+
+async def store_evidence(request: web.Request, principal: Principal, case_id: int, upload: Any,
+                         *, description: str = "") -> int:
+    """Store an uploaded file as evidence (the core checks its type and size); audited."""
+    hub = request.app[hub_key]
+    require_actor(principal)
+    if not hasattr(upload, "file") or not getattr(upload, "filename", None):
+        raise ApiError(422, "send the evidence as a multipart file field named 'file'")
+    content = upload.file.read()
+    name = Path(str(upload.filename)).name[:200] or "evidence"
+    try:
+        ident = await add_evidence(hub, case_id, name=name, content=content,
+                                   content_type=getattr(upload, "content_type", None) or None,
+                                   actor=principal.name, description=description[:2000],
+                                   shop_ids=principal.shop_ids)
+    except ActionError as err:
+        raise ApiError(422, str(err)) from None
+    await auth.audit(hub.engine, actor=principal.name, kind="evidence", now=hub.now(), case_id=case_id,
+                     remote=remote_of(request), request_id=request.get(REQUEST_ID),
+                     detail={"evidence_id": ident, "name": name, "size": len(content)})
+    return ident
+
+
+@dataclass
+class CaseView:
+    """A case as the caller may see it."""
+
+    detail: dict[str, Any]
+    actions: list[dict[str, Any]]
+    insights: list[dict[str, Any]]
+
+
+def in_scope(principal: Principal, shop: str) -> bool:
+    """Whether the caller serves ``shop`` (admins serve every shop)."""
+    return principal.is_admin or shop in principal.shops
+
+
+async def case_view(hub: Hub, principal: Principal, case_id: int) -> CaseView:
+    """The case with its actions and insights; linked orders of shops outside the caller's scope are
+    left out (the core returns every link, and a linked 17网 purchase may belong to another team)."""
+    detail = await case_detail(hub.engine, case_id, principal.shop_ids)
+    detail["linked"] = [lk for lk in detail.get("linked", []) if in_scope(principal, lk["shop"])]
+    actions = await available_actions(hub, case_id, principal.shop_ids)
+    for a in actions:
+        a["params"] = param_specs(a)
+        if not principal.can_act and a["enabled"]:
+            a["enabled"], a["reason"] = False, "viewers cannot act"
+    insights = [jsonable(i) for i in await case_insights(hub, case_id, principal.shop_ids)]
+    return CaseView(detail=detail, actions=actions, insights=insights)
+
+
+async def worklist_page(hub: Hub, lq: ListQuery) -> tuple[CasePage, str]:
+    """A work-list page with its total, and a version that changes whenever what it shows changes
+    (a new case, a changed status, deadline or assignee): the page polls it to refresh itself."""
+    page = await list_cases(hub.engine, lq.filter, limit=lq.limit, cursor=lq.cursor, with_total=True)
+    stamp = [[c["id"], c["updated_at"], c["status"], c["assignee"], c["deadline"] and c["deadline"]["due_at"],
+              c["dispute"]] for c in page.items]
+    return page, digest([page.total, stamp])[:16]

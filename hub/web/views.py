@@ -1,0 +1,381 @@
+"""Server-rendered pages: login, the work list, a case, sync status, the audit log."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from multidict import MultiDict
+from sqlalchemy import select
+
+from ..actions import evidence_file, evidence_pack
+from ..clock import CST
+from ..money import fen_to_yuan
+from ..store.cases import facet_counts, quarantined, urgency_counts
+from ..store.models import ShopRecord
+from . import auth
+from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, parse_list_query
+from .i18n import LANGS, labeller, translator
+from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key
+from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
+from .service import act, case_view, store_evidence, worklist_page
+from .status import sync_status
+
+routes = web.RouteTableDef()
+LOGIN_CSRF_COOKIE = "hub_login_csrf"
+
+
+def principal_of(request: web.Request) -> auth.Principal:
+    """The authenticated caller (the auth middleware guarantees one on non-public routes)."""
+    principal = request.get(PRINCIPAL)
+    if principal is None:
+        raise ApiError(401, "log in first")
+    return principal  # type: ignore[no-any-return]
+
+
+def case_id_of(request: web.Request) -> int:
+    """The ``{id}`` of the path; a malformed one is a 404 like any unknown case."""
+    text = request.match_info["id"]
+    if not text.isdigit() or len(text) > 18:
+        raise ApiError(404, f"no case {text[:40]}")
+    return int(text)
+
+
+def fmt_time(value: str | datetime | None, full: bool = False) -> str:
+    """A time in Beijing time, as the agents read it."""
+    if not value:
+        return "—"
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S" if full else "%m-%d %H:%M")
+
+
+def countdown(due: str | None, now: datetime, lang: str) -> str:
+    """The time left (or overdue) in words; the page's script keeps it ticking."""
+    if not due:
+        return ""
+    secs = int((datetime.fromisoformat(due) - now).total_seconds())
+    over, secs = secs < 0, abs(secs)
+    d, h, m = secs // 86400, secs % 86400 // 3600, secs % 3600 // 60
+    if lang == "zh":
+        text = (f"{d}天{h}小时" if d else f"{h}小时{m}分" if h else f"{m}分{secs % 60}秒")
+        return ("已超时 " if over else "剩余 ") + text
+    text = f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m {secs % 60}s"
+    return f"overdue {text}" if over else f"{text} left"
+
+
+def urgency(due: str | None, now: datetime) -> str:
+    """The urgency class of a deadline: breached, lt_24h, lt_72h, later or none."""
+    if not due:
+        return "none"
+    left = datetime.fromisoformat(due) - now
+    if left < timedelta(0):
+        return "breached"
+    if left < timedelta(hours=24):
+        return "lt_24h"
+    return "lt_72h" if left < timedelta(hours=72) else "later"
+
+
+def render(request: web.Request, name: str, status: int = 200, **ctx: Any) -> web.Response:
+    """Render a page with what every template needs (translations, the caller, the CSRF token)."""
+    hub = request.app[hub_key]
+    lang = request.get(LANG, "zh")
+    principal = request.get(PRINCIPAL)
+    registry = hub.registry.platforms
+
+    def platform_name(pid: str) -> str:
+        info = registry.get(pid)
+        if info is None:
+            return pid
+        return info.name_zh if lang == "zh" else info.name
+
+    html = request.app[jinja_key].get_template(name).render(
+        request=request, t=translator(lang), label=labeller(lang), lang=lang, langs=LANGS, principal=principal,
+        csrf=principal.csrf_token if principal else None, csrf_field=CSRF_FIELD, yuan=fen_to_yuan,
+        fmt_time=fmt_time, platform_name=platform_name, static=static_url, request_id=request.get(REQUEST_ID),
+        **ctx)
+    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: a login link must not bounce the agent to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@routes.get("/login", name="login")
+async def login_page(request: web.Request) -> web.Response:
+    """The login form, with a double-submit CSRF token (there is no session to hold one yet)."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, "login.html", login_csrf=token, next=_safe_next(request.query.get("next")),
+                      error=None, name="")
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure,
+                        max_age=3600)
+    return response
+
+
+@routes.post("/login", name="login_post")
+async def login_post(request: web.Request) -> web.StreamResponse:
+    """Check the credentials (rate-limited, audited) and start a session."""
+    hub = request.app[hub_key]
+    form = await request.post()
+    t = translator(request.get(LANG, "zh"))
+    if not auth.same_secret(str(form.get(CSRF_FIELD, "")), request.cookies.get(LOGIN_CSRF_COOKIE)):
+        raise ApiError(403, "missing or wrong login form token: reload the login page")
+    name = str(form.get("name", "")).strip()[:120]
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "/")))
+    audit_kw = {"remote": remote_of(request), "request_id": request.get(REQUEST_ID), "now": hub.now()}
+    try:
+        user = await auth.login(hub.engine, name, password, remote_of(request), now=hub.now())
+    except auth.LoginRefused as err:
+        await auth.audit(hub.engine, actor=name or "-", kind="login_limited" if err.rate_limited else "login_failed",
+                         **audit_kw)
+        response = render(request, "login.html", status=429 if err.rate_limited else 401,
+                          login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE), next=target, name=name,
+                          error=t("login_limited") if err.rate_limited else t("login_failed"))
+        if err.rate_limited:
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
+    sid = await auth.create_session(hub.engine, user.id, now=hub.now())
+    await auth.audit(hub.engine, actor=user.name, kind="login", detail={"via": "password"}, **audit_kw)
+    response = web.HTTPSeeOther(location=target)
+    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Lax", secure=request.secure, path="/",
+                        max_age=int(auth.SESSION_TTL.total_seconds()))
+    response.del_cookie(LOGIN_CSRF_COOKIE)
+    raise response
+
+
+@routes.post("/logout", name="logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    """End the session (a POST with the CSRF token, so another site cannot log an agent out)."""
+    hub = request.app[hub_key]
+    principal = principal_of(request)
+    await auth.end_session(hub.engine, request.cookies.get(SESSION_COOKIE, ""))
+    await auth.audit(hub.engine, actor=principal.name, kind="logout", now=hub.now(), remote=remote_of(request),
+                     request_id=request.get(REQUEST_ID))
+    response = web.HTTPSeeOther(location="/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+@routes.get("/lang/{code}", name="lang")
+async def set_lang(request: web.Request) -> web.StreamResponse:
+    """Switch the page language (a cookie), then go back."""
+    code = request.match_info["code"]
+    if code not in LANGS:
+        raise ApiError(404, f"no language {code[:10]!r}")
+    response = web.HTTPSeeOther(location=_safe_next(request.query.get("next")))
+    response.set_cookie(LANG_COOKIE, code, samesite="Lax", max_age=365 * 86400, path="/")
+    raise response
+
+
+@routes.get("/healthz", name="healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers and the database is reachable."""
+    hub = request.app[hub_key]
+    async with hub.engine.connect() as conn:
+        await conn.execute(select(1))
+    return web.json_response({"ok": True})
+
+
+async def _scope_shops(request: web.Request, principal: auth.Principal) -> list[str]:
+    hub = request.app[hub_key]
+    S = ShopRecord.__table__
+    stmt = select(S.c.name).order_by(S.c.name)
+    if principal.shop_ids is not None:
+        stmt = stmt.where(S.c.id.in_(list(principal.shop_ids) or [-1]))
+    async with hub.engine.connect() as conn:
+        return list((await conn.execute(stmt)).scalars())
+
+
+def _toggle(query: MultiDict[str], name: str, value: str) -> str:
+    """The query string with ``name=value`` switched on or off (and paging reset)."""
+    q = MultiDict((k, v) for k, v in query.items() if k not in ("cursor",))
+    values = [v for v in q.getall(name, []) if v]
+    q.popall(name, None)
+    if value in values:
+        values.remove(value)
+    else:
+        values.append(value)
+    for v in values:
+        q.add(name, v)
+    return "?" + urlencode(list(q.items()))
+
+
+def _with(query: MultiDict[str], **changes: str | None) -> str:
+    q = MultiDict((k, v) for k, v in query.items() if k not in changes and k != "cursor")
+    for k, v in changes.items():
+        if v:
+            q.add(k, v)
+    return "?" + urlencode(list(q.items()))
+
+
+@routes.get("/", name="worklist")
+async def worklist(request: web.Request) -> web.Response:
+    """The work list: every open case in the caller's shops, soonest deadline first."""
+    hub = request.app[hub_key]
+    principal = principal_of(request)
+    now = hub.now()
+    lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), now)
+    page, version = await worklist_page(hub, lq)
+    counts = await facet_counts(hub.engine, lq.filter)
+    urgent = await urgency_counts(hub.engine, now, principal.shop_ids)
+    lang = request.get(LANG, "zh")
+    query = MultiDict(request.query)
+    rows = [{**c, "urgency": urgency(c["deadline"] and c["deadline"]["due_at"], now),
+             "countdown": countdown(c["deadline"] and c["deadline"]["due_at"], now, lang)} for c in page.items]
+    facets = {
+        "platform": sorted(hub.registry.platforms), "shop": await _scope_shops(request, principal),
+        "kind": list(KINDS), "status": list(STATUSES), "awaiting": [p for p in PARTIES if p != "none"],
+    }
+    return render(request, "worklist.html", rows=rows, page=page, counts=counts, urgent=urgent, lq=lq,
+                  facets=facets, version=version, query=query, toggle=_toggle, with_=_with,
+                  due_choices=DUE_CHOICES, now=now,
+                  next_url=_with(query, cursor=None) + "&cursor=" + page.next_cursor if page.next_cursor else None)
+
+
+@routes.get("/cases/{id}", name="case")
+async def case_page(request: web.Request) -> web.Response:
+    """One case: deadline, dispute, actions, insights, timeline, evidence, linked orders, raw record."""
+    hub = request.app[hub_key]
+    principal = principal_of(request)
+    case_id = case_id_of(request)
+    view = await case_view(hub, principal, case_id)
+    detail = view.detail
+    now = hub.now()
+    lang = request.get(LANG, "zh")
+    result = None
+    done = request.query.get("done", "")
+    if done.isdigit():
+        result = next((a for a in detail["actions"] if a["id"] == int(done)), None)
+    due = detail["deadline"] and detail["deadline"]["due_at"]
+    agents = await auth.agents_for_shop(hub.engine, detail["shop"])
+    return render(
+        request, "case.html", c=detail, actions=view.actions, insights=view.insights, now=now, result=result,
+        replayed=request.query.get("replayed") == "1", error=request.query.get("error"), agents=agents,
+        urgency=urgency(due, now), countdown=countdown(due, now, lang),
+        notes=[e for e in detail["timeline"] if e["kind"] == "note"],
+        # one fresh key per form and render: a double click or a resubmitted form sends the same key
+        keys={a["action"]: f"web-{uuid.uuid4().hex}" for a in view.actions},
+        platform_info=hub.registry.platforms.get(detail["platform"]),
+    )
+
+
+def _case_url(case_id: int, **query: str) -> str:
+    return f"/cases/{case_id}" + ("?" + urlencode(query) if query else "") + "#result"
+
+
+@routes.post("/cases/{id}/act/{action}", name="case_act")
+async def case_act(request: web.Request) -> web.StreamResponse:
+    """Perform an action from the case page's form, then show its result (post/redirect/get)."""
+    principal = principal_of(request)
+    case_id = case_id_of(request)
+    action = request.match_info["action"]
+    form = await request.post()
+    key = check_key(str(form.get("idempotency_key", "")) or None)
+    fields: dict[str, Any] = {}
+    files: dict[str, Any] = {}
+    for name, value in form.items():
+        if name in (CSRF_FIELD, "idempotency_key", "confirm"):
+            continue
+        if isinstance(value, str):
+            fields[name] = value
+        elif getattr(value, "filename", None):
+            files[name] = value
+    try:
+        reply = await act(request, principal, case_id, action, fields, key, files=files,
+                          confirmed=form.get("confirm") == "yes")
+    except ApiError as err:
+        if err.status in (404, 403):
+            raise
+        raise web.HTTPSeeOther(location=_case_url(case_id, error=err.message[:300])) from None
+    raise web.HTTPSeeOther(location=_case_url(case_id, done=str(reply.id), replayed="1" if reply.replayed else "0"))
+
+
+@routes.post("/cases/{id}/evidence", name="case_evidence")
+async def case_evidence(request: web.Request) -> web.StreamResponse:
+    """Upload evidence from the case page."""
+    principal = principal_of(request)
+    case_id = case_id_of(request)
+    form = await request.post()
+    try:
+        await store_evidence(request, principal, case_id, form.get("file"),
+                             description=str(form.get("description", "")))
+    except ApiError as err:
+        if err.status in (404, 403):
+            raise
+        raise web.HTTPSeeOther(location=f"/cases/{case_id}?" + urlencode({"error": err.message[:300]})
+                               + "#evidence") from None
+    raise web.HTTPSeeOther(location=f"/cases/{case_id}#evidence")
+
+
+@routes.get("/cases/{id}/evidence/{eid}", name="case_evidence_file")
+async def case_evidence_file(request: web.Request) -> web.Response:
+    """Download one evidence file (scope-checked by the core)."""
+    principal = principal_of(request)
+    case_id = case_id_of(request)
+    eid = request.match_info["eid"]
+    if not eid.isdigit() or len(eid) > 18:
+        raise ApiError(404, "no such evidence")
+    ev, content = await evidence_file(request.app[hub_key], int(eid), principal.shop_ids)
+    if ev.after_sale_id != case_id:
+        raise ApiError(404, "no such evidence on this case")
+    return web.Response(body=content, content_type=ev.content_type or "application/octet-stream",
+                        headers={"Content-Disposition": _disposition(ev.name),
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+def _disposition(name: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename*=UTF-8''{quote(name)}"
+
+
+@routes.get("/cases/{id}/pack", name="case_pack")
+async def case_pack(request: web.Request) -> web.Response:
+    """The case's evidence pack (zip) for an appeal."""
+    principal = principal_of(request)
+    case_id = case_id_of(request)
+    data = await evidence_pack(request.app[hub_key], case_id, principal.shop_ids)
+    return web.Response(body=data, content_type="application/zip",
+                        headers={"Content-Disposition": _disposition(f"case-{case_id}-evidence.zip")})
+
+
+@routes.get("/sync", name="sync")
+async def sync_page(request: web.Request) -> web.Response:
+    """Per shop: last successful sync, lag, errors, quarantined records, re-authorisation."""
+    hub = request.app[hub_key]
+    principal = principal_of(request)
+    now = hub.now()
+    shops = await sync_status(hub.engine, principal.shop_ids, now)
+    quarantine = await quarantined(hub.engine, list(principal.shop_ids) if principal.shop_ids is not None else None)
+    return render(request, "sync.html", shops=shops, quarantine=quarantine, now=now, lag=_lag)
+
+
+def _lag(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600}h"
+
+
+@routes.get("/audit", name="audit")
+async def audit_page(request: web.Request) -> web.Response:
+    """The audit log (admins only)."""
+    principal = principal_of(request)
+    if not principal.is_admin:
+        raise ApiError(403, "only admins read the audit log")
+    entries = await auth.audit_entries(request.app[hub_key].engine, limit=300)
+    return render(request, "audit.html", entries=entries)

@@ -1,0 +1,87 @@
+"""The plugin manager: entry points, disabling, HUB_PLUGINS, check_pending, registration errors."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import tomllib
+import types
+from pathlib import Path
+
+import pytest
+
+import tests.testplatform as acme
+from hub import hookimpl
+from hub.errors import PluginError
+from hub.plugins import build_registry, get_plugin_manager
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_hook_hub_register_platforms_registers_acme():
+    registry = build_registry(get_plugin_manager(load_entrypoints=False, plugins=[acme]))
+    assert registry.info("acme").name_zh == "测试平台"
+    assert "acme" in registry.sandboxes
+
+
+def test_unknown_platform_is_a_clear_error():
+    registry = build_registry(get_plugin_manager(load_entrypoints=False, plugins=[acme]))
+    with pytest.raises(PluginError, match="unknown platform 'jd' \\(installed: acme\\)"):
+        registry.info("jd")
+
+
+def test_duplicate_platform_id_rejected():
+    other = types.ModuleType("dup")
+
+    @hookimpl
+    def hub_register_platforms(register):
+        """Register acme again."""
+        register(acme.INFO, acme.AcmeAdapter)
+
+    other.hub_register_platforms = hub_register_platforms  # type: ignore[attr-defined]
+    with pytest.raises(PluginError, match="registered twice"):
+        build_registry(get_plugin_manager(load_entrypoints=False, plugins=[acme, other]))
+
+
+def test_check_pending_rejects_a_misspelt_hook():
+    bad = types.ModuleType("bad")
+
+    @hookimpl
+    def hub_register_platform(register):  # missing the final s
+        """Typo."""
+
+    bad.hub_register_platform = hub_register_platform  # type: ignore[attr-defined]
+    with pytest.raises(PluginError, match="unknown hook"):
+        get_plugin_manager(load_entrypoints=False, plugins=[bad])
+
+
+def test_hub_plugins_env_loads_and_disabled_blocks(monkeypatch):
+    monkeypatch.setenv("HUB_PLUGINS", "tests.testplatform")
+    monkeypatch.setenv("HUB_DISABLED_PLUGINS", "taobao,pinduoduo,seventeen")
+    registry = build_registry(get_plugin_manager())
+    assert set(registry.platforms) == {"acme"}
+    monkeypatch.setenv("HUB_DISABLED_PLUGINS", "taobao,pinduoduo,seventeen,testplatform")
+    assert build_registry(get_plugin_manager()).platforms == {}
+
+
+def test_hub_plugins_names_a_missing_module(monkeypatch):
+    monkeypatch.setenv("HUB_PLUGINS", "no.such.module")
+    with pytest.raises(PluginError, match="cannot be imported"):
+        get_plugin_manager(load_entrypoints=False)
+
+
+def test_every_plugin_folder_is_an_entry_point():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["hub"]
+    folders = {p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()}
+    assert folders == set(declared)
+    assert all(value == f"plugins.{name}" for name, value in declared.items())
+
+
+def test_entry_points_are_installed():
+    names = {ep.name for ep in importlib.metadata.entry_points(group="hub")}
+    assert {"taobao", "pinduoduo", "seventeen"} <= names
+
+
+def test_core_never_imports_plugins():
+    for path in (ROOT / "hub").rglob("*.py"):
+        text = path.read_text()
+        assert "import plugins" not in text and "from plugins" not in text, path
