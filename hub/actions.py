@@ -23,20 +23,28 @@ from .errors import ActionError, HubError, NotFoundError, PlatformError
 from .platform import ActionAvailability, ActionOutcome, ActionRequest, CaseContext, LinkedOrder
 from .plugins import await_me_maybe
 from .runtime import Hub
+from .store.base import tbl
 from .store.cases import case_detail, get_case_row, linked_orders, order_for_case
-from .store.models import ActionRecord, AfterSaleRecord, DisputeRecord, EventRecord, EvidenceRecord, RawRecordRow
+from .store.models import (
+    ActionRecord,
+    AfterSaleRecord,
+    DisputeRecord,
+    EventRecord,
+    EvidenceRecord,
+    RawRecordRow,
+)
 from .store.serialize import after_sale_from_row, digest, jsonable, order_from_row
 from .store.shops import shop_from_row
 from .store.upsert import upsert_batch
 
 log = structlog.get_logger("hub.actions")
 
-A = ActionRecord.__table__
-C = AfterSaleRecord.__table__
-D = DisputeRecord.__table__
-E = EventRecord.__table__
-V = EvidenceRecord.__table__
-R = RawRecordRow.__table__
+A = tbl(ActionRecord)
+C = tbl(AfterSaleRecord)
+D = tbl(DisputeRecord)
+E = tbl(EventRecord)
+V = tbl(EvidenceRecord)
+R = tbl(RawRecordRow)
 
 #: hub's own actions, available on every platform
 HUB_ACTIONS = {
@@ -50,8 +58,12 @@ APPEAL_OUTCOMES = ("ruled_for_seller", "ruled_for_buyer", "withdrawn")
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {
-    "image/jpeg": EvidenceKind.PHOTO, "image/png": EvidenceKind.PHOTO, "image/gif": EvidenceKind.PHOTO,
-    "image/webp": EvidenceKind.PHOTO, "application/pdf": EvidenceKind.DOCUMENT, "video/mp4": EvidenceKind.VIDEO,
+    "image/jpeg": EvidenceKind.PHOTO,
+    "image/png": EvidenceKind.PHOTO,
+    "image/gif": EvidenceKind.PHOTO,
+    "image/webp": EvidenceKind.PHOTO,
+    "application/pdf": EvidenceKind.DOCUMENT,
+    "video/mp4": EvidenceKind.VIDEO,
     "text/plain": EvidenceKind.CHAT,
 }
 
@@ -66,8 +78,14 @@ class ActionReply:
     replayed: bool  #: True when the key had already acted: nothing was sent this time
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "action": self.action, "status": self.status, "message": self.message,
-                "idempotency_key": self.idempotency_key, "replayed": self.replayed}
+        return {
+            "id": self.id,
+            "action": self.action,
+            "status": self.status,
+            "message": self.message,
+            "idempotency_key": self.idempotency_key,
+            "replayed": self.replayed,
+        }
 
 
 async def _load(hub: Hub, case_id: int, shop_ids: Collection[int] | None) -> tuple[Any, Any, Order | None]:
@@ -77,8 +95,9 @@ async def _load(hub: Hub, case_id: int, shop_ids: Collection[int] | None) -> tup
     return row, after_sale_from_row(row), order_from_row(order_row) if order_row is not None else None
 
 
-async def available_actions(hub: Hub, case_id: int, shop_ids: Collection[int] | None = None
-                            ) -> list[dict[str, Any]]:
+async def available_actions(
+    hub: Hub, case_id: int, shop_ids: Collection[int] | None = None
+) -> list[dict[str, Any]]:
     """Every action of the case's platform and hub's own: enabled or not, and why not."""
     row, case, order = await _load(hub, case_id, shop_ids)
     info = hub.registry.info(row.platform)
@@ -90,30 +109,63 @@ async def available_actions(hub: Hub, case_id: int, shop_ids: Collection[int] | 
         await adapter.close()
     out: list[dict[str, Any]] = []
     for cap in info.capabilities:
-        state = states.get(cap.action, ActionAvailability(action=cap.action, enabled=cap.supported,
-                                                          reason=cap.reason))
+        state = states.get(
+            cap.action, ActionAvailability(action=cap.action, enabled=cap.supported, reason=cap.reason)
+        )
         enabled = cap.supported and state.enabled and not row_shop.needs_reauth
-        reason = (cap.reason if not cap.supported else
-                  "the shop needs re-authorisation" if row_shop.needs_reauth else state.reason)
-        out.append({"action": cap.action, "label": cap.label, "label_zh": cap.label_zh, "enabled": enabled,
-                    "reason": None if enabled else reason, "money_moves": cap.money_moves,
-                    "params": [jsonable(p) for p in cap.params], "supported": cap.supported, "origin": "platform"})
+        reason = (
+            cap.reason
+            if not cap.supported
+            else "the shop needs re-authorisation"
+            if row_shop.needs_reauth
+            else state.reason
+        )
+        out.append(
+            {
+                "action": cap.action,
+                "label": cap.label,
+                "label_zh": cap.label_zh,
+                "enabled": enabled,
+                "reason": None if enabled else reason,
+                "money_moves": cap.money_moves,
+                "params": [jsonable(p) for p in cap.params],
+                "supported": cap.supported,
+                "origin": "platform",
+            }
+        )
     for name, label in HUB_ACTIONS.items():
         enabled, reason = True, None
         if name == "record_appeal_outcome" and not await _open_appeal(hub, row.id):
             enabled, reason = False, "no appeal recorded for this case"
-        out.append({"action": name, "label": label, "label_zh": _HUB_LABELS_ZH[name], "enabled": enabled,
-                    "reason": reason, "money_moves": False, "params": [], "supported": True, "origin": "hub"})
+        out.append(
+            {
+                "action": name,
+                "label": label,
+                "label_zh": _HUB_LABELS_ZH[name],
+                "enabled": enabled,
+                "reason": reason,
+                "money_moves": False,
+                "params": [],
+                "supported": True,
+                "origin": "hub",
+            }
+        )
     return out
 
 
-_HUB_LABELS_ZH = {"note": "添加备注", "assign": "分配客服", "record_refusal": "登记后台拒绝",
-                  "record_appeal": "登记申诉", "record_appeal_outcome": "登记申诉结果"}
+_HUB_LABELS_ZH = {
+    "note": "添加备注",
+    "assign": "分配客服",
+    "record_refusal": "登记后台拒绝",
+    "record_appeal": "登记申诉",
+    "record_appeal_outcome": "登记申诉结果",
+}
 
 
 async def _shop_row(hub: Hub, shop_id: int) -> Any:
     from .store.models import ShopRecord
-    S = ShopRecord.__table__
+
+    S = tbl(ShopRecord)
     async with hub.engine.connect() as conn:
         row = (await conn.execute(select(S).where(S.c.id == shop_id))).first()
     if row is None:
@@ -123,9 +175,17 @@ async def _shop_row(hub: Hub, shop_id: int) -> Any:
 
 async def _open_appeal(hub: Hub, case_id: int) -> Any:
     async with hub.engine.connect() as conn:
-        return (await conn.execute(select(D).where(
-            D.c.after_sale_id == case_id, D.c.kind == DisputeKind.APPEAL.value,
-            D.c.status.in_([s.value for s in DisputeStatus if s.is_open])).order_by(D.c.id.desc()))).first()
+        return (
+            await conn.execute(
+                select(D)
+                .where(
+                    D.c.after_sale_id == case_id,
+                    D.c.kind == DisputeKind.APPEAL.value,
+                    D.c.status.in_([s.value for s in DisputeStatus if s.is_open]),
+                )
+                .order_by(D.c.id.desc())
+            )
+        ).first()
 
 
 def default_key(case_row: Any, action: str, params: Mapping[str, Any]) -> str:
@@ -135,8 +195,14 @@ def default_key(case_row: Any, action: str, params: Mapping[str, Any]) -> str:
 
 
 async def perform_action(
-    hub: Hub, case_id: int, action: str, params: Mapping[str, Any] | None = None, *, actor: str,
-    idempotency_key: str | None = None, shop_ids: Collection[int] | None = None,
+    hub: Hub,
+    case_id: int,
+    action: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    actor: str,
+    idempotency_key: str | None = None,
+    shop_ids: Collection[int] | None = None,
 ) -> ActionReply:
     params = dict(params or {})
     row, case, order = await _load(hub, case_id, shop_ids)
@@ -148,36 +214,72 @@ async def perform_action(
             if existing.after_sale_id != row.id or existing.action != action:
                 raise ActionError(f"idempotency key {key!r} was used for another action")
             if existing.status != "failed":
-                return ActionReply(id=existing.id, action=action, status=existing.status,
-                                   message=existing.message or "", idempotency_key=key, replayed=True)
+                return ActionReply(
+                    id=existing.id,
+                    action=action,
+                    status=existing.status,
+                    message=existing.message or "",
+                    idempotency_key=key,
+                    replayed=True,
+                )
             record_id = existing.id
-            await conn.execute(update(A).where(A.c.id == record_id).values(
-                status="pending", attempts=existing.attempts + 1, updated_at=now, params=params))
+            await conn.execute(
+                update(A)
+                .where(A.c.id == record_id)
+                .values(status="pending", attempts=existing.attempts + 1, updated_at=now, params=params)
+            )
         else:
             if action not in HUB_ACTIONS:
                 await _check_allowed(hub, row, action)
-            record_id = (await conn.execute(insert(A).values(
-                idempotency_key=key, shop_id=row.shop_id, after_sale_id=row.id, action=action, params=params,
-                status="pending", response={}, actor=actor, attempts=1, created_at=now, updated_at=now,
-            ))).inserted_primary_key[0]  # type: ignore[index]
+            record_id = (
+                await conn.execute(
+                    insert(A).values(
+                        idempotency_key=key,
+                        shop_id=row.shop_id,
+                        after_sale_id=row.id,
+                        action=action,
+                        params=params,
+                        status="pending",
+                        response={},
+                        actor=actor,
+                        attempts=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
     # The record is committed before anything is sent: a crash from here on leaves a pending row.
     try:
         if action in HUB_ACTIONS:
             status, message, response = await _hub_action(hub, row, action, params, actor)
         else:
-            status, message, response = await _platform_action(hub, row, case, order, action, params, key, actor)
+            status, message, response = await _platform_action(
+                hub, row, case, order, action, params, key, actor
+            )
     except (PlatformError, HubError) as err:
         status, message, response = "failed", str(err), {"error": str(err), "class": type(err).__name__}
     async with hub.engine.begin() as conn:
-        await conn.execute(update(A).where(A.c.id == record_id).values(
-            status=status, message=message, response=jsonable(response), updated_at=hub.now()))
-        await conn.execute(insert(E).values(
-            shop_id=row.shop_id, subject="after_sale", external_id=row.external_id, at=hub.now(), kind="action",
-            actor=actor, summary=f"{action}: {status}" + (f" — {message}" if message else ""),
-            data={"action": action, "status": status, "idempotency_key": key}))
+        await conn.execute(
+            update(A)
+            .where(A.c.id == record_id)
+            .values(status=status, message=message, response=jsonable(response), updated_at=hub.now())
+        )
+        await conn.execute(
+            insert(E).values(
+                shop_id=row.shop_id,
+                subject="after_sale",
+                external_id=row.external_id,
+                at=hub.now(),
+                kind="action",
+                actor=actor,
+                summary=f"{action}: {status}" + (f" — {message}" if message else ""),
+                data={"action": action, "status": status, "idempotency_key": key},
+            )
+        )
     log.info("action", case=case_id, action=action, status=status, actor=actor)
-    return ActionReply(id=record_id, action=action, status=status, message=message, idempotency_key=key,
-                       replayed=False)
+    return ActionReply(
+        id=record_id, action=action, status=status, message=message, idempotency_key=key, replayed=False
+    )
 
 
 async def _check_allowed(hub: Hub, row: Any, action: str) -> None:
@@ -190,41 +292,75 @@ async def _check_allowed(hub: Hub, row: Any, action: str) -> None:
         raise ActionError(f"{action} is not allowed on this case: {state['reason']}")
 
 
-async def _platform_action(hub: Hub, row: Any, case: Any, order: Order | None, action: str,
-                           params: dict[str, Any], key: str, actor: str) -> tuple[str, str, Any]:
+async def _platform_action(
+    hub: Hub,
+    row: Any,
+    case: Any,
+    order: Order | None,
+    action: str,
+    params: dict[str, Any],
+    key: str,
+    actor: str,
+) -> tuple[str, str, Any]:
     shop = shop_from_row(await _shop_row(hub, row.shop_id))
     adapter = hub.adapter(shop)
     try:
-        result = await adapter.perform(ActionRequest(action=action, case=case, order=order, params=params,
-                                                     idempotency_key=key, actor=actor))
+        result = await adapter.perform(
+            ActionRequest(
+                action=action, case=case, order=order, params=params, idempotency_key=key, actor=actor
+            )
+        )
         refreshed = list(result.refreshed)
         if not refreshed and result.outcome in (ActionOutcome.DONE, ActionOutcome.RECORDED):
             async with hub.engine.connect() as conn:
-                resource = (await conn.execute(select(R.c.resource).where(
-                    R.c.shop_id == row.shop_id, R.c.external_id == row.external_id))).scalar()
+                resource = (
+                    await conn.execute(
+                        select(R.c.resource).where(
+                            R.c.shop_id == row.shop_id, R.c.external_id == row.external_id
+                        )
+                    )
+                ).scalar()
             if resource:
                 fresh = await adapter.fetch_one(resource, row.external_id)
                 refreshed = [fresh] if fresh is not None else []
         if refreshed:
             async with hub.engine.begin() as conn:
-                await upsert_batch(conn, shop_id=row.shop_id, records=refreshed, mapper=adapter.map_record,
-                                   rules=adapter.rule_table(), settings=shop.settings, now=hub.now(), actor=actor)
+                await upsert_batch(
+                    conn,
+                    shop_id=row.shop_id,
+                    records=refreshed,
+                    mapper=adapter.map_record,
+                    rules=adapter.rule_table(),
+                    settings=shop.settings,
+                    now=hub.now(),
+                    actor=actor,
+                )
     finally:
         await adapter.close()
     return result.outcome.value, result.message, dict(result.response)
 
 
-async def _hub_action(hub: Hub, row: Any, action: str, params: dict[str, Any], actor: str
-                      ) -> tuple[str, str, Any]:
+async def _hub_action(
+    hub: Hub, row: Any, action: str, params: dict[str, Any], actor: str
+) -> tuple[str, str, Any]:
     now = hub.now()
     note = str(params.get("note") or params.get("text") or "").strip()
     async with hub.engine.begin() as conn:
         if action == "note":
             if not note:
                 raise ActionError("a note needs text (param note)")
-            await conn.execute(insert(E).values(shop_id=row.shop_id, subject="after_sale",
-                                                external_id=row.external_id, at=now, kind="note", actor=actor,
-                                                summary=note, data={}))
+            await conn.execute(
+                insert(E).values(
+                    shop_id=row.shop_id,
+                    subject="after_sale",
+                    external_id=row.external_id,
+                    at=now,
+                    kind="note",
+                    actor=actor,
+                    summary=note,
+                    data={},
+                )
+            )
             return "done", "note added", {}
         if action == "assign":
             agent = str(params.get("agent") or "").strip() or None
@@ -233,14 +369,32 @@ async def _hub_action(hub: Hub, row: Any, action: str, params: dict[str, Any], a
         if action == "record_refusal":
             if not note:
                 raise ActionError("say why it was refused (param note)")
-            await conn.execute(insert(D).values(after_sale_id=row.id, kind=DisputeKind.COMPLAINT.value,
-                                                subtype="refusal", status=DisputeStatus.OPEN.value, note=note,
-                                                opened_at=now, updated_at=now, opened_by=actor))
+            await conn.execute(
+                insert(D).values(
+                    after_sale_id=row.id,
+                    kind=DisputeKind.COMPLAINT.value,
+                    subtype="refusal",
+                    status=DisputeStatus.OPEN.value,
+                    note=note,
+                    opened_at=now,
+                    updated_at=now,
+                    opened_by=actor,
+                )
+            )
             return "recorded", "refusal recorded", {}
         if action == "record_appeal":
-            await conn.execute(insert(D).values(after_sale_id=row.id, kind=DisputeKind.APPEAL.value,
-                                                subtype=params.get("subtype"), status=DisputeStatus.UNDER_REVIEW.value,
-                                                note=note or None, opened_at=now, updated_at=now, opened_by=actor))
+            await conn.execute(
+                insert(D).values(
+                    after_sale_id=row.id,
+                    kind=DisputeKind.APPEAL.value,
+                    subtype=params.get("subtype"),
+                    status=DisputeStatus.UNDER_REVIEW.value,
+                    note=note or None,
+                    opened_at=now,
+                    updated_at=now,
+                    opened_by=actor,
+                )
+            )
             return "recorded", "appeal recorded: under review", {}
         if action == "record_appeal_outcome":
             outcome = str(params.get("outcome") or "")
@@ -249,24 +403,42 @@ async def _hub_action(hub: Hub, row: Any, action: str, params: dict[str, Any], a
             appeal = await _open_appeal(hub, row.id)
             if appeal is None:
                 raise ActionError("no open appeal on this case: record the appeal first")
-            await conn.execute(update(D).where(D.c.id == appeal.id).values(
-                status=outcome, updated_at=now, note=(appeal.note or "") + (f"\n{note}" if note else "")))
+            await conn.execute(
+                update(D)
+                .where(D.c.id == appeal.id)
+                .values(
+                    status=outcome, updated_at=now, note=(appeal.note or "") + (f"\n{note}" if note else "")
+                )
+            )
             return "recorded", f"appeal {outcome}", {}
     raise ActionError(f"unknown hub action {action!r}")
 
 
-async def add_evidence(hub: Hub, case_id: int, *, name: str, content: bytes, content_type: str | None,
-                       actor: str, description: str = "", kind: str | None = None,
-                       shop_ids: Collection[int] | None = None) -> int:
+async def add_evidence(
+    hub: Hub,
+    case_id: int,
+    *,
+    name: str,
+    content: bytes,
+    content_type: str | None,
+    actor: str,
+    description: str = "",
+    kind: str | None = None,
+    shop_ids: Collection[int] | None = None,
+) -> int:
     """Store an evidence file for a case (size and type checked); returns its id."""
     row = await get_case_row(hub.engine, case_id, shop_ids)
     ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     if ctype not in EVIDENCE_TYPES:
-        raise ActionError(f"{name}: type {ctype} is not accepted (accepted: {', '.join(sorted(EVIDENCE_TYPES))})")
+        raise ActionError(
+            f"{name}: type {ctype} is not accepted (accepted: {', '.join(sorted(EVIDENCE_TYPES))})"
+        )
     if not content:
         raise ActionError(f"{name}: the file is empty")
     if len(content) > MAX_EVIDENCE_BYTES:
-        raise ActionError(f"{name}: {len(content)} bytes is over the {MAX_EVIDENCE_BYTES // 1024 // 1024} MB limit")
+        raise ActionError(
+            f"{name}: {len(content)} bytes is over the {MAX_EVIDENCE_BYTES // 1024 // 1024} MB limit"
+        )
     ev_kind = EvidenceKind(kind) if kind else EVIDENCE_TYPES[ctype]
     sha = hashlib.sha256(content).hexdigest()
     folder = hub.settings.home / "evidence" / str(row.id)
@@ -276,17 +448,41 @@ async def add_evidence(hub: Hub, case_id: int, *, name: str, content: bytes, con
     (hub.settings.home / "evidence" / rel).write_bytes(content)
     now = hub.now()
     async with hub.engine.begin() as conn:
-        ident = (await conn.execute(insert(V).values(
-            after_sale_id=row.id, kind=ev_kind.value, name=name[:255], description=description,
-            content_type=ctype, size=len(content), sha256=sha, path=rel, url=None, added_at=now, added_by=actor,
-        ))).inserted_primary_key[0]  # type: ignore[index]
-        await conn.execute(insert(E).values(shop_id=row.shop_id, subject="after_sale", external_id=row.external_id,
-                                            at=now, kind="evidence_added", actor=actor,
-                                            summary=f"evidence {ev_kind.value}: {name}", data={"evidence_id": ident}))
+        ident = (
+            await conn.execute(
+                insert(V).values(
+                    after_sale_id=row.id,
+                    kind=ev_kind.value,
+                    name=name[:255],
+                    description=description,
+                    content_type=ctype,
+                    size=len(content),
+                    sha256=sha,
+                    path=rel,
+                    url=None,
+                    added_at=now,
+                    added_by=actor,
+                )
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        await conn.execute(
+            insert(E).values(
+                shop_id=row.shop_id,
+                subject="after_sale",
+                external_id=row.external_id,
+                at=now,
+                kind="evidence_added",
+                actor=actor,
+                summary=f"evidence {ev_kind.value}: {name}",
+                data={"evidence_id": ident},
+            )
+        )
     return int(ident)
 
 
-async def evidence_file(hub: Hub, evidence_id: int, shop_ids: Collection[int] | None = None) -> tuple[Any, bytes]:
+async def evidence_file(
+    hub: Hub, evidence_id: int, shop_ids: Collection[int] | None = None
+) -> tuple[Any, bytes]:
     async with hub.engine.connect() as conn:
         ev = (await conn.execute(select(V).where(V.c.id == evidence_id))).first()
     if ev is None or ev.path is None:
@@ -305,13 +501,26 @@ async def case_insights(hub: Hub, case_id: int, shop_ids: Collection[int] | None
         order_row = await order_for_case(conn, row)
         if order_row is not None:
             for lrow, _lshop, _lplatform, _method in await linked_orders(conn, order_row.id):
-                lcases = (await conn.execute(select(C).where(
-                    C.c.shop_id == lrow.shop_id, C.c.order_external_id == lrow.external_id))).all()
+                lcases = (
+                    await conn.execute(
+                        select(C).where(
+                            C.c.shop_id == lrow.shop_id, C.c.order_external_id == lrow.external_id
+                        )
+                    )
+                ).all()
                 lshop = shop_from_row(await _shop_row(hub, lrow.shop_id), resolve=False)
-                linked.append(LinkedOrder(shop=lshop, order=order_from_row(lrow),
-                                          cases=[after_sale_from_row(c) for c in lcases]))
-    ctx = CaseContext(shop=shop, case=case, order=order_from_row(order_row) if order_row is not None else None,
-                      linked=linked, now=hub.now())
+                linked.append(
+                    LinkedOrder(
+                        shop=lshop, order=order_from_row(lrow), cases=[after_sale_from_row(c) for c in lcases]
+                    )
+                )
+    ctx = CaseContext(
+        shop=shop,
+        case=case,
+        order=order_from_row(order_row) if order_row is not None else None,
+        linked=linked,
+        now=hub.now(),
+    )
     out: list[Insight] = []
     for result in hub.pm.hook.hub_case_insights(context=ctx):
         try:
@@ -324,7 +533,7 @@ async def case_insights(hub: Hub, case_id: int, shop_ids: Collection[int] | None
 
 
 async def evidence_pack(hub: Hub, case_id: int, shop_ids: Collection[int] | None = None) -> bytes:
-    """One zip for an appeal: the case, order, waybill, facts (weights), timeline, notes and evidence files."""
+    """One zip for an appeal: case, order, waybill, weights, timeline, notes and evidence files."""
     import io
     import json
     import zipfile
@@ -333,9 +542,12 @@ async def evidence_pack(hub: Hub, case_id: int, shop_ids: Collection[int] | None
     insights = await case_insights(hub, case_id, shop_ids)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        lines = [f"Case {detail['external_id']} ({detail['platform']} / {detail['shop']})",
-                 f"Order: {detail['order_external_id']}", f"Kind: {detail['kind']}  Status: {detail['status']}",
-                 f"Refund: {detail['refund_fen'] / 100:.2f} yuan  Reason: {detail['reason'] or '-'}"]
+        lines = [
+            f"Case {detail['external_id']} ({detail['platform']} / {detail['shop']})",
+            f"Order: {detail['order_external_id']}",
+            f"Kind: {detail['kind']}  Status: {detail['status']}",
+            f"Refund: {detail['refund_fen'] / 100:.2f} yuan  Reason: {detail['reason'] or '-'}",
+        ]
         order = detail.get("order") or {}
         if order:
             lines.append(f"Paid: {order['paid_fen'] / 100:.2f} yuan  Waybill: {order.get('waybill') or '-'}")

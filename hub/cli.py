@@ -75,9 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     from . import commands
 
     parser = argparse.ArgumentParser(
-        prog="hub", description="After-sales command centre: one work list across Taobao, Pinduoduo and 17网.")
-    parser.add_argument("--database", metavar="URL", help="database URL (default: $HUB_DATABASE_URL or "
-                        "sqlite in $HUB_HOME)")
+        prog="hub", description="After-sales command centre: one work list across Taobao, Pinduoduo and 17网."
+    )
+    parser.add_argument(
+        "--database", metavar="URL", help="database URL (default: $HUB_DATABASE_URL or sqlite in $HUB_HOME)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     commands.register(sub)
@@ -116,8 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             url = redact_url(getattr(args, "database", None) or os.environ.get("HUB_DATABASE_URL", "") or "")
             orig = getattr(err, "orig", None) or err
-            sys.stderr.write(f"hub: error: the database cannot be reached{f' ({url})' if url else ''}: "
-                             f"{_one_line(orig)}\n")
+            sys.stderr.write(
+                f"hub: error: the database cannot be reached{f' ({url})' if url else ''}: {_one_line(orig)}\n"
+            )
             return 1
         if isinstance(err, OSError):
             sys.stderr.write(f"hub: error: {_one_line(err)}\n")
@@ -127,4 +130,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
-

@@ -14,8 +14,9 @@ from typing import Any
 
 from .clock import utcnow
 from .config import Settings
-from .errors import ConfigError, HubError, NotFoundError
+from .errors import ConfigError, HubError
 from .money import fen_to_yuan
+from .store.base import tbl
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = dbs.add_parser("downgrade", help="migrate down (to 'base' drops every table)")
     p.add_argument("revision")
     p.set_defaults(func=cmd_db_downgrade)
-    dbs.add_parser("check", help="exit 1 when the schema differs from the models").set_defaults(func=cmd_db_check)
+    dbs.add_parser("check", help="exit 1 when the schema differs from the models").set_defaults(
+        func=cmd_db_check
+    )
     dbs.add_parser("current", help="print the database's revision").set_defaults(func=cmd_db_current)
 
     p = sub.add_parser("plugins", help="list installed platforms and their capabilities")
@@ -58,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("sync", help="sync shops from their platforms")
     p.add_argument("--shop", action="append", metavar="NAME", help="only this shop (repeatable)")
-    p.add_argument("--since", type=_iso, metavar="ISO", help="re-read from this time (default: the checkpoint)")
+    p.add_argument(
+        "--since", type=_iso, metavar="ISO", help="re-read from this time (default: the checkpoint)"
+    )
     p.add_argument("--until", type=_iso, metavar="ISO", help="read up to this time (default: now)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_sync)
@@ -67,7 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--platform", type=_csv, default=[])
     p.add_argument("--shop", type=_csv, default=[])
     p.add_argument("--kind", type=_csv, default=[])
-    p.add_argument("--status", type=_csv, default=None, help="comma-separated; any statuses, terminal included")
+    p.add_argument(
+        "--status", type=_csv, default=None, help="comma-separated; any statuses, terminal included"
+    )
     p.add_argument("--awaiting", type=_csv, default=[], help="seller, buyer or platform")
     p.add_argument("--due-within", type=_duration, metavar="24h")
     p.add_argument("--dispute", action="store_true", help="only cases with a dispute")
@@ -104,7 +111,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", type=Path)
     p.set_defaults(func=cmd_case_pack)
 
-    p = sub.add_parser("link", help="link a purchase to the sale it fulfils: hub link [SHOP:]PURCHASE [SHOP:]SALE")
+    p = sub.add_parser(
+        "link", help="link a purchase to the sale it fulfils: hub link [SHOP:]PURCHASE [SHOP:]SALE"
+    )
     p.add_argument("purchase")
     p.add_argument("sale")
     p.set_defaults(func=cmd_link)
@@ -113,7 +122,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quarantine)
 
-    p = sub.add_parser("demo", help="start every plugin's sandbox, add demo shops, sync, show the work list, serve")
+    p = sub.add_parser(
+        "demo", help="start every plugin's sandbox, add demo shops, sync, show the work list, serve"
+    )
     p.add_argument("--home", type=Path, help="demo folder (default: $HUB_HOME/demo); emptied first")
     p.add_argument("--no-serve", action="store_true", help="stop after printing the work list")
     p.add_argument("--port", type=int, default=8080)
@@ -195,16 +206,27 @@ async def cmd_plugins(args: argparse.Namespace) -> int:
     if args.json:
         from .cli import _print_json
 
-        _print_json([{**jsonable(info), "sandbox": pid in registry.sandboxes}
-                     for pid, info in sorted(registry.platforms.items())])
+        _print_json(
+            [
+                {**jsonable(info), "sandbox": pid in registry.sandboxes}
+                for pid, info in sorted(registry.platforms.items())
+            ]
+        )
         return 0
     if not registry.platforms:
         print("no platforms installed")
     for pid, info in sorted(registry.platforms.items()):
         print(f"{pid}  {info.name} / {info.name_zh}{'  (sandbox)' if pid in registry.sandboxes else ''}")
         for s in info.settings:
-            flags = ", ".join(f for f in ("required" if s.required else "", "secret" if s.secret else "",
-                                          f"default {s.default}" if s.default else "") if f)
+            flags = ", ".join(
+                f
+                for f in (
+                    "required" if s.required else "",
+                    "secret" if s.secret else "",
+                    f"default {s.default}" if s.default else "",
+                )
+                if f
+            )
             print(f"    setting {s.name}: {s.help}{f' ({flags})' if flags else ''}")
         for c in info.capabilities:
             mark = "yes" if c.supported else "no "
@@ -249,9 +271,17 @@ async def cmd_shop_list(args: argparse.Namespace) -> int:
     hub = open_hub(args)
     try:
         rows = await list_shop_rows(hub.engine)
-        items = [{"id": r.id, "name": r.name, "platform": r.platform, "needs_reauth": r.needs_reauth,
-                  "reauth_reason": r.reauth_reason,
-                  "settings": display_settings(hub.registry.platforms.get(r.platform), r.settings)} for r in rows]
+        items = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "platform": r.platform,
+                "needs_reauth": r.needs_reauth,
+                "reauth_reason": r.reauth_reason,
+                "settings": display_settings(hub.registry.platforms.get(r.platform), r.settings),
+            }
+            for r in rows
+        ]
     finally:
         await hub.close()
     if args.json:
@@ -294,7 +324,8 @@ class Progress:
             return
         self.count += 1
         spin = "|/-\\"[self.count % 4]
-        line = f"\r{spin} {shop}: {resource} {window.start:%Y-%m-%d %H:%M} → {window.end:%Y-%m-%d %H:%M} (window {index + 1})"
+        span = f"{window.start:%Y-%m-%d %H:%M} → {window.end:%Y-%m-%d %H:%M}"
+        line = f"\r{spin} {shop}: {resource} {span} (window {index + 1})"
         self.stream.write(line[:120].ljust(120))
         self.stream.flush()
 
@@ -305,11 +336,15 @@ class Progress:
 
 
 def print_summaries(summaries: Sequence[Any]) -> None:
-    print(f"{'shop':<22}{'status':<9}{'fetched':>8}{'new':>7}{'changed':>8}{'same':>7}{'quarant.':>9}{'errors':>7}")
+    print(
+        f"{'shop':<22}{'status':<9}{'fetched':>8}{'new':>7}{'changed':>8}{'same':>7}{'quarant.':>9}{'errors':>7}"
+    )
     for s in summaries:
         d = s.as_dict()
-        print(f"{d['shop']:<22}{d['status']:<9}{d['fetched']:>8}{d['new']:>7}{d['changed']:>8}"
-              f"{d['unchanged']:>7}{d['quarantined']:>9}{len(d['errors']):>7}")
+        print(
+            f"{d['shop']:<22}{d['status']:<9}{d['fetched']:>8}{d['new']:>7}{d['changed']:>8}"
+            f"{d['unchanged']:>7}{d['quarantined']:>9}{len(d['errors']):>7}"
+        )
         for e in d["errors"] + d["problems"]:
             print(f"    ! {e}")
 
@@ -360,7 +395,11 @@ def relative(due: str | None, now: datetime) -> str:
     delta = datetime.fromisoformat(due) - now
     sign = "" if delta >= timedelta(0) else "-"
     secs = abs(int(delta.total_seconds()))
-    text = f"{secs // 86400}d{secs % 86400 // 3600:02d}h" if secs >= 86400 else f"{secs // 3600}h{secs % 3600 // 60:02d}m"
+    text = (
+        f"{secs // 86400}d{secs % 86400 // 3600:02d}h"
+        if secs >= 86400
+        else f"{secs // 3600}h{secs % 3600 // 60:02d}m"
+    )
     return sign + text
 
 
@@ -368,14 +407,18 @@ def print_cases(items: Sequence[dict[str, Any]], now: datetime) -> None:
     if not items:
         print("no cases")
         return
-    print(f"{'id':>6} {'due':>9}  {'platform':<10}{'shop':<18}{'kind':<14}{'status':<16}{'awaits':<9}"
-          f"{'refund':>9}  {'case':<20}on expiry")
+    print(
+        f"{'id':>6} {'due':>9}  {'platform':<10}{'shop':<18}{'kind':<14}{'status':<16}{'awaits':<9}"
+        f"{'refund':>9}  {'case':<20}on expiry"
+    )
     for c in items:
         d = c["deadline"] or {}
         flag = "!" if d and d["due_at"] < now.isoformat() else " "
-        print(f"{c['id']:>6} {relative(d.get('due_at'), now):>9}{flag} {c['platform']:<10}{c['shop'][:17]:<18}"
-              f"{c['kind']:<14}{c['status']:<16}{c['awaiting']:<9}{fen_to_yuan(c['refund_fen']):>9}  "
-              f"{c['external_id'][:19]:<20}{d.get('summary') or d.get('on_expiry') or ''}")
+        print(
+            f"{c['id']:>6} {relative(d.get('due_at'), now):>9}{flag} {c['platform']:<10}{c['shop'][:17]:<18}"
+            f"{c['kind']:<14}{c['status']:<16}{c['awaiting']:<9}{fen_to_yuan(c['refund_fen']):>9}  "
+            f"{c['external_id'][:19]:<20}{d.get('summary') or d.get('on_expiry') or ''}"
+        )
 
 
 async def cmd_cases(args: argparse.Namespace) -> int:
@@ -383,18 +426,31 @@ async def cmd_cases(args: argparse.Namespace) -> int:
     from .domain import AfterSaleKind, AfterSaleStatus, Party
     from .store.cases import CaseFilter, all_cases
 
-    for value, enum, name in ((args.status or [], AfterSaleStatus, "status"), (args.kind, AfterSaleKind, "kind"),
-                              (args.awaiting, Party, "awaiting")):
+    for value, enum, name in (
+        (args.status or [], AfterSaleStatus, "status"),
+        (args.kind, AfterSaleKind, "kind"),
+        (args.awaiting, Party, "awaiting"),
+    ):
         bad = [v for v in value if v not in {e.value for e in enum}]
         if bad:
             raise ConfigError(f"unknown {name} {', '.join(bad)} (one of {', '.join(e.value for e in enum)})")
     hub = open_hub(args)
     try:
         now = utcnow()
-        items = await all_cases(hub.engine, CaseFilter(
-            platforms=args.platform, shops=args.shop, kinds=args.kind, statuses=args.status,
-            awaiting=args.awaiting, due_within=args.due_within, dispute_only=args.dispute, search=args.search,
-            now=now))
+        items = await all_cases(
+            hub.engine,
+            CaseFilter(
+                platforms=args.platform,
+                shops=args.shop,
+                kinds=args.kind,
+                statuses=args.status,
+                awaiting=args.awaiting,
+                due_within=args.due_within,
+                dispute_only=args.dispute,
+                search=args.search,
+                now=now,
+            ),
+        )
     finally:
         await hub.close()
     if args.limit:
@@ -428,13 +484,20 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
 
 def print_case(c: dict[str, Any]) -> None:
     now = utcnow()
-    print(f"Case {c['id']}  {c['platform']} / {c['shop']}  after-sale {c['external_id']}  order {c['order_external_id']}")
-    print(f"  {c['kind']}  {c['status']} ({c['platform_status']})  awaiting {c['awaiting']}  "
-          f"refund {fen_to_yuan(c['refund_fen'])}  reason {c['reason'] or '-'}")
+    print(
+        f"Case {c['id']}  {c['platform']} / {c['shop']}  "
+        f"after-sale {c['external_id']}  order {c['order_external_id']}"
+    )
+    print(
+        f"  {c['kind']}  {c['status']} ({c['platform_status']})  awaiting {c['awaiting']}  "
+        f"refund {fen_to_yuan(c['refund_fen'])}  reason {c['reason'] or '-'}"
+    )
     d = c["deadline"]
     if d:
-        print(f"  deadline: {d['action']} by {d['party']} before {d['due_at']} ({relative(d['due_at'], now)}), "
-              f"then {d['on_expiry']}  [{d['source']}: {d['rule_id'] or '-'}]")
+        print(
+            f"  deadline: {d['action']} by {d['party']} before {d['due_at']} ({relative(d['due_at'], now)}), "
+            f"then {d['on_expiry']}  [{d['source']}: {d['rule_id'] or '-'}]"
+        )
         if d.get("summary"):
             print(f"            {d['summary']}")
         if d.get("rule_source"):
@@ -451,8 +514,10 @@ def print_case(c: dict[str, Any]) -> None:
         o = c["order"]
         print(f"  order: {o['status']} ({o['platform_status']}) paid {fen_to_yuan(o['paid_fen'])}")
     for lk in c.get("linked", []):
-        print(f"  linked {lk['role']}: {lk['platform']}/{lk['shop']} {lk['external_id']} {lk['status']} "
-              f"({lk['link_method']})")
+        print(
+            f"  linked {lk['role']}: {lk['platform']}/{lk['shop']} {lk['external_id']} {lk['status']} "
+            f"({lk['link_method']})"
+        )
         for lc in lk.get("cases", []):
             print(f"      case {lc['id']}: {lc['kind']} {lc['status']}")
     for i in c.get("insights", []):
@@ -471,8 +536,10 @@ def print_case(c: dict[str, Any]) -> None:
     if acts:
         print("  actions:")
         for a in acts:
-            print(f"    {'+' if a['enabled'] else '-'} {a['action']}: {a['label']}"
-                  f"{'' if a['enabled'] else ' — ' + str(a['reason'])}")
+            print(
+                f"    {'+' if a['enabled'] else '-'} {a['action']}: {a['label']}"
+                f"{'' if a['enabled'] else ' — ' + str(a['reason'])}"
+            )
     for r in c.get("raw", []):
         print(f"  raw {r['resource']} (received {r['received_at']}):")
         print("    " + json.dumps(r["payload"], ensure_ascii=False)[:2000])
@@ -484,8 +551,9 @@ async def cmd_case_act(args: argparse.Namespace) -> int:
 
     hub = open_hub(args)
     try:
-        reply = await perform_action(hub, args.id, args.action, _kv(args.param), actor=args.actor,
-                                     idempotency_key=args.key)
+        reply = await perform_action(
+            hub, args.id, args.action, _kv(args.param), actor=args.actor, idempotency_key=args.key
+        )
     finally:
         await hub.close()
     note = " (already done under this key: nothing sent)" if reply.replayed else ""
@@ -501,8 +569,10 @@ async def cmd_case_actions(args: argparse.Namespace) -> int:
     hub = open_hub(args)
     try:
         for a in await available_actions(hub, args.id):
-            print(f"{'+' if a['enabled'] else '-'} {a['action']}: {a['label']}"
-                  f"{'' if a['enabled'] else ' — ' + str(a['reason'])}")
+            print(
+                f"{'+' if a['enabled'] else '-'} {a['action']}: {a['label']}"
+                f"{'' if a['enabled'] else ' — ' + str(a['reason'])}"
+            )
     finally:
         await hub.close()
     return 0
@@ -516,8 +586,15 @@ async def cmd_case_evidence(args: argparse.Namespace) -> int:
         raise ConfigError(f"no such file: {args.file}")
     hub = open_hub(args)
     try:
-        ident = await add_evidence(hub, args.id, name=args.file.name, content=args.file.read_bytes(),
-                                   content_type=None, actor=args.actor, description=args.description)
+        ident = await add_evidence(
+            hub,
+            args.id,
+            name=args.file.name,
+            content=args.file.read_bytes(),
+            content_type=None,
+            actor=args.actor,
+            description=args.description,
+        )
         print(f"evidence {ident} attached")
     finally:
         await hub.close()
@@ -623,19 +700,25 @@ async def _demo_show(hub: Any) -> None:
 
     now = utcnow()
     items = await all_cases(hub.engine, CaseFilter(now=now))
-    print(f"\nWork list: {len(items)} open cases across {len({c['shop'] for c in items})} shops, "
-          "soonest deadline first (first 25):")
+    print(
+        f"\nWork list: {len(items)} open cases across {len({c['shop'] for c in items})} shops, "
+        "soonest deadline first (first 25):"
+    )
     print_cases(items[:25], now)
     # The chain: sale cases whose order is linked to an upstream purchase, with their advice.
     from sqlalchemy import select
 
     from .store.models import OrderLinkRecord, OrderRecord
-    L, O = OrderLinkRecord.__table__, OrderRecord.__table__  # noqa: E741
+
+    L, O = tbl(OrderLinkRecord), tbl(OrderRecord)  # noqa: E741
     async with hub.engine.connect() as conn:
         pairs = (await conn.execute(select(L.c.purchase_order_id, L.c.sale_order_id, L.c.method))).all()
         ids = {i for p in pairs for i in p[:2]}
-        ext = dict((await conn.execute(select(O.c.id, O.c.external_id).where(O.c.id.in_(ids))))
-                   .tuples().all()) if ids else {}
+        ext = (
+            dict((await conn.execute(select(O.c.id, O.c.external_id).where(O.c.id.in_(ids)))).tuples().all())
+            if ids
+            else {}
+        )
     if pairs:
         print(f"\nLinked purchase ↔ sale pairs: {len(pairs)}")
         for p, s, method in pairs[:10]:
@@ -648,8 +731,10 @@ async def _demo_show(hub: Any) -> None:
         insights = jsonable(await case_insights(hub, c["id"]))
         if not any(i["kind"] in ("upstream_step", "warning") for i in insights):
             continue
-        print(f"\nBuyer return {c['external_id']} ({c['platform']}/{c['shop']}, {c['kind']} {c['status']}):"
-              " upstream 17网 steps and warnings")
+        print(
+            f"\nBuyer return {c['external_id']} ({c['platform']}/{c['shop']}, {c['kind']} {c['status']}):"
+            " upstream 17网 steps and warnings"
+        )
         for i in insights:
             due = f" — by {i['due_at']}" if i.get("due_at") else ""
             print(f"  [{i['level']}] {i['title']}{due}")

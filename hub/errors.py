@@ -42,7 +42,9 @@ class ImportFileError(HubError):
     """An import file is malformed; nothing of it is imported. Says which file, line and column."""
 
     def __init__(self, message: str, *, path: str, line: int | None = None, column: str | None = None):
-        where = path + (f", line {line}" if line is not None else "") + (f", column {column!r}" if column else "")
+        where = (
+            path + (f", line {line}" if line is not None else "") + (f", column {column!r}" if column else "")
+        )
         super().__init__(f"{where}: {message}")
         self.path, self.line, self.column = path, line, column
 

@@ -61,9 +61,7 @@ def hub_case_insights(context: CaseContext) -> Sequence[Insight] | Awaitable[Seq
 
 
 @hookspec
-def hub_on_case_changed(
-    shop: Shop, case: AfterSale, changes: Mapping[str, Any]
-) -> Awaitable[None] | None:
+def hub_on_case_changed(shop: Shop, case: AfterSale, changes: Mapping[str, Any]) -> Awaitable[None] | None:
     """Notification after a sync or an action really changed a case.
 
     Not called when a re-sync finds the case unchanged. May return an awaitable.

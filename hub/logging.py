@@ -14,10 +14,23 @@ from typing import Any
 
 import structlog
 
-SECRET_KEYS = frozenset({
-    "app_secret", "client_secret", "secret", "session", "access_token", "refresh_token", "sign",
-    "password", "token", "authorization", "cookie", "api_token", "sessionkey",
-})
+SECRET_KEYS = frozenset(
+    {
+        "app_secret",
+        "client_secret",
+        "secret",
+        "session",
+        "access_token",
+        "refresh_token",
+        "sign",
+        "password",
+        "token",
+        "authorization",
+        "cookie",
+        "api_token",
+        "sessionkey",
+    }
+)
 REDACTED = "***"
 
 _secret_values: set[str] = set()
@@ -57,8 +70,11 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: Any = None
     stream = stream or sys.stderr
     if fmt == "auto":
         fmt = "console" if hasattr(stream, "isatty") and stream.isatty() else "json"
-    renderer: Any = (structlog.dev.ConsoleRenderer(colors=stream.isatty()) if fmt == "console"
-                     else structlog.processors.JSONRenderer(ensure_ascii=False))
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        if fmt == "console"
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

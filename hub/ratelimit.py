@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 class TokenBucket:
     """``rate`` tokens a second, up to ``burst`` saved. ``acquire()`` waits for a token."""
 
-    def __init__(self, rate: float, burst: float | None = None, *, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, rate: float, burst: float | None = None, *, monotonic: Callable[[], float] = time.monotonic
+    ):
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate

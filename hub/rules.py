@@ -218,8 +218,14 @@ def _first_match_template(subject: Subject, table: RuleTable) -> Deadline | None
         return None
     r = rows[0]
     return Deadline(
-        due_at=subject.updated_at, party=r.party, action=r.action, on_expiry=r.on_expiry,
-        source=DeadlineSource.RULE, rule_id=r.id, rule_source=r.source, summary=r.summary_zh,
+        due_at=subject.updated_at,
+        party=r.party,
+        action=r.action,
+        on_expiry=r.on_expiry,
+        source=DeadlineSource.RULE,
+        rule_id=r.id,
+        rule_source=r.source,
+        summary=r.summary_zh,
     )
 
 
@@ -253,7 +259,8 @@ def check_table(table: RuleTable) -> list[str]:
     """Problems in a rule table: duplicate ids, unknown anchors, rows without a source."""
     problems: list[str] = []
     seen: set[str] = set()
-    for row in (*table.rules, *table.constraints):
+    rows: list[Rule | Constraint] = [*table.rules, *table.constraints]
+    for row in rows:
         if row.id in seen:
             problems.append(f"{row.id}: duplicate rule id")
         seen.add(row.id)
@@ -266,6 +273,14 @@ def check_table(table: RuleTable) -> list[str]:
 
 
 __all__: Sequence[str] = [
-    "Constraint", "Match", "Penalty", "Rule", "RuleTable", "blocked_actions", "check_table",
-    "computed_deadline", "next_deadline", "status_since",
+    "Constraint",
+    "Match",
+    "Penalty",
+    "Rule",
+    "RuleTable",
+    "blocked_actions",
+    "check_table",
+    "computed_deadline",
+    "next_deadline",
+    "status_since",
 ]

@@ -47,8 +47,12 @@ class Hub:
     ) -> Hub:
         """Build the hub (no IO yet: the engine connects lazily, the HTTP session on first use)."""
         pm = pm or get_plugin_manager()
-        return cls(settings=settings, engine=engine or create_engine(settings.database_url),
-                   registry=build_registry(pm), **kw)
+        return cls(
+            settings=settings,
+            engine=engine or create_engine(settings.database_url),
+            registry=build_registry(pm),
+            **kw,
+        )
 
     @property
     def pm(self) -> pluggy.PluginManager:
@@ -80,8 +84,9 @@ class Hub:
         return path
 
     def adapter(self, shop: Shop) -> PlatformAdapter:
-        ctx = AdapterContext(session=self.http, limiter=self.limiter(shop), now=self.now,
-                             data_dir=self.shop_dir(shop))
+        ctx = AdapterContext(
+            session=self.http, limiter=self.limiter(shop), now=self.now, data_dir=self.shop_dir(shop)
+        )
         return self.registry.factory(shop.platform)(shop, ctx)
 
     async def close(self) -> None:

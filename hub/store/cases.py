@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain import OPEN_STATUSES
 from ..errors import NotFoundError
+from .base import tbl
 from .models import (
     NO_DEADLINE,
     ActionRecord,
@@ -33,9 +34,9 @@ from .models import (
     ShopRecord,
 )
 
-C = AfterSaleRecord.__table__
-S = ShopRecord.__table__
-O = OrderRecord.__table__  # noqa: E741
+C = tbl(AfterSaleRecord)
+S = tbl(ShopRecord)
+O = tbl(OrderRecord)  # noqa: E741
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,13 +78,21 @@ def _where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
         stmt = stmt.where(C.c.dispute_kind.is_not(None))
     if f.search:
         term = f.search.strip()
-        stmt = stmt.where(or_(C.c.external_id == term, C.c.order_external_id == term,
-                              C.c.buyer == term, C.c.buyer.like(f"%{term}%")))
+        stmt = stmt.where(
+            or_(
+                C.c.external_id == term,
+                C.c.order_external_id == term,
+                C.c.buyer == term,
+                C.c.buyer.like(f"%{term}%"),
+            )
+        )
     return stmt
 
 
 def _base() -> Select[Any]:
-    return select(C, S.c.name.label("shop_name"), S.c.platform.label("platform")).join(S, S.c.id == C.c.shop_id)
+    return select(C, S.c.name.label("shop_name"), S.c.platform.label("platform")).join(
+        S, S.c.id == C.c.shop_id
+    )
 
 
 def case_json(row: Any) -> dict[str, Any]:
@@ -91,24 +100,45 @@ def case_json(row: Any) -> dict[str, Any]:
     deadline = None
     if row.deadline_due_at is not None:
         deadline = {
-            "due_at": row.deadline_due_at.isoformat(), "party": row.deadline_party,
-            "action": row.deadline_action, "on_expiry": row.deadline_on_expiry,
-            "source": row.deadline_source, "rule_id": row.deadline_rule_id,
-            "rule_source": row.deadline_rule_source, "summary": row.deadline_summary,
+            "due_at": row.deadline_due_at.isoformat(),
+            "party": row.deadline_party,
+            "action": row.deadline_action,
+            "on_expiry": row.deadline_on_expiry,
+            "source": row.deadline_source,
+            "rule_id": row.deadline_rule_id,
+            "rule_source": row.deadline_rule_source,
+            "summary": row.deadline_summary,
             "penalty_fen": row.deadline_penalty_fen,
         }
     data = row.data or {}
     dispute = data.get("dispute")
     return {
-        "id": row.id, "platform": row.platform, "shop": row.shop_name, "external_id": row.external_id,
-        "order_external_id": row.order_external_id, "kind": row.kind, "status": row.status,
-        "awaiting": row.awaiting, "platform_status": row.platform_status, "refund_fen": row.refund_fen,
-        "reason": row.reason, "buyer": row.buyer, "created_at": row.created_at.isoformat(),
-        "updated_at": row.platform_updated_at.isoformat(), "deadline": deadline,
-        "dispute": ({"kind": row.dispute_kind, "status": row.dispute_status,
-                     "appeal_open": bool(dispute and dispute.get("appeal_open"))}
-                    if row.dispute_kind else None),
-        "assignee": row.assignee, "warnings": data.get("warnings") or [],
+        "id": row.id,
+        "platform": row.platform,
+        "shop": row.shop_name,
+        "external_id": row.external_id,
+        "order_external_id": row.order_external_id,
+        "kind": row.kind,
+        "status": row.status,
+        "awaiting": row.awaiting,
+        "platform_status": row.platform_status,
+        "refund_fen": row.refund_fen,
+        "reason": row.reason,
+        "buyer": row.buyer,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.platform_updated_at.isoformat(),
+        "deadline": deadline,
+        "dispute": (
+            {
+                "kind": row.dispute_kind,
+                "status": row.dispute_status,
+                "appeal_open": bool(dispute and dispute.get("appeal_open")),
+            }
+            if row.dispute_kind
+            else None
+        ),
+        "assignee": row.assignee,
+        "warnings": data.get("warnings") or [],
     }
 
 
@@ -133,8 +163,14 @@ class CasePage:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-async def list_cases(engine: AsyncEngine, f: CaseFilter, *, limit: int = 50, cursor: str | None = None,
-                     with_total: bool = False) -> CasePage:
+async def list_cases(
+    engine: AsyncEngine,
+    f: CaseFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    with_total: bool = False,
+) -> CasePage:
     """One page of the work list, soonest deadline first (cases with none last), keyset-paged."""
     stmt = _where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
     if cursor:
@@ -144,12 +180,20 @@ async def list_cases(engine: AsyncEngine, f: CaseFilter, *, limit: int = 50, cur
         rows = (await conn.execute(stmt)).all()
         total = None
         if with_total:
-            total = int((await conn.execute(_where(
-                select(func.count()).select_from(C.join(S, S.c.id == C.c.shop_id)), f))).scalar_one())
+            total = int(
+                (
+                    await conn.execute(
+                        _where(select(func.count()).select_from(C.join(S, S.c.id == C.c.shop_id)), f)
+                    )
+                ).scalar_one()
+            )
     more = len(rows) > limit
     rows = rows[:limit]
-    return CasePage(items=[case_json(r) for r in rows],
-                    next_cursor=encode_cursor(rows[-1]) if more and rows else None, total=total)
+    return CasePage(
+        items=[case_json(r) for r in rows],
+        next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+        total=total,
+    )
 
 
 async def all_cases(engine: AsyncEngine, f: CaseFilter) -> list[dict[str, Any]]:
@@ -163,19 +207,28 @@ async def facet_counts(engine: AsyncEngine, f: CaseFilter) -> dict[str, dict[str
     out: dict[str, dict[str, int]] = {}
     join = C.join(S, S.c.id == C.c.shop_id)
     async with engine.connect() as conn:
-        for name, col in (("platform", S.c.platform), ("shop", S.c.name), ("kind", C.c.kind),
-                          ("status", C.c.status), ("awaiting", C.c.awaiting)):
+        for name, col in (
+            ("platform", S.c.platform),
+            ("shop", S.c.name),
+            ("kind", C.c.kind),
+            ("status", C.c.status),
+            ("awaiting", C.c.awaiting),
+        ):
             stmt = _where(select(col, func.count()).select_from(join), f).group_by(col)
             out[name] = {str(k): int(n) for k, n in (await conn.execute(stmt)).all()}
     return out
 
 
-async def urgency_counts(engine: AsyncEngine, now: datetime, shop_ids: Collection[int] | None = None
-                         ) -> dict[str, int]:
+async def urgency_counts(
+    engine: AsyncEngine, now: datetime, shop_ids: Collection[int] | None = None
+) -> dict[str, int]:
     """Open cases by urgency: breached, due within 24 h, within 72 h, later, none."""
-    bounds = [("breached", None, now), ("lt_24h", now, now + timedelta(hours=24)),
-              ("lt_72h", now + timedelta(hours=24), now + timedelta(hours=72)),
-              ("later", now + timedelta(hours=72), NO_DEADLINE)]
+    bounds = [
+        ("breached", None, now),
+        ("lt_24h", now, now + timedelta(hours=24)),
+        ("lt_72h", now + timedelta(hours=24), now + timedelta(hours=72)),
+        ("later", now + timedelta(hours=72), NO_DEADLINE),
+    ]
     out: dict[str, int] = {}
     async with engine.connect() as conn:
         for name, lo, hi in bounds:
@@ -185,7 +238,9 @@ async def urgency_counts(engine: AsyncEngine, now: datetime, shop_ids: Collectio
             if shop_ids is not None:
                 stmt = stmt.where(C.c.shop_id.in_(list(shop_ids) or [-1]))
             out[name] = int((await conn.execute(stmt)).scalar_one())
-        stmt = select(func.count()).select_from(C).where(C.c.is_open.is_(True), C.c.work_due_at == NO_DEADLINE)
+        stmt = (
+            select(func.count()).select_from(C).where(C.c.is_open.is_(True), C.c.work_due_at == NO_DEADLINE)
+        )
         if shop_ids is not None:
             stmt = stmt.where(C.c.shop_id.in_(list(shop_ids) or [-1]))
         out["none"] = int((await conn.execute(stmt)).scalar_one())
@@ -204,60 +259,117 @@ async def get_case_row(engine: AsyncEngine, case_id: int, shop_ids: Collection[i
 
 
 def _order_json(row: Any, shop_name: str, platform: str) -> dict[str, Any]:
-    return {"id": row.id, "shop": shop_name, "platform": platform, "external_id": row.external_id,
-            "role": row.role, "status": row.status, "platform_status": row.platform_status,
-            "paid_fen": row.paid_fen, "total_fen": row.total_fen, "buyer": row.buyer,
-            "created_at": row.created_at.isoformat(), "updated_at": row.platform_updated_at.isoformat(),
-            "paid_at": row.paid_at and row.paid_at.isoformat(),
-            "shipped_at": row.shipped_at and row.shipped_at.isoformat(),
-            "signed_at": row.signed_at and row.signed_at.isoformat(), "waybill": row.waybill,
-            "remark": row.remark, "lines": (row.data or {}).get("lines", []),
-            "deadline": ({"due_at": row.deadline_due_at.isoformat(), "action": row.deadline_action,
-                          "party": row.deadline_party, "on_expiry": row.deadline_on_expiry,
-                          "rule_id": row.deadline_rule_id, "source": row.deadline_source,
-                          "summary": row.deadline_summary, "penalty_fen": row.deadline_penalty_fen}
-                         if row.deadline_due_at else None)}
+    return {
+        "id": row.id,
+        "shop": shop_name,
+        "platform": platform,
+        "external_id": row.external_id,
+        "role": row.role,
+        "status": row.status,
+        "platform_status": row.platform_status,
+        "paid_fen": row.paid_fen,
+        "total_fen": row.total_fen,
+        "buyer": row.buyer,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.platform_updated_at.isoformat(),
+        "paid_at": row.paid_at and row.paid_at.isoformat(),
+        "shipped_at": row.shipped_at and row.shipped_at.isoformat(),
+        "signed_at": row.signed_at and row.signed_at.isoformat(),
+        "waybill": row.waybill,
+        "remark": row.remark,
+        "lines": (row.data or {}).get("lines", []),
+        "deadline": (
+            {
+                "due_at": row.deadline_due_at.isoformat(),
+                "action": row.deadline_action,
+                "party": row.deadline_party,
+                "on_expiry": row.deadline_on_expiry,
+                "rule_id": row.deadline_rule_id,
+                "source": row.deadline_source,
+                "summary": row.deadline_summary,
+                "penalty_fen": row.deadline_penalty_fen,
+            }
+            if row.deadline_due_at
+            else None
+        ),
+    }
 
 
 async def order_for_case(conn: Any, row: Any) -> Any:
-    return (await conn.execute(select(O).where(O.c.shop_id == row.shop_id,
-                                               O.c.external_id == row.order_external_id))).first()
+    return (
+        await conn.execute(
+            select(O).where(O.c.shop_id == row.shop_id, O.c.external_id == row.order_external_id)
+        )
+    ).first()
 
 
 async def linked_orders(conn: Any, order_id: int) -> list[tuple[Any, str, str, str]]:
     """Orders linked to ``order_id`` either way: (order row, shop name, platform, link method)."""
-    L = OrderLinkRecord.__table__
-    out = []
-    for mine, other in ((L.c.sale_order_id, L.c.purchase_order_id), (L.c.purchase_order_id, L.c.sale_order_id)):
-        stmt = (select(O, S.c.name.label("shop_name"), S.c.platform.label("platform"), L.c.method)
-                .join(L, other == O.c.id).join(S, S.c.id == O.c.shop_id).where(mine == order_id))
+    L = tbl(OrderLinkRecord)
+    out: list[tuple[Any, str, str, str]] = []
+    for mine, other in (
+        (L.c.sale_order_id, L.c.purchase_order_id),
+        (L.c.purchase_order_id, L.c.sale_order_id),
+    ):
+        stmt = (
+            select(O, S.c.name.label("shop_name"), S.c.platform.label("platform"), L.c.method)
+            .join(L, other == O.c.id)
+            .join(S, S.c.id == O.c.shop_id)
+            .where(mine == order_id)
+        )
         out.extend((r, r.shop_name, r.platform, r.method) for r in (await conn.execute(stmt)).all())
     return out
 
 
-async def case_detail(engine: AsyncEngine, case_id: int, shop_ids: Collection[int] | None = None) -> dict[str, Any]:
+async def case_detail(
+    engine: AsyncEngine, case_id: int, shop_ids: Collection[int] | None = None
+) -> dict[str, Any]:
     """Everything about one case: the case, its timeline, order, linked orders and their cases,
     raw record, hub-tracked disputes, evidence, actions."""
     row = await get_case_row(engine, case_id, shop_ids)
     out = case_json(row)
-    E, R = EventRecord.__table__, RawRecordRow.__table__
-    A, D, V = ActionRecord.__table__, DisputeRecord.__table__, EvidenceRecord.__table__
+    E, R = tbl(EventRecord), tbl(RawRecordRow)
+    A, D, V = tbl(ActionRecord), tbl(DisputeRecord), tbl(EvidenceRecord)
     data = row.data or {}
-    out.update(description=data.get("description"), facts=data.get("facts") or {},
-               platform_dispute=data.get("dispute"), platform_deadline=data.get("platform_deadline"),
-               return_waybill=row.return_waybill, status_since=row.status_since and row.status_since.isoformat(),
-               paid_fen=data.get("paid_fen"))
+    out.update(
+        description=data.get("description"),
+        facts=data.get("facts") or {},
+        platform_dispute=data.get("dispute"),
+        platform_deadline=data.get("platform_deadline"),
+        return_waybill=row.return_waybill,
+        status_since=row.status_since and row.status_since.isoformat(),
+        paid_fen=data.get("paid_fen"),
+    )
     async with engine.connect() as conn:
-        events = (await conn.execute(select(E).where(
-            E.c.shop_id == row.shop_id, E.c.subject == "after_sale", E.c.external_id == row.external_id,
-        ).order_by(E.c.at, E.c.id))).all()
-        out["timeline"] = [{"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "summary": e.summary,
-                            "data": e.data} for e in events]
-        raws = (await conn.execute(select(R).where(R.c.shop_id == row.shop_id,
-                                                   R.c.external_id == row.external_id))).all()
-        out["raw"] = [{"resource": r.resource, "payload": r.payload, "received_at": r.received_at.isoformat(),
-                       "platform_updated_at": r.platform_updated_at and r.platform_updated_at.isoformat()}
-                      for r in raws]
+        events = (
+            await conn.execute(
+                select(E)
+                .where(
+                    E.c.shop_id == row.shop_id,
+                    E.c.subject == "after_sale",
+                    E.c.external_id == row.external_id,
+                )
+                .order_by(E.c.at, E.c.id)
+            )
+        ).all()
+        out["timeline"] = [
+            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "summary": e.summary, "data": e.data}
+            for e in events
+        ]
+        raws = (
+            await conn.execute(
+                select(R).where(R.c.shop_id == row.shop_id, R.c.external_id == row.external_id)
+            )
+        ).all()
+        out["raw"] = [
+            {
+                "resource": r.resource,
+                "payload": r.payload,
+                "received_at": r.received_at.isoformat(),
+                "platform_updated_at": r.platform_updated_at and r.platform_updated_at.isoformat(),
+            }
+            for r in raws
+        ]
         order = await order_for_case(conn, row)
         out["order"] = _order_json(order, row.shop_name, row.platform) if order is not None else None
         out["linked"] = []
@@ -265,39 +377,83 @@ async def case_detail(engine: AsyncEngine, case_id: int, shop_ids: Collection[in
             for lrow, lshop, lplatform, method in await linked_orders(conn, order.id):
                 item = _order_json(lrow, lshop, lplatform)
                 item["link_method"] = method
-                lcases = (await conn.execute(_base().where(C.c.shop_id == lrow.shop_id,
-                                                           C.c.order_external_id == lrow.external_id))).all()
+                lcases = (
+                    await conn.execute(
+                        _base().where(C.c.shop_id == lrow.shop_id, C.c.order_external_id == lrow.external_id)
+                    )
+                ).all()
                 item["cases"] = [case_json(c) for c in lcases]
                 out["linked"].append(item)
-        out["disputes"] = [{"id": d.id, "kind": d.kind, "status": d.status, "subtype": d.subtype, "note": d.note,
-                            "opened_at": d.opened_at.isoformat(), "updated_at": d.updated_at.isoformat(),
-                            "opened_by": d.opened_by}
-                           for d in (await conn.execute(select(D).where(D.c.after_sale_id == row.id)
-                                                        .order_by(D.c.id))).all()]
-        out["evidence"] = [{"id": v.id, "kind": v.kind, "name": v.name, "description": v.description,
-                            "content_type": v.content_type, "size": v.size, "sha256": v.sha256, "url": v.url,
-                            "added_at": v.added_at.isoformat(), "added_by": v.added_by}
-                           for v in (await conn.execute(select(V).where(V.c.after_sale_id == row.id)
-                                                        .order_by(V.c.id))).all()]
-        out["actions"] = [{"id": a.id, "action": a.action, "status": a.status, "message": a.message,
-                           "params": a.params, "actor": a.actor, "idempotency_key": a.idempotency_key,
-                           "created_at": a.created_at.isoformat(), "updated_at": a.updated_at.isoformat()}
-                          for a in (await conn.execute(select(A).where(A.c.after_sale_id == row.id)
-                                                       .order_by(A.c.id))).all()]
+        out["disputes"] = [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "status": d.status,
+                "subtype": d.subtype,
+                "note": d.note,
+                "opened_at": d.opened_at.isoformat(),
+                "updated_at": d.updated_at.isoformat(),
+                "opened_by": d.opened_by,
+            }
+            for d in (await conn.execute(select(D).where(D.c.after_sale_id == row.id).order_by(D.c.id))).all()
+        ]
+        out["evidence"] = [
+            {
+                "id": v.id,
+                "kind": v.kind,
+                "name": v.name,
+                "description": v.description,
+                "content_type": v.content_type,
+                "size": v.size,
+                "sha256": v.sha256,
+                "url": v.url,
+                "added_at": v.added_at.isoformat(),
+                "added_by": v.added_by,
+            }
+            for v in (await conn.execute(select(V).where(V.c.after_sale_id == row.id).order_by(V.c.id))).all()
+        ]
+        out["actions"] = [
+            {
+                "id": a.id,
+                "action": a.action,
+                "status": a.status,
+                "message": a.message,
+                "params": a.params,
+                "actor": a.actor,
+                "idempotency_key": a.idempotency_key,
+                "created_at": a.created_at.isoformat(),
+                "updated_at": a.updated_at.isoformat(),
+            }
+            for a in (await conn.execute(select(A).where(A.c.after_sale_id == row.id).order_by(A.c.id))).all()
+        ]
     return out
 
 
-async def quarantined(engine: AsyncEngine, shop_ids: Sequence[int] | None = None,
-                      include_resolved: bool = False) -> list[dict[str, Any]]:
-    Q = QuarantineRecord.__table__
-    stmt = select(Q, S.c.name.label("shop_name")).join(S, S.c.id == Q.c.shop_id).order_by(Q.c.last_seen_at.desc())
+async def quarantined(
+    engine: AsyncEngine, shop_ids: Sequence[int] | None = None, include_resolved: bool = False
+) -> list[dict[str, Any]]:
+    Q = tbl(QuarantineRecord)
+    stmt = (
+        select(Q, S.c.name.label("shop_name"))
+        .join(S, S.c.id == Q.c.shop_id)
+        .order_by(Q.c.last_seen_at.desc())
+    )
     if not include_resolved:
         stmt = stmt.where(Q.c.resolved_at.is_(None))
     if shop_ids is not None:
         stmt = stmt.where(Q.c.shop_id.in_(list(shop_ids) or [-1]))
     async with engine.connect() as conn:
-        return [{"id": q.id, "shop": q.shop_name, "resource": q.resource, "external_id": q.external_id,
-                 "error": q.error, "payload": q.payload, "first_seen_at": q.first_seen_at.isoformat(),
-                 "last_seen_at": q.last_seen_at.isoformat(),
-                 "resolved_at": q.resolved_at and q.resolved_at.isoformat()}
-                for q in (await conn.execute(stmt)).all()]
+        return [
+            {
+                "id": q.id,
+                "shop": q.shop_name,
+                "resource": q.resource,
+                "external_id": q.external_id,
+                "error": q.error,
+                "payload": q.payload,
+                "first_seen_at": q.first_seen_at.isoformat(),
+                "last_seen_at": q.last_seen_at.isoformat(),
+                "resolved_at": q.resolved_at and q.resolved_at.isoformat(),
+            }
+            for q in (await conn.execute(stmt)).all()
+        ]

@@ -81,9 +81,15 @@ def dispute_from(data: Mapping[str, Any] | None) -> Dispute | None:
         note=data.get("note"),
         evidence=tuple(
             Evidence(
-                kind=EvidenceKind(e["kind"]), name=e["name"], description=e.get("description", ""),
-                content_type=e.get("content_type"), size=e.get("size"), sha256=e.get("sha256"),
-                url=e.get("url"), added_at=_dt(e.get("added_at")), added_by=e.get("added_by"),
+                kind=EvidenceKind(e["kind"]),
+                name=e["name"],
+                description=e.get("description", ""),
+                content_type=e.get("content_type"),
+                size=e.get("size"),
+                sha256=e.get("sha256"),
+                url=e.get("url"),
+                added_at=_dt(e.get("added_at")),
+                added_by=e.get("added_by"),
             )
             for e in data.get("evidence", ())
         ),
@@ -157,8 +163,10 @@ def order_from_row(row: Any) -> Order:
         waybill=row.waybill,
         remark=row.remark,
         lines=tuple(OrderLine(**line) for line in data.get("lines", ())),
-        links=tuple(OrderLink(**{**link, "sku_keys": tuple(link.get("sku_keys", ()))})
-                    for link in data.get("links", ())),
+        links=tuple(
+            OrderLink(**{**link, "sku_keys": tuple(link.get("sku_keys", ()))})
+            for link in data.get("links", ())
+        ),
         facts=data.get("facts") or {},
         platform_deadline=platform_deadline_from(data.get("platform_deadline")),
     )

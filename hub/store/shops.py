@@ -14,12 +14,15 @@ from ..clock import utcnow
 from ..domain import Shop
 from ..errors import ConfigError, NotFoundError
 from ..platform import PlatformInfo
+from .base import tbl
 from .models import ShopRecord
 
-SHOPS = ShopRecord.__table__
+SHOPS = tbl(ShopRecord)
 
 
-def validate_settings(info: PlatformInfo, given: Mapping[str, str], *, partial: bool = False) -> dict[str, str]:
+def validate_settings(
+    info: PlatformInfo, given: Mapping[str, str], *, partial: bool = False
+) -> dict[str, str]:
     """Check ``given`` against the platform's settings; fill defaults. Secrets may be ``env:VAR``."""
     known = {s.name: s for s in info.settings}
     unknown = sorted(set(given) - set(known))
@@ -56,8 +59,9 @@ def resolve_secrets(settings: Mapping[str, Any], shop_name: str) -> dict[str, st
 
 def shop_from_row(row: Any, *, resolve: bool = True) -> Shop:
     settings = resolve_secrets(row.settings, row.name) if resolve else dict(row.settings)
-    return Shop(id=row.id, name=row.name, platform=row.platform, settings=settings,
-                needs_reauth=row.needs_reauth)
+    return Shop(
+        id=row.id, name=row.name, platform=row.platform, settings=settings, needs_reauth=row.needs_reauth
+    )
 
 
 async def add_shop(engine: AsyncEngine, info: PlatformInfo, name: str, settings: Mapping[str, str]) -> int:
@@ -67,24 +71,40 @@ async def add_shop(engine: AsyncEngine, info: PlatformInfo, name: str, settings:
         exists = (await conn.execute(select(SHOPS.c.id).where(SHOPS.c.name == name))).first()
         if exists:
             raise ConfigError(f"a shop named {name!r} already exists")
-        res = await conn.execute(SHOPS.insert().values(
-            platform=info.id, name=name, settings=values, needs_reauth=False, created_at=now, updated_at=now))
+        res = await conn.execute(
+            SHOPS.insert().values(
+                platform=info.id,
+                name=name,
+                settings=values,
+                needs_reauth=False,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
-async def update_shop(engine: AsyncEngine, info: PlatformInfo, name: str, settings: Mapping[str, str]) -> None:
+async def update_shop(
+    engine: AsyncEngine, info: PlatformInfo, name: str, settings: Mapping[str, str]
+) -> None:
     """Change settings; clears the re-authorisation flag (new credentials are the usual reason)."""
     row = await get_shop_row(engine, name)
     merged = {**row.settings, **validate_settings(info, settings, partial=True)}
     async with engine.begin() as conn:
-        await conn.execute(update(SHOPS).where(SHOPS.c.id == row.id).values(
-            settings=merged, needs_reauth=False, reauth_reason=None, updated_at=utcnow()))
+        await conn.execute(
+            update(SHOPS)
+            .where(SHOPS.c.id == row.id)
+            .values(settings=merged, needs_reauth=False, reauth_reason=None, updated_at=utcnow())
+        )
 
 
 async def mark_reauth(engine: AsyncEngine, shop_id: int, reason: str) -> None:
     async with engine.begin() as conn:
-        await conn.execute(update(SHOPS).where(SHOPS.c.id == shop_id).values(
-            needs_reauth=True, reauth_reason=reason, updated_at=utcnow()))
+        await conn.execute(
+            update(SHOPS)
+            .where(SHOPS.c.id == shop_id)
+            .values(needs_reauth=True, reauth_reason=reason, updated_at=utcnow())
+        )
 
 
 async def get_shop_row(engine: AsyncEngine, name: str) -> Any:
@@ -109,7 +129,9 @@ async def remove_shop(engine: AsyncEngine, name: str) -> None:
 def display_settings(info: PlatformInfo | None, settings: Mapping[str, Any]) -> dict[str, str]:
     """Settings for display: secrets masked unless they are ``env:`` references."""
     secret = info.secret_settings if info else frozenset()
-    return {k: (str(v) if str(v).startswith("env:") or k not in secret else "***") for k, v in settings.items()}
+    return {
+        k: (str(v) if str(v).startswith("env:") or k not in secret else "***") for k, v in settings.items()
+    }
 
 
 def as_of(value: datetime | None) -> str:

@@ -24,16 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import AfterSale, AfterSaleStatus, Deadline, MappedRecord, Order, RawRecord
 from ..rules import RuleTable, next_deadline
+from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .serialize import after_sale_data, digest, jsonable, order_data
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
-RAW = RawRecordRow.__table__
-QUAR = QuarantineRecord.__table__
-CASES = AfterSaleRecord.__table__
-ORDERS = OrderRecord.__table__
-EVENTS = EventRecord.__table__
+RAW = tbl(RawRecordRow)
+QUAR = tbl(QuarantineRecord)
+CASES = tbl(AfterSaleRecord)
+ORDERS = tbl(OrderRecord)
+EVENTS = tbl(EventRecord)
 
 
 @dataclass
@@ -63,7 +64,11 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 async def _existing(
-    conn: AsyncConnection, table: Table, cols: Sequence[str], shop_id: int, ids: Sequence[str],
+    conn: AsyncConnection,
+    table: Table,
+    cols: Sequence[str],
+    shop_id: int,
+    ids: Sequence[str],
     resource: str | None = None,
 ) -> dict[str, Any]:
     found: dict[str, Any] = {}
@@ -78,18 +83,26 @@ async def _existing(
     return found
 
 
-async def _bulk_update(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]],
-                       skip: Sequence[str] = ("shop_id", "external_id", "resource")) -> None:
+async def _bulk_update(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    skip: Sequence[str] = ("shop_id", "external_id", "resource"),
+) -> None:
     """UPDATE ... WHERE id = :_id for many rows at once (every row has the same keys)."""
     if not rows:
         return
     cols = [k for k in rows[0] if k != "_id" and k not in skip]
     # bind names must differ from column names in an UPDATE's SET clause
-    stmt = update(table).where(table.c.id == bindparam("b__id")).values({c: bindparam(f"b_{c}") for c in cols})
+    stmt = (
+        update(table).where(table.c.id == bindparam("b__id")).values({c: bindparam(f"b_{c}") for c in cols})
+    )
     await conn.execute(stmt, [{f"b_{k}": v for k, v in r.items() if k == "_id" or k in cols} for r in rows])
 
 
-def _older(new_at: datetime | None, new_version: int | None, old_at: datetime | None, old_version: int | None) -> bool:
+def _older(
+    new_at: datetime | None, new_version: int | None, old_at: datetime | None, old_version: int | None
+) -> bool:
     """True when the incoming version is older than the stored one (newer wins; version breaks ties)."""
     if new_at is None or old_at is None:
         return False
@@ -112,10 +125,26 @@ def _deadline_cols(d: Deadline | None) -> dict[str, Any]:
     }
 
 
-def _event(shop_id: int, subject: str, external_id: str, at: datetime, kind: str, summary: str,
-           data: Mapping[str, Any] | None = None, actor: str = "platform") -> dict[str, Any]:
-    return {"shop_id": shop_id, "subject": subject, "external_id": external_id, "at": at, "kind": kind,
-            "actor": actor, "summary": summary, "data": dict(data or {})}
+def _event(
+    shop_id: int,
+    subject: str,
+    external_id: str,
+    at: datetime,
+    kind: str,
+    summary: str,
+    data: Mapping[str, Any] | None = None,
+    actor: str = "platform",
+) -> dict[str, Any]:
+    return {
+        "shop_id": shop_id,
+        "subject": subject,
+        "external_id": external_id,
+        "at": at,
+        "kind": kind,
+        "actor": actor,
+        "summary": summary,
+        "data": dict(data or {}),
+    }
 
 
 async def upsert_batch(
@@ -151,12 +180,20 @@ async def upsert_batch(
     quarantine_rows: list[dict[str, Any]] = []
     mapped: list[tuple[RawRecord, MappedRecord]] = []
     for resource, items in by_resource.items():
-        stored = await _existing(conn, RAW, ("id", "external_id", "payload_hash", "platform_updated_at"),
-                                 shop_id, [r.external_id for r, _ in items], resource)
+        stored = await _existing(
+            conn,
+            RAW,
+            ("id", "external_id", "payload_hash", "platform_updated_at"),
+            shop_id,
+            [r.external_id for r, _ in items],
+            resource,
+        )
         todo: list[tuple[RawRecord, str]] = []
         for rec, h in items:
             old = stored.get(rec.external_id)
-            if old is not None and (old["payload_hash"] == h or _older(rec.updated_at, None, old["platform_updated_at"], None)):
+            if old is not None and (
+                old["payload_hash"] == h or _older(rec.updated_at, None, old["platform_updated_at"], None)
+            ):
                 if old["payload_hash"] == h:
                     stats.unchanged += 1
                 else:
@@ -165,8 +202,14 @@ async def upsert_batch(
             todo.append((rec, h))
         if not todo:
             continue
-        quarantined = await _existing(conn, QUAR, ("id", "external_id", "payload_hash", "resolved_at"),
-                                      shop_id, [r.external_id for r, _ in todo], resource)
+        quarantined = await _existing(
+            conn,
+            QUAR,
+            ("id", "external_id", "payload_hash", "resolved_at"),
+            shop_id,
+            [r.external_id for r, _ in todo],
+            resource,
+        )
         resolve_ids: list[int] = []
         for rec, h in todo:
             q = quarantined.get(rec.external_id)
@@ -178,19 +221,34 @@ async def upsert_batch(
                 stats.problems.append(f"{resource} {rec.external_id}: {message}")
                 if q is not None and q["payload_hash"] == h and q["resolved_at"] is None:
                     continue
-                quarantine_rows.append({
-                    "_id": q["id"] if q is not None else None, "shop_id": shop_id, "resource": resource,
-                    "external_id": rec.external_id, "platform_updated_at": rec.updated_at,
-                    "payload": jsonable(rec.payload), "payload_hash": h, "error": message,
-                    "first_seen_at": now, "last_seen_at": now, "resolved_at": None,
-                })
+                quarantine_rows.append(
+                    {
+                        "_id": q["id"] if q is not None else None,
+                        "shop_id": shop_id,
+                        "resource": resource,
+                        "external_id": rec.external_id,
+                        "platform_updated_at": rec.updated_at,
+                        "payload": jsonable(rec.payload),
+                        "payload_hash": h,
+                        "error": message,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                        "resolved_at": None,
+                    }
+                )
                 continue
             if q is not None and q["resolved_at"] is None:
                 resolve_ids.append(q["id"])
             mapped.append((rec, obj))
-            row = {"shop_id": shop_id, "resource": resource, "external_id": rec.external_id,
-                   "platform_updated_at": rec.updated_at or obj.updated_at,
-                   "payload": jsonable(rec.payload), "payload_hash": h, "received_at": now}
+            row = {
+                "shop_id": shop_id,
+                "resource": resource,
+                "external_id": rec.external_id,
+                "platform_updated_at": rec.updated_at or obj.updated_at,
+                "payload": jsonable(rec.payload),
+                "payload_hash": h,
+                "received_at": now,
+            }
             old = stored.get(rec.external_id)
             if old is None:
                 raw_inserts.append(row)
@@ -224,26 +282,49 @@ def _dedupe_newest(items: Sequence[Any]) -> list[Any]:
     newest: dict[str, Any] = {}
     for it in items:
         old = newest.get(it.external_id)
-        if old is None or not _older(it.updated_at, getattr(it, "version", None), old.updated_at,
-                                     getattr(old, "version", None)):
+        if old is None or not _older(
+            it.updated_at, getattr(it, "version", None), old.updated_at, getattr(old, "version", None)
+        ):
             newest[it.external_id] = it
     return list(newest.values())
 
 
 async def _upsert_cases(
-    conn: AsyncConnection, shop_id: int, cases: Sequence[AfterSale], rules: RuleTable,
-    settings: Mapping[str, str], stats: UpsertStats, events: list[dict[str, Any]], actor: str,
+    conn: AsyncConnection,
+    shop_id: int,
+    cases: Sequence[AfterSale],
+    rules: RuleTable,
+    settings: Mapping[str, str],
+    stats: UpsertStats,
+    events: list[dict[str, Any]],
+    actor: str,
 ) -> None:
     cases = _dedupe_newest(cases)
-    cols = ("id", "external_id", "platform_updated_at", "version", "content_hash", "status", "status_since",
-            "refund_fen", "kind", "dispute_kind", "dispute_status", "return_waybill", "deadline_due_at",
-            "deadline_rule_id", "deadline_source")
+    cols = (
+        "id",
+        "external_id",
+        "platform_updated_at",
+        "version",
+        "content_hash",
+        "status",
+        "status_since",
+        "refund_fen",
+        "kind",
+        "dispute_kind",
+        "dispute_status",
+        "return_waybill",
+        "deadline_due_at",
+        "deadline_rule_id",
+        "deadline_source",
+    )
     stored = await _existing(conn, CASES, cols, shop_id, [c.external_id for c in cases])
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for case in cases:
         old = stored.get(case.external_id)
-        if old is not None and _older(case.updated_at, case.version, old["platform_updated_at"], old["version"]):
+        if old is not None and _older(
+            case.updated_at, case.version, old["platform_updated_at"], old["version"]
+        ):
             stats.stale += 1
             continue
         data = after_sale_data(case)
@@ -259,33 +340,77 @@ async def _upsert_cases(
             since = old["status_since"]
         deadline = next_deadline(case, rules, status_since=since, settings=settings)
         row = {
-            "shop_id": shop_id, "external_id": case.external_id, "order_external_id": case.order_external_id,
-            "line_external_id": case.line_external_id, "kind": case.kind.value, "status": case.status.value,
-            "awaiting": case.awaiting.value, "is_open": case.status.is_open,
-            "platform_status": case.platform_status, "reason": case.reason, "refund_fen": case.refund_fen,
-            "buyer": case.buyer, "created_at": case.created_at, "platform_updated_at": case.updated_at,
-            "version": case.version, "return_waybill": case.return_waybill, "status_since": since,
+            "shop_id": shop_id,
+            "external_id": case.external_id,
+            "order_external_id": case.order_external_id,
+            "line_external_id": case.line_external_id,
+            "kind": case.kind.value,
+            "status": case.status.value,
+            "awaiting": case.awaiting.value,
+            "is_open": case.status.is_open,
+            "platform_status": case.platform_status,
+            "reason": case.reason,
+            "refund_fen": case.refund_fen,
+            "buyer": case.buyer,
+            "created_at": case.created_at,
+            "platform_updated_at": case.updated_at,
+            "version": case.version,
+            "return_waybill": case.return_waybill,
+            "status_since": since,
             "dispute_kind": case.dispute.kind.value if case.dispute else None,
             "dispute_status": case.dispute.status.value if case.dispute else None,
-            "data": data, "content_hash": content, **_deadline_cols(deadline),
+            "data": data,
+            "content_hash": content,
+            **_deadline_cols(deadline),
             "work_due_at": deadline.due_at if deadline else NO_DEADLINE,
         }
         ext = case.external_id
         if old is None:
             stats.new += 1
             inserts.append(row)
-            events.append(_event(shop_id, "after_sale", ext, case.created_at, "created",
-                                 f"{case.kind.value} requested ({case.platform_status})",
-                                 {"status": case.status.value, "kind": case.kind.value,
-                                  "refund_fen": case.refund_fen}, actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    case.created_at,
+                    "created",
+                    f"{case.kind.value} requested ({case.platform_status})",
+                    {"status": case.status.value, "kind": case.kind.value, "refund_fen": case.refund_fen},
+                    actor,
+                )
+            )
             if case.status != AfterSaleStatus.REQUESTED:
-                events.append(_event(shop_id, "after_sale", ext, case.updated_at, "status_changed",
-                                     f"status {case.status.value}", {"from": None, "to": case.status.value,
-                                     "status": case.status.value, "platform_status": case.platform_status}, actor))
+                events.append(
+                    _event(
+                        shop_id,
+                        "after_sale",
+                        ext,
+                        case.updated_at,
+                        "status_changed",
+                        f"status {case.status.value}",
+                        {
+                            "from": None,
+                            "to": case.status.value,
+                            "status": case.status.value,
+                            "platform_status": case.platform_status,
+                        },
+                        actor,
+                    )
+                )
             if case.dispute:
-                events.append(_event(shop_id, "after_sale", ext, case.updated_at, "dispute_changed",
-                                     f"{case.dispute.kind.value} {case.dispute.status.value}",
-                                     {"from": None, "to": case.dispute.status.value}, actor))
+                events.append(
+                    _event(
+                        shop_id,
+                        "after_sale",
+                        ext,
+                        case.updated_at,
+                        "dispute_changed",
+                        f"{case.dispute.kind.value} {case.dispute.status.value}",
+                        {"from": None, "to": case.dispute.status.value},
+                        actor,
+                    )
+                )
             stats.changed_cases.append((case, {}))
             continue
         stats.changed += 1
@@ -294,40 +419,106 @@ async def _upsert_cases(
         at = case.updated_at
         if old["status"] != case.status.value:
             changes["status"] = [old["status"], case.status.value]
-            events.append(_event(shop_id, "after_sale", ext, at, "status_changed",
-                                 f"status {old['status']} → {case.status.value}",
-                                 {"from": old["status"], "to": case.status.value, "status": case.status.value,
-                                  "platform_status": case.platform_status}, actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    at,
+                    "status_changed",
+                    f"status {old['status']} → {case.status.value}",
+                    {
+                        "from": old["status"],
+                        "to": case.status.value,
+                        "status": case.status.value,
+                        "platform_status": case.platform_status,
+                    },
+                    actor,
+                )
+            )
         if old["kind"] != case.kind.value:
             changes["kind"] = [old["kind"], case.kind.value]
-            events.append(_event(shop_id, "after_sale", ext, at, "kind_changed",
-                                 f"kind {old['kind']} → {case.kind.value}",
-                                 {"from": old["kind"], "to": case.kind.value}, actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    at,
+                    "kind_changed",
+                    f"kind {old['kind']} → {case.kind.value}",
+                    {"from": old["kind"], "to": case.kind.value},
+                    actor,
+                )
+            )
         if old["refund_fen"] != case.refund_fen:
             changes["refund_fen"] = [old["refund_fen"], case.refund_fen]
-            events.append(_event(shop_id, "after_sale", ext, at, "amount_changed",
-                                 f"refund {old['refund_fen']} → {case.refund_fen} fen",
-                                 {"from": old["refund_fen"], "to": case.refund_fen}, actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    at,
+                    "amount_changed",
+                    f"refund {old['refund_fen']} → {case.refund_fen} fen",
+                    {"from": old["refund_fen"], "to": case.refund_fen},
+                    actor,
+                )
+            )
         new_dispute = (row["dispute_kind"], row["dispute_status"])
         if (old["dispute_kind"], old["dispute_status"]) != new_dispute:
             changes["dispute"] = [old["dispute_status"], row["dispute_status"]]
-            events.append(_event(shop_id, "after_sale", ext, at, "dispute_changed",
-                                 f"{row['dispute_kind'] or old['dispute_kind']}: "
-                                 f"{old['dispute_status'] or 'none'} → {row['dispute_status'] or 'none'}",
-                                 {"from": old["dispute_status"], "to": row["dispute_status"],
-                                  "kind": row["dispute_kind"]}, actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    at,
+                    "dispute_changed",
+                    f"{row['dispute_kind'] or old['dispute_kind']}: "
+                    f"{old['dispute_status'] or 'none'} → {row['dispute_status'] or 'none'}",
+                    {"from": old["dispute_status"], "to": row["dispute_status"], "kind": row["dispute_kind"]},
+                    actor,
+                )
+            )
         if old["return_waybill"] != case.return_waybill and case.return_waybill:
             changes["return_waybill"] = [old["return_waybill"], case.return_waybill]
-            events.append(_event(shop_id, "after_sale", ext, at, "return_shipped",
-                                 f"return waybill {case.return_waybill}", {"waybill": case.return_waybill}, actor))
-        if (old["deadline_due_at"], old["deadline_rule_id"]) != (row["deadline_due_at"], row["deadline_rule_id"]):
-            changes["deadline"] = [old["deadline_due_at"] and old["deadline_due_at"].isoformat(),
-                                   row["deadline_due_at"] and row["deadline_due_at"].isoformat()]
-            events.append(_event(shop_id, "after_sale", ext, at, "deadline_changed",
-                                 f"deadline {row['deadline_action'] or 'none'} by "
-                                 f"{row['deadline_due_at'].isoformat() if row['deadline_due_at'] else '-'}",
-                                 {"due_at": changes["deadline"][1], "rule_id": row["deadline_rule_id"],
-                                  "source": row["deadline_source"]}, actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    at,
+                    "return_shipped",
+                    f"return waybill {case.return_waybill}",
+                    {"waybill": case.return_waybill},
+                    actor,
+                )
+            )
+        if (old["deadline_due_at"], old["deadline_rule_id"]) != (
+            row["deadline_due_at"],
+            row["deadline_rule_id"],
+        ):
+            changes["deadline"] = [
+                old["deadline_due_at"] and old["deadline_due_at"].isoformat(),
+                row["deadline_due_at"] and row["deadline_due_at"].isoformat(),
+            ]
+            events.append(
+                _event(
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    at,
+                    "deadline_changed",
+                    f"deadline {row['deadline_action'] or 'none'} by "
+                    f"{row['deadline_due_at'].isoformat() if row['deadline_due_at'] else '-'}",
+                    {
+                        "due_at": changes["deadline"][1],
+                        "rule_id": row["deadline_rule_id"],
+                        "source": row["deadline_source"],
+                    },
+                    actor,
+                )
+            )
         stats.changed_cases.append((case, changes))
     if inserts:
         await conn.execute(insert(CASES), inserts)
@@ -335,12 +526,23 @@ async def _upsert_cases(
 
 
 async def _upsert_orders(
-    conn: AsyncConnection, shop_id: int, orders: Sequence[Order], rules: RuleTable,
-    settings: Mapping[str, str], stats: UpsertStats, events: list[dict[str, Any]], actor: str,
+    conn: AsyncConnection,
+    shop_id: int,
+    orders: Sequence[Order],
+    rules: RuleTable,
+    settings: Mapping[str, str],
+    stats: UpsertStats,
+    events: list[dict[str, Any]],
+    actor: str,
 ) -> None:
     orders = _dedupe_newest(orders)
-    stored = await _existing(conn, ORDERS, ("id", "external_id", "platform_updated_at", "content_hash",
-                                            "status", "status_since"), shop_id, [o.external_id for o in orders])
+    stored = await _existing(
+        conn,
+        ORDERS,
+        ("id", "external_id", "platform_updated_at", "content_hash", "status", "status_since"),
+        shop_id,
+        [o.external_id for o in orders],
+    )
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for order in orders:
@@ -359,30 +561,61 @@ async def _upsert_orders(
             since = old["status_since"]
         deadline = next_deadline(order, rules, status_since=since, settings=settings)
         row = {
-            "shop_id": shop_id, "external_id": order.external_id, "role": order.role.value,
-            "status": order.status.value, "platform_status": order.platform_status, "buyer": order.buyer,
-            "recipient_key": order.recipient_key, "total_fen": order.total_fen, "paid_fen": order.paid_fen,
-            "created_at": order.created_at, "platform_updated_at": order.updated_at, "paid_at": order.paid_at,
-            "shipped_at": order.shipped_at, "signed_at": order.signed_at, "completed_at": order.completed_at,
-            "waybill": order.waybill, "remark": order.remark, "status_since": since, "data": data,
-            "content_hash": content, **_deadline_cols(deadline),
+            "shop_id": shop_id,
+            "external_id": order.external_id,
+            "role": order.role.value,
+            "status": order.status.value,
+            "platform_status": order.platform_status,
+            "buyer": order.buyer,
+            "recipient_key": order.recipient_key,
+            "total_fen": order.total_fen,
+            "paid_fen": order.paid_fen,
+            "created_at": order.created_at,
+            "platform_updated_at": order.updated_at,
+            "paid_at": order.paid_at,
+            "shipped_at": order.shipped_at,
+            "signed_at": order.signed_at,
+            "completed_at": order.completed_at,
+            "waybill": order.waybill,
+            "remark": order.remark,
+            "status_since": since,
+            "data": data,
+            "content_hash": content,
+            **_deadline_cols(deadline),
         }
         if order.role.value == "purchase":
             stats.purchases_touched = True
         if old is None:
             stats.new += 1
             inserts.append(row)
-            events.append(_event(shop_id, "order", order.external_id, order.created_at, "created",
-                                 f"order {order.status.value} ({order.platform_status})",
-                                 {"status": order.status.value}, actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "order",
+                    order.external_id,
+                    order.created_at,
+                    "created",
+                    f"order {order.status.value} ({order.platform_status})",
+                    {"status": order.status.value},
+                    actor,
+                )
+            )
             continue
         stats.changed += 1
         updates.append({**row, "_id": old["id"]})
         if old["status"] != order.status.value:
-            events.append(_event(shop_id, "order", order.external_id, order.updated_at, "status_changed",
-                                 f"status {old['status']} → {order.status.value}",
-                                 {"from": old["status"], "to": order.status.value, "status": order.status.value},
-                                 actor))
+            events.append(
+                _event(
+                    shop_id,
+                    "order",
+                    order.external_id,
+                    order.updated_at,
+                    "status_changed",
+                    f"status {old['status']} → {order.status.value}",
+                    {"from": old["status"], "to": order.status.value, "status": order.status.value},
+                    actor,
+                )
+            )
     if inserts:
         await conn.execute(insert(ORDERS), inserts)
     await _bulk_update(conn, ORDERS, updates)

@@ -11,6 +11,7 @@ request → record the error, skip this resource.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ from ..errors import (
 from ..platform import Hint, PlatformAdapter, ResourceSpec, Window
 from ..plugins import await_me_maybe
 from ..runtime import Hub
+from ..store.base import tbl
 from ..store.links import resolve_links
 from ..store.models import SyncCheckpointRecord, SyncRunRecord
 from ..store.shops import list_shop_rows, mark_reauth, shop_from_row
@@ -40,8 +42,8 @@ from .windows import sync_range, windows
 
 log = structlog.get_logger("hub.sync")
 
-CHECKPOINTS = SyncCheckpointRecord.__table__
-RUNS = SyncRunRecord.__table__
+CHECKPOINTS = tbl(SyncCheckpointRecord)
+RUNS = tbl(SyncRunRecord)
 BATCH = 1000
 T = TypeVar("T")
 
@@ -58,10 +60,20 @@ class ShopSummary:
 
     def as_dict(self) -> dict[str, Any]:
         s = self.stats
-        return {"shop": self.shop, "platform": self.platform, "status": self.status, "fetched": s.fetched,
-                "new": s.new, "changed": s.changed, "unchanged": s.unchanged + s.stale,
-                "quarantined": s.quarantined, "errors": self.errors, "problems": s.problems,
-                "windows": self.windows, "retries": self.retries}
+        return {
+            "shop": self.shop,
+            "platform": self.platform,
+            "status": self.status,
+            "fetched": s.fetched,
+            "new": s.new,
+            "changed": s.changed,
+            "unchanged": s.unchanged + s.stale,
+            "quarantined": s.quarantined,
+            "errors": self.errors,
+            "problems": s.problems,
+            "windows": self.windows,
+            "retries": self.retries,
+        }
 
 
 ProgressFn = Callable[[str, str, Window, int], None]
@@ -92,7 +104,12 @@ async def retrying(hub: Hub, what: str, fn: Callable[[], Awaitable[T]], summary:
 
 
 async def _fetch_window(
-    hub: Hub, adapter: PlatformAdapter, spec: ResourceSpec, window: Window, summary: ShopSummary, blog: Any,
+    hub: Hub,
+    adapter: PlatformAdapter,
+    spec: ResourceSpec,
+    window: Window,
+    summary: ShopSummary,
+    blog: Any,
 ) -> tuple[list[RawRecord], list[str]]:
     """All pages of one window; the whole window is re-read when a retryable error interrupts it."""
 
@@ -113,13 +130,24 @@ def _backoff(hub: Hub, attempt: int) -> float:
 
 async def _checkpoint(hub: Hub, shop_id: int, resource: str) -> datetime | None:
     async with hub.engine.connect() as conn:
-        return (await conn.execute(select(CHECKPOINTS.c.position_at).where(
-            CHECKPOINTS.c.shop_id == shop_id, CHECKPOINTS.c.resource == resource))).scalar()
+        return (
+            await conn.execute(
+                select(CHECKPOINTS.c.position_at).where(
+                    CHECKPOINTS.c.shop_id == shop_id, CHECKPOINTS.c.resource == resource
+                )
+            )
+        ).scalar()
 
 
 async def _write_window(
-    hub: Hub, shop: Shop, adapter: PlatformAdapter, spec: ResourceSpec, window: Window,
-    records: Sequence[RawRecord], current: datetime | None, summary: ShopSummary,
+    hub: Hub,
+    shop: Shop,
+    adapter: PlatformAdapter,
+    spec: ResourceSpec,
+    window: Window,
+    records: Sequence[RawRecord],
+    current: datetime | None,
+    summary: ShopSummary,
 ) -> datetime:
     """Upsert a window's records and move the checkpoint, in one transaction."""
     assert shop.id is not None
@@ -127,26 +155,48 @@ async def _write_window(
     new_position = max(current, window.end) if current else window.end
     async with hub.engine.begin() as conn:
         for i in range(0, len(records), BATCH):
-            stats = await upsert_batch(conn, shop_id=shop.id, records=records[i : i + BATCH],
-                                       mapper=adapter.map_record, rules=rules, settings=shop.settings,
-                                       now=hub.now())
+            stats = await upsert_batch(
+                conn,
+                shop_id=shop.id,
+                records=records[i : i + BATCH],
+                mapper=adapter.map_record,
+                rules=rules,
+                settings=shop.settings,
+                now=hub.now(),
+            )
             summary.stats.add(stats)
             crashpoint("mid_window")
         if current is None:
-            await conn.execute(insert(CHECKPOINTS).values(shop_id=shop.id, resource=spec.name,
-                                                          position_at=new_position, updated_at=hub.now()))
+            await conn.execute(
+                insert(CHECKPOINTS).values(
+                    shop_id=shop.id, resource=spec.name, position_at=new_position, updated_at=hub.now()
+                )
+            )
         elif new_position != current:
-            await conn.execute(update(CHECKPOINTS).where(
-                CHECKPOINTS.c.shop_id == shop.id, CHECKPOINTS.c.resource == spec.name,
-            ).values(position_at=new_position, updated_at=hub.now()))
+            await conn.execute(
+                update(CHECKPOINTS)
+                .where(
+                    CHECKPOINTS.c.shop_id == shop.id,
+                    CHECKPOINTS.c.resource == spec.name,
+                )
+                .values(position_at=new_position, updated_at=hub.now())
+            )
         crashpoint("before_commit")
     crashpoint("after_commit")
     return new_position
 
 
 async def sync_resource(
-    hub: Hub, shop: Shop, adapter: PlatformAdapter, spec: ResourceSpec, summary: ShopSummary, *,
-    since: datetime | None, until: datetime | None, progress: ProgressFn | None, blog: Any,
+    hub: Hub,
+    shop: Shop,
+    adapter: PlatformAdapter,
+    spec: ResourceSpec,
+    summary: ShopSummary,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    progress: ProgressFn | None,
+    blog: Any,
 ) -> None:
     assert shop.id is not None
     current = await _checkpoint(hub, shop.id, spec.name)
@@ -164,8 +214,9 @@ async def sync_resource(
             blog.warning("fetch_problem", resource=spec.name, problem=problem)
 
 
-async def apply_hints(hub: Hub, shop: Shop, adapter: PlatformAdapter, hints: Sequence[Hint],
-                      summary: ShopSummary, blog: Any) -> None:
+async def apply_hints(
+    hub: Hub, shop: Shop, adapter: PlatformAdapter, hints: Sequence[Hint], summary: ShopSummary, blog: Any
+) -> None:
     """Re-fetch what push messages point at; duplicates are fetched once, newer-wins does the rest."""
     assert shop.id is not None
     seen: set[tuple[str, str]] = set()
@@ -175,19 +226,36 @@ async def apply_hints(hub: Hub, shop: Shop, adapter: PlatformAdapter, hints: Seq
         if key in seen:
             continue
         seen.add(key)
-        raw = await retrying(hub, f"{hint.resource} {hint.external_id}",
-                             lambda h=hint: adapter.fetch_one(h.resource, h.external_id), summary, blog)
+        raw = await retrying(
+            hub,
+            f"{hint.resource} {hint.external_id}",
+            functools.partial(adapter.fetch_one, *key),
+            summary,
+            blog,
+        )
         if raw is not None:
             records.append(raw)
     if records:
         async with hub.engine.begin() as conn:
-            summary.stats.add(await upsert_batch(conn, shop_id=shop.id, records=records,
-                                                 mapper=adapter.map_record, rules=adapter.rule_table(),
-                                                 settings=shop.settings, now=hub.now()))
+            summary.stats.add(
+                await upsert_batch(
+                    conn,
+                    shop_id=shop.id,
+                    records=records,
+                    mapper=adapter.map_record,
+                    rules=adapter.rule_table(),
+                    settings=shop.settings,
+                    now=hub.now(),
+                )
+            )
 
 
 async def sync_one_shop(
-    hub: Hub, shop: Shop, *, since: datetime | None = None, until: datetime | None = None,
+    hub: Hub,
+    shop: Shop,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
     progress: ProgressFn | None = None,
 ) -> ShopSummary:
     assert shop.id is not None
@@ -198,15 +266,19 @@ async def sync_one_shop(
         summary.errors.append("needs re-authorisation: update its credentials with `hub shop set`")
         return summary
     async with hub.engine.begin() as conn:
-        run_id = (await conn.execute(insert(RUNS).values(
-            shop_id=shop.id, started_at=hub.now(), status="running", errors=[]))).inserted_primary_key[0]  # type: ignore[index]
+        run_id = (
+            await conn.execute(
+                insert(RUNS).values(shop_id=shop.id, started_at=hub.now(), status="running", errors=[])
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
     blog.info("sync_started")
     adapter = hub.adapter(shop)
     try:
         for spec in adapter.resources():
             try:
-                await sync_resource(hub, shop, adapter, spec, summary, since=since, until=until,
-                                    progress=progress, blog=blog)
+                await sync_resource(
+                    hub, shop, adapter, spec, summary, since=since, until=until, progress=progress, blog=blog
+                )
             except PlatformAuthError as err:
                 summary.status = "reauth"
                 summary.errors.append(f"{spec.name}: {err}")
@@ -244,12 +316,30 @@ async def sync_one_shop(
         if summary.status == "ok" and summary.errors:
             summary.status = "partial"
         async with hub.engine.begin() as conn:
-            await conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(
-                finished_at=hub.now(), status=summary.status, fetched=s.fetched, new=s.new, changed=s.changed,
-                unchanged=s.unchanged + s.stale, quarantined=s.quarantined,
-                errors=summary.errors + s.problems))
-    blog.info("sync_finished", status=summary.status, fetched=s.fetched, new=s.new, changed=s.changed,
-              unchanged=s.unchanged + s.stale, quarantined=s.quarantined, errors=len(summary.errors))
+            await conn.execute(
+                update(RUNS)
+                .where(RUNS.c.id == run_id)
+                .values(
+                    finished_at=hub.now(),
+                    status=summary.status,
+                    fetched=s.fetched,
+                    new=s.new,
+                    changed=s.changed,
+                    unchanged=s.unchanged + s.stale,
+                    quarantined=s.quarantined,
+                    errors=summary.errors + s.problems,
+                )
+            )
+    blog.info(
+        "sync_finished",
+        status=summary.status,
+        fetched=s.fetched,
+        new=s.new,
+        changed=s.changed,
+        unchanged=s.unchanged + s.stale,
+        quarantined=s.quarantined,
+        errors=len(summary.errors),
+    )
     for case, changes in s.changed_cases:
         for result in hub.pm.hook.hub_on_case_changed(shop=shop, case=case, changes=changes):
             try:
@@ -261,8 +351,13 @@ async def sync_one_shop(
 
 
 async def sync_shops(
-    hub: Hub, *, names: Sequence[str] | None = None, since: datetime | None = None,
-    until: datetime | None = None, progress: ProgressFn | None = None, concurrency: int = 4,
+    hub: Hub,
+    *,
+    names: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: ProgressFn | None = None,
+    concurrency: int = 4,
 ) -> list[ShopSummary]:
     """Sync the named shops (all when ``names`` is empty), a few at a time, then resolve order links."""
     rows = await list_shop_rows(hub.engine)
@@ -275,8 +370,12 @@ async def sync_shops(
 
     async def one(row: Any) -> ShopSummary:
         if row.platform not in hub.registry.platforms:
-            return ShopSummary(shop=row.name, platform=row.platform, status="skipped",
-                               errors=[f"platform {row.platform!r} is not installed or is disabled"])
+            return ShopSummary(
+                shop=row.name,
+                platform=row.platform,
+                status="skipped",
+                errors=[f"platform {row.platform!r} is not installed or is disabled"],
+            )
         try:
             shop = shop_from_row(row)
         except HubError as err:

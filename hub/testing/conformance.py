@@ -27,6 +27,7 @@ from ..domain import AWAITING, AfterSaleStatus, DeadlineSource, OnExpiry, Party
 from ..platform import PlatformAdapter
 from ..rules import check_table
 from ..runtime import Hub
+from ..store.base import tbl
 from ..store.models import (
     AfterSaleRecord,
     EventRecord,
@@ -47,7 +48,9 @@ class ConformanceSuite:
     """Subclass in a plugin's tests; needs the ``conformance_harness`` fixture."""
 
     @pytest.fixture
-    async def conformance_hub(self, conformance_harness: ConformanceHarness, make_hub: Callable[..., Hub]) -> Hub:
+    async def conformance_hub(
+        self, conformance_harness: ConformanceHarness, make_hub: Callable[..., Hub]
+    ) -> Hub:
         harness = conformance_harness
         waits: list[float] = []
 
@@ -65,12 +68,15 @@ class ConformanceSuite:
         return summary
 
     async def _counts(self, hub: Hub) -> dict[str, int]:
-        raw = RawRecordRow.__table__
+        raw = tbl(RawRecordRow)
         async with hub.engine.connect() as conn:
             rows = (await conn.execute(select(raw.c.resource, func.count()).group_by(raw.c.resource))).all()
-            q = QuarantineRecord.__table__
-            qrows = (await conn.execute(select(q.c.resource, func.count()).where(q.c.resolved_at.is_(None))
-                                        .group_by(q.c.resource))).all()
+            q = tbl(QuarantineRecord)
+            qrows = (
+                await conn.execute(
+                    select(q.c.resource, func.count()).where(q.c.resolved_at.is_(None)).group_by(q.c.resource)
+                )
+            ).all()
         out: dict[str, int] = {}
         for resource, n in [*rows, *qrows]:
             out[resource] = out.get(resource, 0) + int(n)
@@ -92,7 +98,7 @@ class ConformanceSuite:
             assert c.label and c.label_zh, f"capability {c.action} has no labels"
             assert c.supported or c.reason, f"unsupported capability {c.action} says no reason"
         async with conformance_hub.engine.connect() as conn:
-            row = (await conn.execute(select(ShopRecord.__table__))).first()
+            row = (await conn.execute(select(tbl(ShopRecord)))).first()
         adapter = conformance_hub.adapter(shop_from_row(row))
         try:
             assert isinstance(adapter, PlatformAdapter)
@@ -107,33 +113,37 @@ class ConformanceSuite:
 
     # -- paging and idempotence ----------------------------------------------------------------
 
-    async def test_sync_pages_over_window(self, conformance_harness: ConformanceHarness,
-                                          conformance_hub: Hub) -> None:
+    async def test_sync_pages_over_window(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         summary = await self._sync(conformance_hub, conformance_harness)
         assert summary.status == "ok", summary.errors
         assert await self._counts(conformance_hub) == conformance_harness.expected_counts()
         assert await self._table_count(conformance_hub, AfterSaleRecord) > 0
 
-    async def test_resync_is_idempotent(self, conformance_harness: ConformanceHarness, conformance_hub: Hub) -> None:
+    async def test_resync_is_idempotent(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         await self._sync(conformance_hub, conformance_harness)
         events = await self._table_count(conformance_hub, EventRecord)
         async with conformance_hub.engine.connect() as conn:
-            before = (await conn.execute(select(AfterSaleRecord.__table__).order_by(AfterSaleRecord.id))).all()
+            before = (await conn.execute(select(tbl(AfterSaleRecord)).order_by(AfterSaleRecord.id))).all()
         summary = await self._sync(conformance_hub, conformance_harness)
         assert summary.stats.new == 0 and summary.stats.changed == 0, summary.as_dict()
         assert await self._table_count(conformance_hub, EventRecord) == events
         async with conformance_hub.engine.connect() as conn:
-            after = (await conn.execute(select(AfterSaleRecord.__table__).order_by(AfterSaleRecord.id))).all()
+            after = (await conn.execute(select(tbl(AfterSaleRecord)).order_by(AfterSaleRecord.id))).all()
         assert before == after
 
     # -- newer wins ----------------------------------------------------------------------------
 
-    async def test_newer_wins_and_older_is_ignored(self, conformance_harness: ConformanceHarness,
-                                                   conformance_hub: Hub) -> None:
+    async def test_newer_wins_and_older_is_ignored(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         hub, harness = conformance_hub, conformance_harness
         await self._sync(hub, harness)
-        cases = AfterSaleRecord.__table__
-        raws = RawRecordRow.__table__
+        cases = tbl(AfterSaleRecord)
+        raws = tbl(RawRecordRow)
         harness.advance(timedelta(minutes=10))
         ext = harness.modify_one()
         async with hub.engine.connect() as conn:
@@ -146,18 +156,29 @@ class ConformanceSuite:
         async with hub.engine.connect() as conn:
             new_case = (await conn.execute(select(cases).where(cases.c.external_id == ext))).first()
             events = await self._table_count(hub, EventRecord)
-        assert new_case.platform_updated_at > old_case.platform_updated_at
+        assert new_case is not None and new_case.platform_updated_at > old_case.platform_updated_at
         # Replaying the old version (an out-of-order page) changes nothing.
         from ..domain import RawRecord
 
-        stale = RawRecord(resource=old_raw.resource, external_id=ext, payload=old_raw.payload,
-                          updated_at=old_raw.platform_updated_at)
-        shop = shop_from_row((await _shop_row(hub)))
+        stale = RawRecord(
+            resource=old_raw.resource,
+            external_id=ext,
+            payload=old_raw.payload,
+            updated_at=old_raw.platform_updated_at,
+        )
+        shop = shop_from_row(await _shop_row(hub))
         adapter = hub.adapter(shop)
         try:
             async with hub.engine.begin() as conn:
-                stats = await upsert_batch(conn, shop_id=shop.id or 0, records=[stale], mapper=adapter.map_record,
-                                           rules=adapter.rule_table(), settings=shop.settings, now=hub.now())
+                stats = await upsert_batch(
+                    conn,
+                    shop_id=shop.id or 0,
+                    records=[stale],
+                    mapper=adapter.map_record,
+                    rules=adapter.rule_table(),
+                    settings=shop.settings,
+                    now=hub.now(),
+                )
         finally:
             await adapter.close()
         assert stats.new == stats.changed == 0
@@ -168,15 +189,16 @@ class ConformanceSuite:
 
     # -- quarantine ----------------------------------------------------------------------------
 
-    async def test_malformed_record_is_quarantined(self, conformance_harness: ConformanceHarness,
-                                                   conformance_hub: Hub) -> None:
+    async def test_malformed_record_is_quarantined(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         hub, harness = conformance_hub, conformance_harness
         harness.advance(timedelta(minutes=5))
         bad = harness.corrupt_one()
         harness.advance(timedelta(minutes=5))
         summary = await self._sync(hub, harness)
         assert summary.stats.quarantined >= 1
-        q = QuarantineRecord.__table__
+        q = tbl(QuarantineRecord)
         async with hub.engine.connect() as conn:
             row = (await conn.execute(select(q).where(q.c.external_id == bad))).first()
         assert row is not None and row.error, "the malformed record is not in quarantine with its error"
@@ -187,24 +209,27 @@ class ConformanceSuite:
 
     # -- errors --------------------------------------------------------------------------------
 
-    async def test_rate_limit_is_waited_out(self, conformance_harness: ConformanceHarness,
-                                            conformance_hub: Hub) -> None:
+    async def test_rate_limit_is_waited_out(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         conformance_harness.inject("rate_limit", seconds=3)
         summary = await self._sync(conformance_hub, conformance_harness)
         assert summary.status == "ok", summary.errors
         assert summary.retries >= 1
         assert conformance_hub.waits, "the engine did not wait"  # type: ignore[attr-defined]
 
-    async def test_server_error_is_retried(self, conformance_harness: ConformanceHarness,
-                                           conformance_hub: Hub) -> None:
+    async def test_server_error_is_retried(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         conformance_harness.inject("server_error", count=2)
         summary = await self._sync(conformance_hub, conformance_harness)
         assert summary.status == "ok", summary.errors
         assert summary.retries >= 2
         assert await self._counts(conformance_hub) == conformance_harness.expected_counts()
 
-    async def test_expired_credentials_mark_the_shop(self, conformance_harness: ConformanceHarness,
-                                                     conformance_hub: Hub) -> None:
+    async def test_expired_credentials_mark_the_shop(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         conformance_harness.inject("auth_expired", count=1)
         summary = await self._sync(conformance_hub, conformance_harness)
         assert summary.status == "reauth"
@@ -215,13 +240,14 @@ class ConformanceSuite:
 
     # -- deadlines -----------------------------------------------------------------------------
 
-    async def test_deadlines_speak_the_vocabulary(self, conformance_harness: ConformanceHarness,
-                                                  conformance_hub: Hub) -> None:
+    async def test_deadlines_speak_the_vocabulary(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
         await self._sync(conformance_hub, conformance_harness)
-        cases = AfterSaleRecord.__table__
+        cases = tbl(AfterSaleRecord)
         async with conformance_hub.engine.connect() as conn:
             rows = (await conn.execute(select(cases))).all()
-            orders = (await conn.execute(select(OrderRecord.__table__))).all()
+            orders = (await conn.execute(select(tbl(OrderRecord)))).all()
         shop = shop_from_row(await _shop_row(conformance_hub))
         adapter = conformance_hub.adapter(shop)
         try:
@@ -252,4 +278,4 @@ def _since(harness: ConformanceHarness) -> Any:
 
 async def _shop_row(hub: Hub) -> Any:
     async with hub.engine.connect() as conn:
-        return (await conn.execute(select(ShopRecord.__table__).where(ShopRecord.name == SHOP))).first()
+        return (await conn.execute(select(tbl(ShopRecord)).where(ShopRecord.name == SHOP))).first()

@@ -79,9 +79,9 @@ class FakePlatformServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        server: Any = site._server
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
         return self.base_url
 
     @property

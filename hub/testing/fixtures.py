@@ -40,8 +40,13 @@ async def create_pg_database(admin_url: str) -> str:
 
     url = make_url(admin_url)
     name = f"hub_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database or "postgres")
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -53,8 +58,9 @@ async def drop_pg_database(db_url: str) -> None:
     import asyncpg
 
     url = make_url(db_url)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database="postgres")
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database="postgres"
+    )
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
     finally:
@@ -100,8 +106,9 @@ async def make_hub(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Callabl
 
     def _make(*plugins: Any, fast_sleep: bool = True, **kw: Any) -> Hub:
         pm = get_plugin_manager(load_entrypoints=False, plugins=plugins)
-        settings = Settings.from_env(database_url=str(engine.url.render_as_string(hide_password=False)),
-                                     home=tmp_path / "home")
+        settings = Settings.from_env(
+            database_url=str(engine.url.render_as_string(hide_password=False)), home=tmp_path / "home"
+        )
         if fast_sleep:
             kw.setdefault("sleep", _noop_sleep)
         hub = Hub.open(settings, pm=pm, engine=engine, **kw)

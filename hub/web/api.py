@@ -55,8 +55,9 @@ async def api_openapi(request: web.Request) -> web.Response:
 async def api_me(request: web.Request) -> web.Response:
     """Who the caller is, their role and their shops."""
     p = principal_of(request)
-    return web.json_response({"name": p.name, "role": p.role, "shops": list(p.shops), "via": p.via,
-                              "can_act": p.can_act})
+    return web.json_response(
+        {"name": p.name, "role": p.role, "shops": list(p.shops), "via": p.via, "can_act": p.can_act}
+    )
 
 
 @routes.get("/api/cases", name="api_cases")
@@ -66,8 +67,9 @@ async def api_cases(request: web.Request) -> web.Response:
     principal = principal_of(request)
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), hub.now())
     page, version = await worklist_page(hub, lq)
-    return web.json_response({"items": page.items, "next_cursor": page.next_cursor, "total": page.total,
-                              "version": version})
+    return web.json_response(
+        {"items": page.items, "next_cursor": page.next_cursor, "total": page.total, "version": version}
+    )
 
 
 @routes.get("/api/cases/counts", name="api_case_counts")
@@ -77,8 +79,12 @@ async def api_case_counts(request: web.Request) -> web.Response:
     principal = principal_of(request)
     now = hub.now()
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), now)
-    return web.json_response({"facets": await facet_counts(hub.engine, lq.filter),
-                              "urgency": await urgency_counts(hub.engine, now, principal.shop_ids)})
+    return web.json_response(
+        {
+            "facets": await facet_counts(hub.engine, lq.filter),
+            "urgency": await urgency_counts(hub.engine, now, principal.shop_ids),
+        }
+    )
 
 
 @routes.get("/api/worklist/version", name="api_worklist_version")
@@ -145,8 +151,13 @@ async def api_case_evidence(request: web.Request) -> web.Response:
     except ValueError as err:
         raise ApiError(400, f"the multipart body cannot be read: {str(err)[:120]}") from None
     description = form.get("description", "")
-    ident = await store_evidence(request, principal, case_id, form.get("file"),
-                                 description=description if isinstance(description, str) else "")
+    ident = await store_evidence(
+        request,
+        principal,
+        case_id,
+        form.get("file"),
+        description=description if isinstance(description, str) else "",
+    )
     return web.json_response({"id": ident}, status=201)
 
 
@@ -170,8 +181,11 @@ async def api_case_pack(request: web.Request) -> web.Response:
     principal = principal_of(request)
     case_id = case_id_of(request)
     data = await evidence_pack(request.app[hub_key], case_id, principal.shop_ids)
-    return web.Response(body=data, content_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.zip"'})
+    return web.Response(
+        body=data,
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="case-{case_id}-evidence.zip"'},
+    )
 
 
 @routes.get("/api/sync", name="api_sync")
@@ -180,8 +194,12 @@ async def api_sync(request: web.Request) -> web.Response:
     hub = request.app[hub_key]
     principal = principal_of(request)
     shop_ids = list(principal.shop_ids) if principal.shop_ids is not None else None
-    return web.json_response({"shops": await sync_status(hub.engine, principal.shop_ids, hub.now()),
-                              "quarantined": await quarantined(hub.engine, shop_ids)})
+    return web.json_response(
+        {
+            "shops": await sync_status(hub.engine, principal.shop_ids, hub.now()),
+            "quarantined": await quarantined(hub.engine, shop_ids),
+        }
+    )
 
 
 @routes.get("/api/audit", name="api_audit")
@@ -194,8 +212,13 @@ async def api_audit(request: web.Request) -> web.Response:
     if not limit.isdigit() or not 1 <= int(limit) <= 1000:
         raise ApiError(400, "limit must be a whole number from 1 to 1000")
     kind = request.query.get("kind") or None
-    return web.json_response({"items": await auth.audit_entries(request.app[hub_key].engine, limit=int(limit),
-                                                                kind=kind[:40] if kind else None)})
+    return web.json_response(
+        {
+            "items": await auth.audit_entries(
+                request.app[hub_key].engine, limit=int(limit), kind=kind[:40] if kind else None
+            )
+        }
+    )
 
 
 @routes.get("/metrics", name="metrics")
@@ -206,5 +229,10 @@ async def metrics(request: web.Request) -> web.Response:
         raise ApiError(403, "only admins may read the metrics")
     hub = request.app[hub_key]
     text = await render_metrics(hub.engine, hub.now(), request.app[counters_key])
-    return web.Response(body=text.encode(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8",
-                                                     "X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        body=text.encode(),
+        headers={
+            "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from ..runtime import Hub
 from . import api, views
-from .keys import counters_key, hub_key, jinja_key, owns_hub_key
+from .keys import counters_key, hub_key, jinja_key, owns_hub_key, poll_ms_key
 from .metrics import RequestCounters
 from .middlewares import authenticate, csrf, errors, request_context
 
@@ -48,19 +48,21 @@ def _jinja() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests instead of rendering blank
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     return env
 
 
-def create_app(hub: Hub, *, owns_hub: bool = True) -> web.Application:
-    """The workbench application for ``hub``. With ``owns_hub`` the app closes the hub on shutdown."""
-    app = web.Application(client_max_size=MAX_BODY,
-                          middlewares=[request_context, errors, authenticate, csrf])
+def create_app(hub: Hub, *, owns_hub: bool = True, poll_ms: int = 10_000) -> web.Application:
+    """The workbench application for ``hub``. With ``owns_hub`` the app closes the hub on shutdown;
+    ``poll_ms`` is how often an open work list asks whether it changed."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_context, errors, authenticate, csrf])
     app[hub_key] = hub
     app[owns_hub_key] = owns_hub
     app[jinja_key] = _jinja()
     app[counters_key] = RequestCounters()
+    app[poll_ms_key] = poll_ms
     app.cleanup_ctx.append(_hub_context)
     app.router.add_routes(views.routes)
     app.router.add_routes(api.routes)
@@ -68,8 +70,9 @@ def create_app(hub: Hub, *, owns_hub: bool = True) -> web.Application:
     return app
 
 
-async def run_server(hub: Hub, host: str = "127.0.0.1", port: int = 8080, *,
-                     on_ready: ReadyCallback | None = None) -> None:
+async def run_server(
+    hub: Hub, host: str = "127.0.0.1", port: int = 8080, *, on_ready: ReadyCallback | None = None
+) -> None:
     """Serve the workbench until SIGINT/SIGTERM (or cancellation), then shut down gracefully.
 
     ``on_ready(url)`` is called (and awaited when it returns an awaitable) once the socket listens;
@@ -102,6 +105,3 @@ async def run_server(hub: Hub, host: str = "127.0.0.1", port: int = 8080, *,
         for sig in installed:
             loop.remove_signal_handler(sig)
         await runner.cleanup()
-
-
-

@@ -14,12 +14,12 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..errors import ConfigError, NotFoundError
@@ -38,12 +38,12 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("hub.web.auth")
 
-U = UserRecord.__table__
-T = ApiTokenRecord.__table__
-WS = WebSessionRecord.__table__
-AU = AuditRecord.__table__
-LA = LoginAttemptRecord.__table__
-S = ShopRecord.__table__
+U = cast(Table, UserRecord.__table__)
+T = cast(Table, ApiTokenRecord.__table__)
+WS = cast(Table, WebSessionRecord.__table__)
+AU = cast(Table, AuditRecord.__table__)
+LA = cast(Table, LoginAttemptRecord.__table__)
+S = cast(Table, ShopRecord.__table__)
 
 TOKEN_PREFIX = "hub_"
 SESSION_TTL = timedelta(hours=12)
@@ -131,8 +131,9 @@ async def _check_shops(engine: AsyncEngine, shops: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(shops))
 
 
-async def add_user(engine: AsyncEngine, name: str, role: str, shops: Sequence[str], password: str | None,
-                   *, now: datetime) -> int:
+async def add_user(
+    engine: AsyncEngine, name: str, role: str, shops: Sequence[str], password: str | None, *, now: datetime
+) -> int:
     """Create a user; a clear :class:`ConfigError` when the name is taken or an input is bad."""
     validate_name(name)
     validate_role(role)
@@ -144,9 +145,17 @@ async def add_user(engine: AsyncEngine, name: str, role: str, shops: Sequence[st
     async with engine.begin() as conn:
         if (await conn.execute(select(U.c.id).where(U.c.name == name))).first() is not None:
             raise ConfigError(f"a user named {name!r} already exists")
-        res = await conn.execute(insert(U).values(
-            name=name, role=role, shops=shop_list, active=True, created_at=now, updated_at=now,
-            password_hash=hash_password(password) if password is not None else None))
+        res = await conn.execute(
+            insert(U).values(
+                name=name,
+                role=role,
+                shops=shop_list,
+                active=True,
+                created_at=now,
+                updated_at=now,
+                password_hash=hash_password(password) if password is not None else None,
+            )
+        )
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -162,8 +171,13 @@ async def ensure_user(hub: Hub, name: str, role: str, shops: Sequence[str], pass
     now = hub.now()
     async with hub.engine.begin() as conn:
         row = (await conn.execute(select(U.c.id).where(U.c.name == name))).first()
-        values = {"role": role, "shops": shop_list, "password_hash": hash_password(password), "active": True,
-                  "updated_at": now}
+        values = {
+            "role": role,
+            "shops": shop_list,
+            "password_hash": hash_password(password),
+            "active": True,
+            "updated_at": now,
+        }
         if row is None:
             await conn.execute(insert(U).values(name=name, created_at=now, **values))
         else:
@@ -175,11 +189,27 @@ async def list_users(engine: AsyncEngine) -> list[dict[str, Any]]:
     """Every user, without any credential."""
     async with engine.connect() as conn:
         rows = (await conn.execute(select(U).order_by(U.c.name))).all()
-        tokens = dict((await conn.execute(select(T.c.user_id, func.count()).where(
-            T.c.revoked_at.is_(None)).group_by(T.c.user_id))).tuples().all())
-    return [{"name": r.name, "role": r.role, "shops": list(r.shops or []), "active": r.active,
-             "has_password": r.password_hash is not None, "tokens": int(tokens.get(r.id, 0)),
-             "created_at": r.created_at.isoformat()} for r in rows]
+        tokens: dict[int, int] = dict(
+            (
+                await conn.execute(
+                    select(T.c.user_id, func.count()).where(T.c.revoked_at.is_(None)).group_by(T.c.user_id)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return [
+        {
+            "name": r.name,
+            "role": r.role,
+            "shops": list(r.shops or []),
+            "active": r.active,
+            "has_password": r.password_hash is not None,
+            "tokens": int(tokens.get(r.id, 0)),
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in rows
+    ]
 
 
 async def get_user(engine: AsyncEngine, name: str) -> Any:
@@ -196,8 +226,11 @@ async def create_token(engine: AsyncEngine, user: str, *, now: datetime) -> str:
     row = await get_user(engine, user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with engine.begin() as conn:
-        await conn.execute(insert(T).values(user_id=row.id, token_hash=digest_secret(token),
-                                            prefix=token[:10], created_at=now))
+        await conn.execute(
+            insert(T).values(
+                user_id=row.id, token_hash=digest_secret(token), prefix=token[:10], created_at=now
+            )
+        )
     return token
 
 
@@ -212,8 +245,15 @@ async def _resolve_scope(conn: Any, role: str, shops: Collection[str]) -> tuple[
 
 
 async def _principal(conn: Any, user: Any, via: str, csrf: str | None = None) -> Principal:
-    return Principal(user_id=user.id, name=user.name, role=user.role, shops=tuple(user.shops or ()),
-                     shop_ids=await _resolve_scope(conn, user.role, user.shops or ()), via=via, csrf_token=csrf)
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        role=user.role,
+        shops=tuple(user.shops or ()),
+        shop_ids=await _resolve_scope(conn, user.role, user.shops or ()),
+        via=via,
+        csrf_token=csrf,
+    )
 
 
 async def principal_for_token(engine: AsyncEngine, token: str, *, now: datetime) -> Principal | None:
@@ -221,9 +261,13 @@ async def principal_for_token(engine: AsyncEngine, token: str, *, now: datetime)
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     async with engine.begin() as conn:
-        row = (await conn.execute(select(T.c.id.label("token_id"), T.c.last_used_at, U).join(
-            U, U.c.id == T.c.user_id).where(T.c.token_hash == digest_secret(token), T.c.revoked_at.is_(None),
-                                            U.c.active.is_(True)))).first()
+        row = (
+            await conn.execute(
+                select(T.c.id.label("token_id"), T.c.last_used_at, U)
+                .join(U, U.c.id == T.c.user_id)
+                .where(T.c.token_hash == digest_secret(token), T.c.revoked_at.is_(None), U.c.active.is_(True))
+            )
+        ).first()
         if row is None:
             return None
         # one write a minute at most: a busy script must not turn every GET into a write
@@ -236,9 +280,16 @@ async def create_session(engine: AsyncEngine, user_id: int, *, now: datetime) ->
     """A new web session; returns the cookie value (stored only as a digest)."""
     sid = secrets.token_urlsafe(32)
     async with engine.begin() as conn:
-        await conn.execute(insert(WS).values(user_id=user_id, session_hash=digest_secret(sid),
-                                             csrf_token=secrets.token_urlsafe(24), created_at=now,
-                                             last_seen_at=now, expires_at=now + SESSION_TTL))
+        await conn.execute(
+            insert(WS).values(
+                user_id=user_id,
+                session_hash=digest_secret(sid),
+                csrf_token=secrets.token_urlsafe(24),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + SESSION_TTL,
+            )
+        )
         # expired sessions are swept here rather than by a timer: logins are the natural rhythm
         await conn.execute(delete(WS).where(WS.c.expires_at < now))
     return sid
@@ -249,9 +300,13 @@ async def principal_for_session(engine: AsyncEngine, sid: str, *, now: datetime)
     if not sid or len(sid) > 200:
         return None
     async with engine.begin() as conn:
-        row = (await conn.execute(select(WS.c.id.label("session_id"), WS.c.csrf_token, WS.c.last_seen_at,
-                                         WS.c.expires_at, U).join(U, U.c.id == WS.c.user_id).where(
-            WS.c.session_hash == digest_secret(sid), U.c.active.is_(True)))).first()
+        row = (
+            await conn.execute(
+                select(WS.c.id.label("session_id"), WS.c.csrf_token, WS.c.last_seen_at, WS.c.expires_at, U)
+                .join(U, U.c.id == WS.c.user_id)
+                .where(WS.c.session_hash == digest_secret(sid), U.c.active.is_(True))
+            )
+        ).first()
         if row is None or row.expires_at <= now:
             return None
         if now - row.last_seen_at > timedelta(minutes=1):
@@ -287,53 +342,107 @@ async def login(engine: AsyncEngine, name: str, password: str, remote: str, *, n
     """
     since = now - LOGIN_WINDOW
     async with engine.connect() as conn:
-        by_name = int((await conn.execute(select(func.count()).select_from(LA).where(
-            LA.c.name == name, LA.c.ok.is_(False), LA.c.at >= since))).scalar_one())
-        by_remote = int((await conn.execute(select(func.count()).select_from(LA).where(
-            LA.c.remote == remote, LA.c.ok.is_(False), LA.c.at >= since))).scalar_one())
+        by_name = int(
+            (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(LA)
+                    .where(LA.c.name == name, LA.c.ok.is_(False), LA.c.at >= since)
+                )
+            ).scalar_one()
+        )
+        by_remote = int(
+            (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(LA)
+                    .where(LA.c.remote == remote, LA.c.ok.is_(False), LA.c.at >= since)
+                )
+            ).scalar_one()
+        )
         if by_name >= MAX_FAILURES_PER_NAME or by_remote >= MAX_FAILURES_PER_REMOTE:
-            oldest = (await conn.execute(select(func.min(LA.c.at)).where(
-                (LA.c.name == name) if by_name >= MAX_FAILURES_PER_NAME else (LA.c.remote == remote),
-                LA.c.ok.is_(False), LA.c.at >= since))).scalar_one()
+            oldest = (
+                await conn.execute(
+                    select(func.min(LA.c.at)).where(
+                        (LA.c.name == name) if by_name >= MAX_FAILURES_PER_NAME else (LA.c.remote == remote),
+                        LA.c.ok.is_(False),
+                        LA.c.at >= since,
+                    )
+                )
+            ).scalar_one()
             wait = int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1
-            raise LoginRefused("too many failed logins: try again later", rate_limited=True,
-                               retry_after=max(wait, 1))
+            raise LoginRefused(
+                "too many failed logins: try again later", rate_limited=True, retry_after=max(wait, 1)
+            )
         user = (await conn.execute(select(U).where(U.c.name == name[:120]))).first()
     ok = verify_password(user.password_hash if user is not None and user.active else None, password)
     async with engine.begin() as conn:
         await conn.execute(insert(LA).values(name=name[:120], remote=remote[:64], at=now, ok=ok))
         if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
-            await conn.execute(update(U).where(U.c.id == user.id).values(password_hash=hash_password(password)))
+            await conn.execute(
+                update(U).where(U.c.id == user.id).values(password_hash=hash_password(password))
+            )
     if not ok:
         raise LoginRefused("wrong user name or password")
     return user
 
 
-async def audit(engine: AsyncEngine, *, actor: str, kind: str, now: datetime, case_id: int | None = None,
-                remote: str | None = None, request_id: str | None = None,
-                detail: Mapping[str, Any] | None = None) -> None:
+async def audit(
+    engine: AsyncEngine,
+    *,
+    actor: str,
+    kind: str,
+    now: datetime,
+    case_id: int | None = None,
+    remote: str | None = None,
+    request_id: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
     """Append one entry to the audit log (never a credential: callers pass names and outcomes)."""
     async with engine.begin() as conn:
-        await conn.execute(insert(AU).values(at=now, actor=actor[:120], kind=kind, case_id=case_id,
-                                             remote=(remote or "")[:64] or None, request_id=request_id,
-                                             detail=dict(detail or {})))
+        await conn.execute(
+            insert(AU).values(
+                at=now,
+                actor=actor[:120],
+                kind=kind,
+                case_id=case_id,
+                remote=(remote or "")[:64] or None,
+                request_id=request_id,
+                detail=dict(detail or {}),
+            )
+        )
 
 
-async def audit_entries(engine: AsyncEngine, *, limit: int = 200, kind: str | None = None
-                        ) -> list[dict[str, Any]]:
+async def audit_entries(
+    engine: AsyncEngine, *, limit: int = 200, kind: str | None = None
+) -> list[dict[str, Any]]:
     """The latest audit entries, newest first."""
     stmt = select(AU).order_by(AU.c.id.desc()).limit(limit)
     if kind:
         stmt = stmt.where(AU.c.kind == kind)
     async with engine.connect() as conn:
         rows = (await conn.execute(stmt)).all()
-    return [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "kind": r.kind, "case_id": r.case_id,
-             "remote": r.remote, "request_id": r.request_id, "detail": r.detail} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "at": r.at.isoformat(),
+            "actor": r.actor,
+            "kind": r.kind,
+            "case_id": r.case_id,
+            "remote": r.remote,
+            "request_id": r.request_id,
+            "detail": r.detail,
+        }
+        for r in rows
+    ]
 
 
 async def agents_for_shop(engine: AsyncEngine, shop: str) -> list[str]:
     """Names of the active agents and admins who may act on ``shop`` (the assignment choices)."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(U.c.name, U.c.role, U.c.shops).where(
-            U.c.active.is_(True)).order_by(U.c.name))).all()
+        rows = (
+            await conn.execute(
+                select(U.c.name, U.c.role, U.c.shops).where(U.c.active.is_(True)).order_by(U.c.name)
+            )
+        ).all()
     return [r.name for r in rows if r.role == "admin" or (r.role == "agent" and shop in (r.shops or []))]

@@ -7,6 +7,10 @@ import getpass
 import sys
 
 from ..errors import ConfigError
+from .app import run_server
+from .auth import ensure_user
+
+__all__ = ["ensure_user", "register", "run_server"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,8 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=("admin", "agent", "viewer"))
     p.add_argument("--shops", default="", help="comma-separated shop names the user serves (admins: all)")
-    p.add_argument("--password-stdin", action="store_true",
-                   help="read the password from the first line of stdin instead of prompting")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of prompting",
+    )
     p.set_defaults(func=cmd_user_add)
     p = users.add_parser("list", help="list users (never their credentials)")
     p.add_argument("--json", action="store_true")
@@ -57,7 +64,6 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the workbench until interrupted."""
     from ..cli import open_hub
     from ..store.migrate import current_revision, head_revision
-    from .app import run_server
 
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be 0-65535, not {args.port}")
@@ -88,8 +94,13 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
         await add_user(hub.engine, args.name, args.role, _csv(args.shops), password, now=hub.now())
         from .auth import audit
 
-        await audit(hub.engine, actor="cli", kind="user_added", now=hub.now(),
-                    detail={"user": args.name, "role": args.role, "shops": _csv(args.shops)})
+        await audit(
+            hub.engine,
+            actor="cli",
+            kind="user_added",
+            now=hub.now(),
+            detail={"user": args.name, "role": args.role, "shops": _csv(args.shops)},
+        )
     finally:
         await hub.close()
     print(f"user {args.name} added ({args.role})")
@@ -135,5 +146,7 @@ async def cmd_token_create(args: argparse.Namespace) -> int:
     finally:
         await hub.close()
     print(token)
-    sys.stderr.write("Store this token now: it is not shown again. Send it as 'Authorization: Bearer TOKEN'.\n")
+    sys.stderr.write(
+        "Store this token now: it is not shown again. Send it as 'Authorization: Bearer TOKEN'.\n"
+    )
     return 0

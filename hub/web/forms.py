@@ -35,12 +35,25 @@ HUB_PARAMS: dict[str, tuple[dict[str, Any], ...]] = {
     "note": ({"name": "note", "help": "the note", "type": "text", "required": True},),
     "assign": ({"name": "agent", "help": "the agent (empty: unassign)", "type": "agent", "required": False},),
     "record_refusal": ({"name": "note", "help": "why it was refused", "type": "text", "required": True},),
-    "record_appeal": ({"name": "subtype", "help": "what is appealed (e.g. late_shipment)", "type": "string",
-                       "required": False},
-                      {"name": "note", "help": "the appeal as filed", "type": "text", "required": False}),
-    "record_appeal_outcome": ({"name": "outcome", "help": "the platform's ruling", "type": "choice",
-                               "choices": APPEAL_OUTCOMES, "required": True},
-                              {"name": "note", "help": "the ruling's text", "type": "text", "required": False}),
+    "record_appeal": (
+        {
+            "name": "subtype",
+            "help": "what is appealed (e.g. late_shipment)",
+            "type": "string",
+            "required": False,
+        },
+        {"name": "note", "help": "the appeal as filed", "type": "text", "required": False},
+    ),
+    "record_appeal_outcome": (
+        {
+            "name": "outcome",
+            "help": "the platform's ruling",
+            "type": "choice",
+            "choices": APPEAL_OUTCOMES,
+            "required": True,
+        },
+        {"name": "note", "help": "the ruling's text", "type": "text", "required": False},
+    ),
 }
 
 
@@ -69,8 +82,9 @@ def _values(query: MultiMapping[str], name: str) -> list[str]:
 def _check(name: str, values: Sequence[str], allowed: Sequence[str]) -> list[str]:
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise ApiError(400, f"unknown {name} {', '.join(repr(b) for b in bad[:5])[:200]} "
-                            f"(one of: {', '.join(allowed)})")
+        raise ApiError(
+            400, f"unknown {name} {', '.join(repr(b) for b in bad[:5])[:200]} (one of: {', '.join(allowed)})"
+        )
     return list(values)
 
 
@@ -83,8 +97,9 @@ def _flag(query: MultiMapping[str], name: str) -> bool:
     raise ApiError(400, f"{name} must be true or false, not {value[:40]!r}")
 
 
-def parse_list_query(query: MultiMapping[str], principal: Principal, platforms: Sequence[str],
-                     now: datetime) -> ListQuery:
+def parse_list_query(
+    query: MultiMapping[str], principal: Principal, platforms: Sequence[str], now: datetime
+) -> ListQuery:
     """The work-list filter from a query string, scoped to the caller's shops."""
     plats = _check("platform", _values(query, "platform"), platforms)
     kinds = _check("kind", _values(query, "kind"), KINDS)
@@ -118,14 +133,32 @@ def parse_list_query(query: MultiMapping[str], principal: Principal, platforms: 
         try:
             decode_cursor(cursor)
         except ValueError:
-            raise ApiError(400, "cursor is not a page cursor this server gave (start again without it)") from None
+            raise ApiError(
+                400, "cursor is not a page cursor this server gave (start again without it)"
+            ) from None
     dispute = _flag(query, "dispute")
-    f = CaseFilter(platforms=plats, shops=shops, kinds=kinds, statuses=statuses or None, awaiting=awaiting,
-                   due_within=due_within, dispute_only=dispute, search=search or None,
-                   shop_ids=principal.shop_ids, now=now)
-    return ListQuery(filter=f, limit=int(limit_text), cursor=cursor, due=due, search=search, dispute=dispute,
-                     selected={"platform": plats, "shop": shops, "kind": kinds, "status": statuses,
-                               "awaiting": awaiting}, status_param=statuses)
+    f = CaseFilter(
+        platforms=plats,
+        shops=shops,
+        kinds=kinds,
+        statuses=statuses or None,
+        awaiting=awaiting,
+        due_within=due_within,
+        dispute_only=dispute,
+        search=search or None,
+        shop_ids=principal.shop_ids,
+        now=now,
+    )
+    return ListQuery(
+        filter=f,
+        limit=int(limit_text),
+        cursor=cursor,
+        due=due,
+        search=search,
+        dispute=dispute,
+        selected={"platform": plats, "shop": shops, "kind": kinds, "status": statuses, "awaiting": awaiting},
+        status_param=statuses,
+    )
 
 
 def check_key(key: object) -> str | None:
@@ -148,8 +181,9 @@ _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
 
-def coerce_params(specs: Sequence[Mapping[str, Any]], given: Mapping[str, Any], *, agents: Sequence[str] = ()
-                  ) -> dict[str, Any]:
+def coerce_params(
+    specs: Sequence[Mapping[str, Any]], given: Mapping[str, Any], *, agents: Sequence[str] = ()
+) -> dict[str, Any]:
     """Check ``given`` against the action's parameters and convert each to its type.
 
     Unknown names, wrong types and missing required values are a 422 that names the parameter.
@@ -172,8 +206,10 @@ def coerce_params(specs: Sequence[Mapping[str, Any]], given: Mapping[str, Any], 
                 out[name] = ""
             continue
         if kind == "integer":
-            if isinstance(value, bool) or not (isinstance(value, int) or
-                                               (isinstance(value, str) and re.fullmatch(r"-?\d{1,15}", value.strip()))):
+            if isinstance(value, bool) or not (
+                isinstance(value, int)
+                or (isinstance(value, str) and re.fullmatch(r"-?\d{1,15}", value.strip()))
+            ):
                 raise ApiError(422, f"parameter {name} must be a whole number")
             out[name] = int(value)
         elif kind == "boolean":
@@ -196,6 +232,8 @@ def coerce_params(specs: Sequence[Mapping[str, Any]], given: Mapping[str, Any], 
             if kind == "choice" and text not in spec.get("choices", ()):
                 raise ApiError(422, f"parameter {name} must be one of {', '.join(spec.get('choices', ()))}")
             if kind == "agent" and text not in agents:
-                raise ApiError(422, f"{text[:60]!r} cannot be assigned this case (agents: {', '.join(agents)})")
+                raise ApiError(
+                    422, f"{text[:60]!r} cannot be assigned this case (agents: {', '.join(agents)})"
+                )
             out[name] = text
     return out

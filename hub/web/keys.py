@@ -18,6 +18,9 @@ counters_key: web.AppKey[RequestCounters] = web.AppKey("counters")
 #: whether the app closes the hub (engine, HTTP session) on shutdown
 owns_hub_key = web.AppKey("owns_hub", bool)
 
+#: how often the work list polls for changes, in milliseconds
+poll_ms_key = web.AppKey("poll_ms", int)
+
 #: request-scoped values (aiohttp requests take plain string keys)
 PRINCIPAL = "hub.principal"
 REQUEST_ID = "hub.request_id"

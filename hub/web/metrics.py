@@ -48,8 +48,9 @@ class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def family(self, name: str, kind: str, help_text: str,
-               samples: Iterable[tuple[dict[str, object], float | int]]) -> None:
+    def family(
+        self, name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, object], float | int]]
+    ) -> None:
         self.lines.append(f"# HELP {name} {help_text}")
         self.lines.append(f"# TYPE {name} {kind}")
         for labels, value in samples:
@@ -60,16 +61,28 @@ async def render_metrics(engine: AsyncEngine, now: datetime, counters: RequestCo
     """The metrics page for every shop (only admins may scrape it)."""
     w = _Writer()
     async with engine.connect() as conn:
-        shops = {r.id: (r.name, r.platform) for r in (await conn.execute(select(S.c.id, S.c.name, S.c.platform)))}
-        run_rows = (await conn.execute(select(
-            R.c.shop_id, R.c.status, func.count(), func.coalesce(func.sum(R.c.fetched), 0),
-            func.coalesce(func.sum(R.c.new), 0), func.coalesce(func.sum(R.c.changed), 0),
-            func.coalesce(func.sum(R.c.unchanged), 0), func.coalesce(func.sum(R.c.quarantined), 0),
-        ).group_by(R.c.shop_id, R.c.status))).all()
+        shops = {
+            r.id: (r.name, r.platform) for r in (await conn.execute(select(S.c.id, S.c.name, S.c.platform)))
+        }
+        run_rows = (
+            await conn.execute(
+                select(
+                    R.c.shop_id,
+                    R.c.status,
+                    func.count(),
+                    func.coalesce(func.sum(R.c.fetched), 0),
+                    func.coalesce(func.sum(R.c.new), 0),
+                    func.coalesce(func.sum(R.c.changed), 0),
+                    func.coalesce(func.sum(R.c.unchanged), 0),
+                    func.coalesce(func.sum(R.c.quarantined), 0),
+                ).group_by(R.c.shop_id, R.c.status)
+            )
+        ).all()
         # error lists are JSON arrays; counted here rather than with a dialect-specific JSON length
         err_rows = (await conn.execute(select(R.c.shop_id, R.c.errors).where(R.c.status != "ok"))).all()
-        action_rows = (await conn.execute(select(A.c.action, A.c.status, func.count())
-                                          .group_by(A.c.action, A.c.status))).all()
+        action_rows = (
+            await conn.execute(select(A.c.action, A.c.status, func.count()).group_by(A.c.action, A.c.status))
+        ).all()
     status = await sync_status(engine, None, now)
     urgency = await urgency_counts(engine, now)
 
@@ -77,34 +90,80 @@ async def render_metrics(engine: AsyncEngine, now: datetime, counters: RequestCo
         name, platform = shops.get(shop_id, (str(shop_id), "unknown"))
         return {"shop": name, "platform": platform}
 
-    w.family("hub_sync_runs_total", "counter", "Sync runs by shop and outcome.",
-             ((shop_labels(r[0]) | {"status": r[1]}, r[2]) for r in run_rows))
+    w.family(
+        "hub_sync_runs_total",
+        "counter",
+        "Sync runs by shop and outcome.",
+        ((shop_labels(r[0]) | {"status": r[1]}, r[2]) for r in run_rows),
+    )
     records: Counter[tuple[int, str]] = Counter()
     for r in run_rows:
         for i, kind in enumerate(("fetched", "new", "changed", "unchanged", "quarantined")):
             records[(r[0], kind)] += int(r[3 + i])
-    w.family("hub_sync_records_total", "counter", "Records synced by shop and result.",
-             ((shop_labels(sid) | {"result": kind}, n) for (sid, kind), n in sorted(records.items())))
+    w.family(
+        "hub_sync_records_total",
+        "counter",
+        "Records synced by shop and result.",
+        ((shop_labels(sid) | {"result": kind}, n) for (sid, kind), n in sorted(records.items())),
+    )
     errors: Counter[int] = Counter()
     for sid, errs in err_rows:
         errors[sid] += len(errs or [])
-    w.family("hub_sync_errors_total", "counter", "Errors reported by sync runs, by shop.",
-             ((shop_labels(sid), errors.get(sid, 0)) for sid in sorted(shops)))
+    w.family(
+        "hub_sync_errors_total",
+        "counter",
+        "Errors reported by sync runs, by shop.",
+        ((shop_labels(sid), errors.get(sid, 0)) for sid in sorted(shops)),
+    )
     name_to_id = {v[0]: k for k, v in shops.items()}
-    w.family("hub_sync_lag_seconds", "gauge", "How far behind now each shop's resource checkpoint is.",
-             ((shop_labels(name_to_id[s["shop"]]) | {"resource": c["resource"]}, c["lag_seconds"])
-              for s in status for c in s["checkpoints"]))
-    w.family("hub_sync_last_success_timestamp_seconds", "gauge", "When each shop last synced without error.",
-             ((shop_labels(name_to_id[s["shop"]]), datetime.fromisoformat(s["last_success_at"]).timestamp())
-              for s in status if s["last_success_at"]))
-    w.family("hub_shop_needs_reauth", "gauge", "1 when the shop needs re-authorisation.",
-             ((shop_labels(name_to_id[s["shop"]]), int(s["needs_reauth"])) for s in status))
-    w.family("hub_quarantined_records", "gauge", "Unresolved records that could not be mapped, by shop.",
-             ((shop_labels(name_to_id[s["shop"]]), s["quarantined"]) for s in status))
-    w.family("hub_open_cases", "gauge", "Open after-sales cases by deadline urgency.",
-             (({"urgency": k}, v) for k, v in urgency.items()))
-    w.family("hub_actions_total", "counter", "Actions performed, by action and result.",
-             (({"action": a, "result": s}, n) for a, s, n in sorted(action_rows)))
-    w.family("hub_http_requests_total", "counter", "HTTP requests answered by this process.",
-             (({"method": m, "route": r, "status": s}, n) for (m, r, s), n in sorted(counters.counts.items())))
+    w.family(
+        "hub_sync_lag_seconds",
+        "gauge",
+        "How far behind now each shop's resource checkpoint is.",
+        (
+            (shop_labels(name_to_id[s["shop"]]) | {"resource": c["resource"]}, c["lag_seconds"])
+            for s in status
+            for c in s["checkpoints"]
+        ),
+    )
+    w.family(
+        "hub_sync_last_success_timestamp_seconds",
+        "gauge",
+        "When each shop last synced without error.",
+        (
+            (shop_labels(name_to_id[s["shop"]]), datetime.fromisoformat(s["last_success_at"]).timestamp())
+            for s in status
+            if s["last_success_at"]
+        ),
+    )
+    w.family(
+        "hub_shop_needs_reauth",
+        "gauge",
+        "1 when the shop needs re-authorisation.",
+        ((shop_labels(name_to_id[s["shop"]]), int(s["needs_reauth"])) for s in status),
+    )
+    w.family(
+        "hub_quarantined_records",
+        "gauge",
+        "Unresolved records that could not be mapped, by shop.",
+        ((shop_labels(name_to_id[s["shop"]]), s["quarantined"]) for s in status),
+    )
+    w.family(
+        "hub_open_cases",
+        "gauge",
+        "Open after-sales cases by deadline urgency.",
+        (({"urgency": k}, v) for k, v in urgency.items()),
+    )
+    w.family(
+        "hub_actions_total",
+        "counter",
+        "Actions performed, by action and result.",
+        (({"action": a, "result": s}, n) for a, s, n in sorted(action_rows)),
+    )
+    w.family(
+        "hub_http_requests_total",
+        "counter",
+        "HTTP requests answered by this process.",
+        (({"method": m, "route": r, "status": s}, n) for (m, r, s), n in sorted(counters.counts.items())),
+    )
     return "\n".join(w.lines) + "\n"

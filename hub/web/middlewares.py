@@ -74,23 +74,42 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             route = request.match_info.route.resource.canonical if request.match_info.route.resource else "-"
             request.app[counters_key].observe(request.method, route, status)
             # the path only: query strings may carry search terms, and never need to be in logs
-            log.info("http_request", method=request.method, path=request.path, route=route, status=status,
-                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                     user=principal.name if principal else None, remote=remote_of(request))
+            log.info(
+                "http_request",
+                method=request.method,
+                path=request.path,
+                route=route,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                user=principal.name if principal else None,
+                remote=remote_of(request),
+            )
 
 
 def _error_response(request: web.Request, status: int, message: str, **extra: object) -> web.Response:
     if wants_json(request):
-        return web.json_response({"error": message, "status": status, "request_id": request.get(REQUEST_ID),
-                                  **extra}, status=status)
+        return web.json_response(
+            {"error": message, "status": status, "request_id": request.get(REQUEST_ID), **extra},
+            status=status,
+        )
     t = translator(request.get(LANG, "zh"))
     title = {404: t("not_found"), 403: t("forbidden"), 401: t("forbidden")}.get(
-        status, t("server_error") if status >= 500 else t("bad_request"))
+        status, t("server_error") if status >= 500 else t("bad_request")
+    )
     env = request.app[jinja_key]
     html = env.get_template("error.html").render(
-        t=t, lang=request.get(LANG, "zh"), status=status, title=title, message=message,
-        request_id=request.get(REQUEST_ID), principal=request.get(PRINCIPAL), request=request,
-        csrf=getattr(request.get(PRINCIPAL), "csrf_token", None), static=static_url)
+        t=t,
+        lang=request.get(LANG, "zh"),
+        status=status,
+        title=title,
+        message=message,
+        request_id=request.get(REQUEST_ID),
+        principal=request.get(PRINCIPAL),
+        request=request,
+        csrf=getattr(request.get(PRINCIPAL), "csrf_token", None),
+        csrf_field=CSRF_FIELD,
+        static=static_url,
+    )
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -113,8 +132,12 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         if exc.status == 405 and wants_json(request):
-            return _error_response(request, 405, f"{request.method} is not allowed on {request.path}",
-                                   allowed=sorted(getattr(exc, "allowed_methods", ()) or ()))
+            return _error_response(
+                request,
+                405,
+                f"{request.method} is not allowed on {request.path}",
+                allowed=sorted(getattr(exc, "allowed_methods", ()) or ()),
+            )
         message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
         response = _error_response(request, exc.status, message)
         for key in ("WWW-Authenticate", "Retry-After", "Allow"):
@@ -159,7 +182,9 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         if principal is None:
             raise ApiError(401, "the API token is unknown or revoked")
     elif request.cookies.get(SESSION_COOKIE):
-        principal = await auth.principal_for_session(hub.engine, request.cookies[SESSION_COOKIE], now=hub.now())
+        principal = await auth.principal_for_session(
+            hub.engine, request.cookies[SESSION_COOKIE], now=hub.now()
+        )
     if principal is not None:
         request[PRINCIPAL] = principal
     elif not _is_public(request.path):

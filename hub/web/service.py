@@ -65,7 +65,11 @@ async def check_action(hub: Hub, principal: Principal, case_id: int, action: str
 
 async def evidence_path(hub: Hub, principal: Principal, case_id: int, evidence_id: object) -> str:
     """The stored file of one of this case's evidence items, for an action's ``file`` parameter."""
-    if isinstance(evidence_id, bool) or not isinstance(evidence_id, int | str) or not str(evidence_id).isdigit():
+    if (
+        isinstance(evidence_id, bool)
+        or not isinstance(evidence_id, int | str)
+        or not str(evidence_id).isdigit()
+    ):
         raise ApiError(422, "a file parameter takes the id of evidence uploaded to this case")
     try:
         ev, _content = await evidence_file(hub, int(evidence_id), principal.shop_ids)
@@ -76,9 +80,17 @@ async def evidence_path(hub: Hub, principal: Principal, case_id: int, evidence_i
     return str(hub.settings.home / "evidence" / ev.path)
 
 
-async def act(request: web.Request, principal: Principal, case_id: int, action: str, given: Mapping[str, Any],
-              key: str | None, *, files: Mapping[str, Any] | None = None, confirmed: bool | None = None
-              ) -> ActionReply:
+async def act(
+    request: web.Request,
+    principal: Principal,
+    case_id: int,
+    action: str,
+    given: Mapping[str, Any],
+    key: str | None,
+    *,
+    files: Mapping[str, Any] | None = None,
+    confirmed: bool | None = None,
+) -> ActionReply:
     """Perform ``action`` for the caller: role, scope, state and parameters checked, the reply audited.
 
     A key already used is handed straight to the core, which replays the stored result: the action
@@ -102,7 +114,9 @@ async def act(request: web.Request, principal: Principal, case_id: int, action: 
                 continue
             upload = (files or {}).get(spec["name"])
             if upload is not None:
-                ident = await store_evidence(request, principal, case_id, upload, description=f"{action} proof")
+                ident = await store_evidence(
+                    request, principal, case_id, upload, description=f"{action} proof"
+                )
                 values[spec["name"]] = str(ident)
             if values.get(spec["name"]) not in (None, ""):
                 values[spec["name"]] = await evidence_path(hub, principal, case_id, values[spec["name"]])
@@ -112,21 +126,49 @@ async def act(request: web.Request, principal: Principal, case_id: int, action: 
             agents = await auth.agents_for_shop(hub.engine, detail["shop"])
         params = coerce_params(specs, values, agents=agents)
     try:
-        reply = await perform_action(hub, case_id, action, params, actor=principal.name, idempotency_key=key,
-                                     shop_ids=principal.shop_ids)
+        reply = await perform_action(
+            hub,
+            case_id,
+            action,
+            params,
+            actor=principal.name,
+            idempotency_key=key,
+            shop_ids=principal.shop_ids,
+        )
     except IntegrityError:
         # two submits raced past the check with the same key: the loser replays the winner's record
-        reply = await perform_action(hub, case_id, action, params, actor=principal.name, idempotency_key=key,
-                                     shop_ids=principal.shop_ids)
-    await auth.audit(hub.engine, actor=principal.name, kind="action", now=hub.now(), case_id=case_id,
-                     remote=remote_of(request), request_id=request.get(REQUEST_ID),
-                     detail={"action": action, "status": reply.status, "idempotency_key": reply.idempotency_key,
-                             "replayed": reply.replayed, "message": reply.message[:500], "via": principal.via})
+        reply = await perform_action(
+            hub,
+            case_id,
+            action,
+            params,
+            actor=principal.name,
+            idempotency_key=key,
+            shop_ids=principal.shop_ids,
+        )
+    await auth.audit(
+        hub.engine,
+        actor=principal.name,
+        kind="action",
+        now=hub.now(),
+        case_id=case_id,
+        remote=remote_of(request),
+        request_id=request.get(REQUEST_ID),
+        detail={
+            "action": action,
+            "status": reply.status,
+            "idempotency_key": reply.idempotency_key,
+            "replayed": reply.replayed,
+            "message": reply.message[:500],
+            "via": principal.via,
+        },
+    )
     return reply
 
 
-async def store_evidence(request: web.Request, principal: Principal, case_id: int, upload: Any,
-                         *, description: str = "") -> int:
+async def store_evidence(
+    request: web.Request, principal: Principal, case_id: int, upload: Any, *, description: str = ""
+) -> int:
     """Store an uploaded file as evidence (the core checks its type and size); audited."""
     hub = request.app[hub_key]
     require_actor(principal)
@@ -135,15 +177,28 @@ async def store_evidence(request: web.Request, principal: Principal, case_id: in
     content = upload.file.read()
     name = Path(str(upload.filename)).name[:200] or "evidence"
     try:
-        ident = await add_evidence(hub, case_id, name=name, content=content,
-                                   content_type=getattr(upload, "content_type", None) or None,
-                                   actor=principal.name, description=description[:2000],
-                                   shop_ids=principal.shop_ids)
+        ident = await add_evidence(
+            hub,
+            case_id,
+            name=name,
+            content=content,
+            content_type=getattr(upload, "content_type", None) or None,
+            actor=principal.name,
+            description=description[:2000],
+            shop_ids=principal.shop_ids,
+        )
     except ActionError as err:
         raise ApiError(422, str(err)) from None
-    await auth.audit(hub.engine, actor=principal.name, kind="evidence", now=hub.now(), case_id=case_id,
-                     remote=remote_of(request), request_id=request.get(REQUEST_ID),
-                     detail={"evidence_id": ident, "name": name, "size": len(content)})
+    await auth.audit(
+        hub.engine,
+        actor=principal.name,
+        kind="evidence",
+        now=hub.now(),
+        case_id=case_id,
+        remote=remote_of(request),
+        request_id=request.get(REQUEST_ID),
+        detail={"evidence_id": ident, "name": name, "size": len(content)},
+    )
     return ident
 
 
@@ -179,6 +234,15 @@ async def worklist_page(hub: Hub, lq: ListQuery) -> tuple[CasePage, str]:
     """A work-list page with its total, and a version that changes whenever what it shows changes
     (a new case, a changed status, deadline or assignee): the page polls it to refresh itself."""
     page = await list_cases(hub.engine, lq.filter, limit=lq.limit, cursor=lq.cursor, with_total=True)
-    stamp = [[c["id"], c["updated_at"], c["status"], c["assignee"], c["deadline"] and c["deadline"]["due_at"],
-              c["dispute"]] for c in page.items]
+    stamp = [
+        [
+            c["id"],
+            c["updated_at"],
+            c["status"],
+            c["assignee"],
+            c["deadline"] and c["deadline"]["due_at"],
+            c["dispute"],
+        ]
+        for c in page.items
+    ]
     return page, digest([page.total, stamp])[:16]

@@ -20,7 +20,7 @@ from ..store.models import ShopRecord
 from . import auth
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, parse_list_query
 from .i18n import LANGS, labeller, translator
-from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key
+from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
 from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
 from .service import act, case_view, store_evidence, worklist_page
 from .status import sync_status
@@ -61,7 +61,7 @@ def countdown(due: str | None, now: datetime, lang: str) -> str:
     over, secs = secs < 0, abs(secs)
     d, h, m = secs // 86400, secs % 86400 // 3600, secs % 3600 // 60
     if lang == "zh":
-        text = (f"{d}天{h}小时" if d else f"{h}小时{m}分" if h else f"{m}分{secs % 60}秒")
+        text = f"{d}天{h}小时" if d else f"{h}小时{m}分" if h else f"{m}分{secs % 60}秒"
         return ("已超时 " if over else "剩余 ") + text
     text = f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m {secs % 60}s"
     return f"overdue {text}" if over else f"{text} left"
@@ -79,7 +79,7 @@ def urgency(due: str | None, now: datetime) -> str:
     return "lt_72h" if left < timedelta(hours=72) else "later"
 
 
-def render(request: web.Request, name: str, status: int = 200, **ctx: Any) -> web.Response:
+def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -> web.Response:
     """Render a page with what every template needs (translations, the caller, the CSRF token)."""
     hub = request.app[hub_key]
     lang = request.get(LANG, "zh")
@@ -92,11 +92,28 @@ def render(request: web.Request, name: str, status: int = 200, **ctx: Any) -> we
             return pid
         return info.name_zh if lang == "zh" else info.name
 
-    html = request.app[jinja_key].get_template(name).render(
-        request=request, t=translator(lang), label=labeller(lang), lang=lang, langs=LANGS, principal=principal,
-        csrf=principal.csrf_token if principal else None, csrf_field=CSRF_FIELD, yuan=fen_to_yuan,
-        fmt_time=fmt_time, platform_name=platform_name, static=static_url, request_id=request.get(REQUEST_ID),
-        **ctx)
+    html = (
+        request.app[jinja_key]
+        .get_template(template)
+        .render(
+            request=request,
+            t=translator(lang),
+            label=labeller(lang),
+            lang=lang,
+            langs=LANGS,
+            principal=principal,
+            csrf=principal.csrf_token if principal else None,
+            csrf_field=CSRF_FIELD,
+            yuan=fen_to_yuan,
+            fmt_time=fmt_time,
+            platform_name=platform_name,
+            static=static_url,
+            request_id=request.get(REQUEST_ID),
+            now_iso=hub.now().isoformat(),
+            poll_ms=request.app[poll_ms_key],
+            **ctx,
+        )
+    )
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -113,10 +130,17 @@ def _safe_next(target: str | None) -> str:
 async def login_page(request: web.Request) -> web.Response:
     """The login form, with a double-submit CSRF token (there is no session to hold one yet)."""
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", login_csrf=token, next=_safe_next(request.query.get("next")),
-                      error=None, name="")
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure,
-                        max_age=3600)
+    response = render(
+        request,
+        "login.html",
+        login_csrf=token,
+        next=_safe_next(request.query.get("next")),
+        error=None,
+        name="",
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, max_age=3600
+    )
     return response
 
 
@@ -131,23 +155,44 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     name = str(form.get("name", "")).strip()[:120]
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/")))
-    audit_kw = {"remote": remote_of(request), "request_id": request.get(REQUEST_ID), "now": hub.now()}
+    audit_kw: dict[str, Any] = {
+        "remote": remote_of(request),
+        "request_id": request.get(REQUEST_ID),
+        "now": hub.now(),
+    }
     try:
         user = await auth.login(hub.engine, name, password, remote_of(request), now=hub.now())
     except auth.LoginRefused as err:
-        await auth.audit(hub.engine, actor=name or "-", kind="login_limited" if err.rate_limited else "login_failed",
-                         **audit_kw)
-        response = render(request, "login.html", status=429 if err.rate_limited else 401,
-                          login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE), next=target, name=name,
-                          error=t("login_limited") if err.rate_limited else t("login_failed"))
+        await auth.audit(
+            hub.engine,
+            actor=name or "-",
+            kind="login_limited" if err.rate_limited else "login_failed",
+            **audit_kw,
+        )
+        response = render(
+            request,
+            "login.html",
+            status=429 if err.rate_limited else 401,
+            login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE),
+            next=target,
+            name=name,
+            error=t("login_limited") if err.rate_limited else t("login_failed"),
+        )
         if err.rate_limited:
             response.headers["Retry-After"] = str(err.retry_after)
         return response
     sid = await auth.create_session(hub.engine, user.id, now=hub.now())
     await auth.audit(hub.engine, actor=user.name, kind="login", detail={"via": "password"}, **audit_kw)
     response = web.HTTPSeeOther(location=target)
-    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Lax", secure=request.secure, path="/",
-                        max_age=int(auth.SESSION_TTL.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        sid,
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure,
+        path="/",
+        max_age=int(auth.SESSION_TTL.total_seconds()),
+    )
     response.del_cookie(LOGIN_CSRF_COOKIE)
     raise response
 
@@ -158,8 +203,14 @@ async def logout(request: web.Request) -> web.StreamResponse:
     hub = request.app[hub_key]
     principal = principal_of(request)
     await auth.end_session(hub.engine, request.cookies.get(SESSION_COOKIE, ""))
-    await auth.audit(hub.engine, actor=principal.name, kind="logout", now=hub.now(), remote=remote_of(request),
-                     request_id=request.get(REQUEST_ID))
+    await auth.audit(
+        hub.engine,
+        actor=principal.name,
+        kind="logout",
+        now=hub.now(),
+        remote=remote_of(request),
+        request_id=request.get(REQUEST_ID),
+    )
     response = web.HTTPSeeOther(location="/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
@@ -229,16 +280,38 @@ async def worklist(request: web.Request) -> web.Response:
     urgent = await urgency_counts(hub.engine, now, principal.shop_ids)
     lang = request.get(LANG, "zh")
     query = MultiDict(request.query)
-    rows = [{**c, "urgency": urgency(c["deadline"] and c["deadline"]["due_at"], now),
-             "countdown": countdown(c["deadline"] and c["deadline"]["due_at"], now, lang)} for c in page.items]
+    rows = [
+        {
+            **c,
+            "urgency": urgency(c["deadline"] and c["deadline"]["due_at"], now),
+            "countdown": countdown(c["deadline"] and c["deadline"]["due_at"], now, lang),
+        }
+        for c in page.items
+    ]
     facets = {
-        "platform": sorted(hub.registry.platforms), "shop": await _scope_shops(request, principal),
-        "kind": list(KINDS), "status": list(STATUSES), "awaiting": [p for p in PARTIES if p != "none"],
+        "platform": sorted(hub.registry.platforms),
+        "shop": await _scope_shops(request, principal),
+        "kind": list(KINDS),
+        "status": list(STATUSES),
+        "awaiting": [p for p in PARTIES if p != "none"],
     }
-    return render(request, "worklist.html", rows=rows, page=page, counts=counts, urgent=urgent, lq=lq,
-                  facets=facets, version=version, query=query, toggle=_toggle, with_=_with,
-                  due_choices=DUE_CHOICES, now=now,
-                  next_url=_with(query, cursor=None) + "&cursor=" + page.next_cursor if page.next_cursor else None)
+    return render(
+        request,
+        "worklist.html",
+        rows=rows,
+        page=page,
+        counts=counts,
+        urgent=urgent,
+        lq=lq,
+        facets=facets,
+        version=version,
+        query=query,
+        toggle=_toggle,
+        with_=_with,
+        due_choices=DUE_CHOICES,
+        now=now,
+        next_url=_with(query, cursor=None) + "&cursor=" + page.next_cursor if page.next_cursor else None,
+    )
 
 
 @routes.get("/cases/{id}", name="case")
@@ -258,9 +331,18 @@ async def case_page(request: web.Request) -> web.Response:
     due = detail["deadline"] and detail["deadline"]["due_at"]
     agents = await auth.agents_for_shop(hub.engine, detail["shop"])
     return render(
-        request, "case.html", c=detail, actions=view.actions, insights=view.insights, now=now, result=result,
-        replayed=request.query.get("replayed") == "1", error=request.query.get("error"), agents=agents,
-        urgency=urgency(due, now), countdown=countdown(due, now, lang),
+        request,
+        "case.html",
+        c=detail,
+        actions=view.actions,
+        insights=view.insights,
+        now=now,
+        result=result,
+        replayed=request.query.get("replayed") == "1",
+        error=request.query.get("error"),
+        agents=agents,
+        urgency=urgency(due, now),
+        countdown=countdown(due, now, lang),
         notes=[e for e in detail["timeline"] if e["kind"] == "note"],
         # one fresh key per form and render: a double click or a resubmitted form sends the same key
         keys={a["action"]: f"web-{uuid.uuid4().hex}" for a in view.actions},
@@ -290,13 +372,23 @@ async def case_act(request: web.Request) -> web.StreamResponse:
         elif getattr(value, "filename", None):
             files[name] = value
     try:
-        reply = await act(request, principal, case_id, action, fields, key, files=files,
-                          confirmed=form.get("confirm") == "yes")
+        reply = await act(
+            request,
+            principal,
+            case_id,
+            action,
+            fields,
+            key,
+            files=files,
+            confirmed=form.get("confirm") == "yes",
+        )
     except ApiError as err:
         if err.status in (404, 403):
             raise
         raise web.HTTPSeeOther(location=_case_url(case_id, error=err.message[:300])) from None
-    raise web.HTTPSeeOther(location=_case_url(case_id, done=str(reply.id), replayed="1" if reply.replayed else "0"))
+    raise web.HTTPSeeOther(
+        location=_case_url(case_id, done=str(reply.id), replayed="1" if reply.replayed else "0")
+    )
 
 
 @routes.post("/cases/{id}/evidence", name="case_evidence")
@@ -306,13 +398,15 @@ async def case_evidence(request: web.Request) -> web.StreamResponse:
     case_id = case_id_of(request)
     form = await request.post()
     try:
-        await store_evidence(request, principal, case_id, form.get("file"),
-                             description=str(form.get("description", "")))
+        await store_evidence(
+            request, principal, case_id, form.get("file"), description=str(form.get("description", ""))
+        )
     except ApiError as err:
         if err.status in (404, 403):
             raise
-        raise web.HTTPSeeOther(location=f"/cases/{case_id}?" + urlencode({"error": err.message[:300]})
-                               + "#evidence") from None
+        raise web.HTTPSeeOther(
+            location=f"/cases/{case_id}?" + urlencode({"error": err.message[:300]}) + "#evidence"
+        ) from None
     raise web.HTTPSeeOther(location=f"/cases/{case_id}#evidence")
 
 
@@ -327,9 +421,11 @@ async def case_evidence_file(request: web.Request) -> web.Response:
     ev, content = await evidence_file(request.app[hub_key], int(eid), principal.shop_ids)
     if ev.after_sale_id != case_id:
         raise ApiError(404, "no such evidence on this case")
-    return web.Response(body=content, content_type=ev.content_type or "application/octet-stream",
-                        headers={"Content-Disposition": _disposition(ev.name),
-                                 "X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        body=content,
+        content_type=ev.content_type or "application/octet-stream",
+        headers={"Content-Disposition": _disposition(ev.name), "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _disposition(name: str) -> str:
@@ -344,8 +440,11 @@ async def case_pack(request: web.Request) -> web.Response:
     principal = principal_of(request)
     case_id = case_id_of(request)
     data = await evidence_pack(request.app[hub_key], case_id, principal.shop_ids)
-    return web.Response(body=data, content_type="application/zip",
-                        headers={"Content-Disposition": _disposition(f"case-{case_id}-evidence.zip")})
+    return web.Response(
+        body=data,
+        content_type="application/zip",
+        headers={"Content-Disposition": _disposition(f"case-{case_id}-evidence.zip")},
+    )
 
 
 @routes.get("/sync", name="sync")
@@ -355,7 +454,9 @@ async def sync_page(request: web.Request) -> web.Response:
     principal = principal_of(request)
     now = hub.now()
     shops = await sync_status(hub.engine, principal.shop_ids, now)
-    quarantine = await quarantined(hub.engine, list(principal.shop_ids) if principal.shop_ids is not None else None)
+    quarantine = await quarantined(
+        hub.engine, list(principal.shop_ids) if principal.shop_ids is not None else None
+    )
     return render(request, "sync.html", shops=shops, quarantine=quarantine, now=now, lag=_lag)
 
 

@@ -50,9 +50,11 @@ async def test_baseline_writes_the_same_rows_as_the_hub(tmp_path: Path) -> None:
     result = ingest.baseline_pass(base_db, N, BATCH)
     assert result["written"]["after_sales"] == N
     assert ingest.table_counts(base_db) == ingest.table_counts(hub_db)
-    for table, cols, order in (("raw_records", ingest.RAW_COLS, "external_id"),
-                               ("after_sales", ingest.CASE_COLS, "external_id"),
-                               ("events", ingest.EVENT_COLS, "external_id, kind")):
+    for table, cols, order in (
+        ("raw_records", ingest.RAW_COLS, "external_id"),
+        ("after_sales", ingest.CASE_COLS, "external_id"),
+        ("events", ingest.EVENT_COLS, "external_id, kind"),
+    ):
         assert _rows(base_db, table, cols, order) == _rows(hub_db, table, cols, order), table
 
 
@@ -77,9 +79,13 @@ def test_phases_and_report_in_process(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_cli_runs_each_phase_in_a_subprocess_and_exits_0(tmp_path: Path) -> None:
     script = Path(ingest.__file__)
-    done = subprocess.run([sys.executable, str(script), "--records", "200", "--batch", "50",
-                           "--db", str(tmp_path / "cli.db")], capture_output=True, text=True, timeout=300,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, str(script), "--records", "200", "--batch", "50", "--db", str(tmp_path / "cli.db")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "targets:" in done.stdout and "plain sqlite3" in done.stdout
     assert (tmp_path / "cli.db").exists() and (tmp_path / "cli-baseline.db").exists()

@@ -13,24 +13,43 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def hub(tmp_path: Path, *args: str, db: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HUB_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT),
-           "HUB_PLUGINS": "tests.testplatform", "HUB_LOG_FORMAT": "json",
-           "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen"}
+def hub(
+    tmp_path: Path, *args: str, db: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "HUB_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(ROOT),
+        "HUB_PLUGINS": "tests.testplatform",
+        "HUB_LOG_FORMAT": "json",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+    }
     env["HUB_DATABASE_URL"] = db or f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True, text=True,
-                          input=stdin, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("args, needle", [
-    (("shop", "add", "nope", "x"), "unknown platform 'nope'"),
-    (("shop", "add", "acme", "x"), "acme needs --set api_url=..."),
-    (("shop", "add", "acme", "x", "--set", "bogus=1", "--set", "api_url=u", "--set", "token=t"), "no setting bogus"),
-    (("sync", "--since", "yesterday"), "not an ISO-8601 time"),
-    (("cases", "--status", "open"), "unknown status open"),
-    (("cases", "--due-within", "soon"), "not a duration"),
-    (("case", "show", "999"), "no case 999"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("shop", "add", "nope", "x"), "unknown platform 'nope'"),
+        (("shop", "add", "acme", "x"), "acme needs --set api_url=..."),
+        (
+            ("shop", "add", "acme", "x", "--set", "bogus=1", "--set", "api_url=u", "--set", "token=t"),
+            "no setting bogus",
+        ),
+        (("sync", "--since", "yesterday"), "not an ISO-8601 time"),
+        (("cases", "--status", "open"), "unknown status open"),
+        (("cases", "--due-within", "soon"), "not a duration"),
+        (("case", "show", "999"), "no case 999"),
+    ],
+)
 def test_bad_input_is_one_clear_line(tmp_path: Path, args, needle):
     assert hub(tmp_path, "db", "upgrade").returncode == 0
     res = hub(tmp_path, *args)
@@ -52,26 +71,50 @@ def test_unsupported_database_url(tmp_path: Path):
 
 def test_shop_secret_from_env_and_masked(tmp_path: Path):
     hub(tmp_path, "db", "upgrade")
-    res = hub(tmp_path, "shop", "add", "acme", "a", "--set", "api_url=http://x", "--set", "token=plain-secret")
+    res = hub(
+        tmp_path, "shop", "add", "acme", "a", "--set", "api_url=http://x", "--set", "token=plain-secret"
+    )
     assert res.returncode == 0, res.stderr
     listed = json.loads(hub(tmp_path, "shop", "list", "--json").stdout)
     assert listed[0]["settings"]["token"] == "***"
-    res = hub(tmp_path, "shop", "add", "acme", "b", "--set", "api_url=http://x", "--set", "token=env:ACME_TOKEN")
+    res = hub(
+        tmp_path, "shop", "add", "acme", "b", "--set", "api_url=http://x", "--set", "token=env:ACME_TOKEN"
+    )
     listed = json.loads(hub(tmp_path, "shop", "list", "--json").stdout)
     assert listed[0]["settings"]["token"] == "***" and listed[1]["settings"]["token"] == "env:ACME_TOKEN"
 
 
 def test_demo_sync_cases_json_and_case_show(tmp_path: Path):
     env_home = tmp_path / "demo"
-    res = hub(tmp_path, "demo", "--no-serve", "--home", str(env_home),
-              db=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+    res = hub(
+        tmp_path,
+        "demo",
+        "--no-serve",
+        "--home",
+        str(env_home),
+        db=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}",
+    )
     assert res.returncode == 0, res.stderr
     assert "Work list" in res.stdout
     db = f"sqlite+aiosqlite:///{env_home / 'hub.db'}"
     cases = json.loads(hub(tmp_path, "cases", "--json", db=db).stdout)
     assert cases, "the demo has open cases"
-    keys = {"id", "platform", "shop", "external_id", "order_external_id", "kind", "status", "awaiting",
-            "refund_fen", "reason", "created_at", "updated_at", "deadline", "dispute"}
+    keys = {
+        "id",
+        "platform",
+        "shop",
+        "external_id",
+        "order_external_id",
+        "kind",
+        "status",
+        "awaiting",
+        "refund_fen",
+        "reason",
+        "created_at",
+        "updated_at",
+        "deadline",
+        "dispute",
+    }
     assert keys <= set(cases[0])
     dues = [c["deadline"]["due_at"] for c in cases if c["deadline"]]
     assert dues == sorted(dues), "soonest deadline first"
@@ -94,7 +137,8 @@ def test_case_act_is_idempotent(tmp_path: Path):
     db = f"sqlite+aiosqlite:///{home / 'hub.db'}"
     cases = json.loads(hub(tmp_path, "cases", "--json", "--status", "requested", db=db).stdout)
     case_id = str(cases[0]["id"])
-    # The demo's sandbox is gone after `hub demo --no-serve`: the action fails, is recorded, and can be retried.
+    # The demo's sandbox is gone after `hub demo --no-serve`: the action fails, is recorded,
+    # and can be retried.
     res = hub(tmp_path, "case", "act", case_id, "agree_refund", "--key", "k1", db=db)
     assert res.returncode == 1 and "failed" in res.stdout
     res = hub(tmp_path, "case", "act", case_id, "note", "--param", "note=called the buyer", db=db)

@@ -30,8 +30,10 @@ class AcmeHarness:
         return self.server.clock.now()
 
     def data_since(self) -> datetime:
-        return min(datetime.fromisoformat(r["modified"]) for r in [*self.server.cases.values(),
-                                                                    *self.server.orders.values()])
+        return min(
+            datetime.fromisoformat(r["modified"])
+            for r in [*self.server.cases.values(), *self.server.orders.values()]
+        )
 
     def advance(self, delta: timedelta) -> None:
         self.server.clock.advance(delta)

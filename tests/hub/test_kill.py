@@ -33,14 +33,30 @@ VOLATILE = {"id", "received_at", "first_seen_at", "last_seen_at", "updated_at", 
 
 
 async def run_hub(db: str, home: Path, *args: str, crash: str | None = None) -> int:
-    env = {**os.environ, "HUB_DATABASE_URL": db, "HUB_HOME": str(home), "HUB_PLUGINS": "tests.testplatform",
-           "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen", "PYTHONPATH": str(ROOT), "HUB_LOG_FORMAT": "json",
-           "HUB_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": db,
+        "HUB_HOME": str(home),
+        "HUB_PLUGINS": "tests.testplatform",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+        "PYTHONPATH": str(ROOT),
+        "HUB_LOG_FORMAT": "json",
+        "HUB_LOG_LEVEL": "warning",
+    }
     env.pop("HUB_CRASH_AT", None)
     if crash:
         env["HUB_CRASH_AT"] = crash
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "hub", "--database", db, *args, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hub",
+        "--database",
+        db,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     if crash is None and proc.returncode != 0:
         raise AssertionError(f"hub {' '.join(args)} failed: {out.decode()} {err.decode()}")
@@ -52,12 +68,18 @@ async def snapshot(db: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         async with engine.connect() as conn:
-            for model in (OrderRecord, AfterSaleRecord, EventRecord, RawRecordRow, QuarantineRecord,
-                          SyncCheckpointRecord):
+            for model in (
+                OrderRecord,
+                AfterSaleRecord,
+                EventRecord,
+                RawRecordRow,
+                QuarantineRecord,
+                SyncCheckpointRecord,
+            ):
                 table = model.__table__
                 cols = [c for c in table.c if c.name not in VOLATILE]
                 rows = (await conn.execute(select(*cols))).all()
-                out[table.name] = sorted((tuple(repr(v) for v in r) for r in rows))
+                out[table.name] = sorted(tuple(repr(v) for v in r) for r in rows)
     finally:
         await engine.dispose()
     return out
@@ -73,9 +95,12 @@ async def fresh_db(db_url: str, tmp_path: Path, name: str) -> str:
     return await create_pg_database(admin)
 
 
-@pytest.mark.parametrize("crashes", [
-    ("window_fetched:3", "mid_window:6", "before_commit:9", "after_commit:14", "before_commit:25"),
-])
+@pytest.mark.parametrize(
+    "crashes",
+    [
+        ("window_fetched:3", "mid_window:6", "before_commit:9", "after_commit:14", "before_commit:25"),
+    ],
+)
 async def test_killed_sync_ends_identical(db_url: str, tmp_path: Path, crashes: tuple[str, ...]) -> None:
     server = AcmeServer()
     server.populate(n_cases=300, days=16, seed=11)
@@ -89,8 +114,18 @@ async def test_killed_sync_ends_identical(db_url: str, tmp_path: Path, crashes: 
             engine = create_engine(db)
             await upgrade(engine)
             await engine.dispose()
-            await run_hub(db, home, "shop", "add", "acme", "acme-1", "--set", f"api_url={url}",
-                          "--set", f"token={TOKEN}")
+            await run_hub(
+                db,
+                home,
+                "shop",
+                "add",
+                "acme",
+                "acme-1",
+                "--set",
+                f"api_url={url}",
+                "--set",
+                f"token={TOKEN}",
+            )
         # No --since: every run starts from the checkpoint the killed one left (or the 30-day
         # initial look-back, which covers the sandbox's 16 days).
         await run_hub(reference, tmp_path / "b", "sync")

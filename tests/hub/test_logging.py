@@ -19,8 +19,13 @@ def test_secret_keys_and_values_are_redacted():
     configure_logging("json", "debug", stream=out)
     register_secrets(["s3cr3t-value-123"])
     log = structlog.get_logger("t")
-    log.info("call", app_secret="abc", sign="DEADBEEF", url="https://x/?session=s3cr3t-value-123",
-             params={"access_token": "tok", "page": 2})
+    log.info(
+        "call",
+        app_secret="abc",
+        sign="DEADBEEF",
+        url="https://x/?session=s3cr3t-value-123",
+        params={"access_token": "tok", "page": 2},
+    )
     line = json.loads(out.getvalue())
     assert line["app_secret"] == "***" and line["sign"] == "***"
     assert "s3cr3t-value-123" not in out.getvalue()

@@ -52,10 +52,16 @@ async def test_change_is_picked_up_with_an_event(make_hub):
         [summary] = await sync_shops(hub)
         assert summary.stats.changed >= 1
         async with hub.engine.connect() as conn:
-            status = (await conn.execute(select(AfterSaleRecord.status).where(
-                AfterSaleRecord.external_id == case_id))).scalar_one()
-            kinds = (await conn.execute(select(EventRecord.kind).where(
-                EventRecord.external_id == case_id))).scalars().all()
+            status = (
+                await conn.execute(
+                    select(AfterSaleRecord.status).where(AfterSaleRecord.external_id == case_id)
+                )
+            ).scalar_one()
+            kinds = (
+                (await conn.execute(select(EventRecord.kind).where(EventRecord.external_id == case_id)))
+                .scalars()
+                .all()
+            )
         assert status == "refunding"
         assert "status_changed" in kinds
     finally:
@@ -93,6 +99,8 @@ async def test_malformed_record_is_quarantined_and_rest_lands(make_hub):
         assert summary.stats.quarantined == 1
         assert await count(hub.engine, QuarantineRecord) == 1
         assert await count(hub.engine, AfterSaleRecord) == len(sandbox.server.cases) - 1
-        assert await count(hub.engine, RawRecordRow) == len(sandbox.server.cases) - 1 + len(sandbox.server.orders)
+        assert await count(hub.engine, RawRecordRow) == len(sandbox.server.cases) - 1 + len(
+            sandbox.server.orders
+        )
     finally:
         await sandbox.stop()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from hub.domain import RawRecord
+from hub.store.base import tbl
 from hub.store.models import AfterSaleRecord, EventRecord, RawRecordRow
 from hub.store.upsert import upsert_batch
 from tests.testplatform.adapter import RULES, map_case
@@ -16,30 +17,46 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 def raw(status: str, minutes: int, amount: str = "10.00", ext: str = "C1") -> RawRecord:
     at = T0 + timedelta(minutes=minutes)
-    return RawRecord(resource="case", external_id=ext, updated_at=at, payload={
-        "id": ext, "order_id": "O1", "status": status, "amount": amount, "reason": "size",
-        "created": T0.isoformat(), "modified": at.isoformat()})
+    return RawRecord(
+        resource="case",
+        external_id=ext,
+        updated_at=at,
+        payload={
+            "id": ext,
+            "order_id": "O1",
+            "status": status,
+            "amount": amount,
+            "reason": "size",
+            "created": T0.isoformat(),
+            "modified": at.isoformat(),
+        },
+    )
 
 
 async def shop_id(engine) -> int:
     from hub.store.models import ShopRecord
+
     async with engine.begin() as conn:
-        res = await conn.execute(ShopRecord.__table__.insert().values(
-            platform="acme", name="s", settings={}, needs_reauth=False, created_at=T0, updated_at=T0))
+        res = await conn.execute(
+            tbl(ShopRecord)
+            .insert()
+            .values(platform="acme", name="s", settings={}, needs_reauth=False, created_at=T0, updated_at=T0)
+        )
         return int(res.inserted_primary_key[0])
 
 
 async def put(engine, sid, records):
     async with engine.begin() as conn:
-        return await upsert_batch(conn, shop_id=sid, records=records, mapper=map_case, rules=RULES, settings={},
-                                  now=T0)
+        return await upsert_batch(
+            conn, shop_id=sid, records=records, mapper=map_case, rules=RULES, settings={}, now=T0
+        )
 
 
 async def state(engine):
     async with engine.connect() as conn:
-        case = (await conn.execute(select(AfterSaleRecord.__table__))).all()
+        case = (await conn.execute(select(tbl(AfterSaleRecord)))).all()
         events = (await conn.execute(select(func.count()).select_from(EventRecord))).scalar_one()
-        raws = (await conn.execute(select(RawRecordRow.__table__.c.payload))).scalars().all()
+        raws = (await conn.execute(select(tbl(RawRecordRow).c.payload))).scalars().all()
     return case, events, raws
 
 
@@ -83,6 +100,7 @@ async def test_same_time_new_content_updates(engine):
 
 async def test_quarantine_then_fixed_version_resolves(engine):
     from hub.store.models import QuarantineRecord
+
     sid = await shop_id(engine)
     s = await put(engine, sid, [raw("NEW", 0, amount="x")])
     assert s.quarantined == 1
@@ -91,5 +109,5 @@ async def test_quarantine_then_fixed_version_resolves(engine):
     s = await put(engine, sid, [raw("NEW", 5)])
     assert s.new == 1
     async with engine.connect() as conn:
-        q = (await conn.execute(select(QuarantineRecord.__table__))).all()
+        q = (await conn.execute(select(tbl(QuarantineRecord)))).all()
     assert len(q) == 1 and q[0].resolved_at is not None

@@ -53,8 +53,12 @@ def run() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=Settings.from_env().database_url, target_metadata=target_metadata,
-                      literal_binds=True, user_module_prefix="hub.store.base.")
+    context.configure(
+        url=Settings.from_env().database_url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        user_module_prefix="hub.store.base.",
+    )
     with context.begin_transaction():
         context.run_migrations()
 else:

@@ -1,0 +1,117 @@
+// hub workbench: live countdowns, live list refresh, filter auto-submit, one submit per form.
+// Plain JavaScript, no dependencies: the pages work without it (server-rendered), it only makes them live.
+(function () {
+  "use strict";
+  var lang = document.body.getAttribute("data-lang") || "zh";
+
+  function fmtLeft(ms) {
+    var over = ms < 0, s = Math.floor(Math.abs(ms) / 1000);
+    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    var text;
+    if (lang === "zh") {
+      text = d ? d + "天" + h + "小时" : h ? h + "小时" + m + "分" : m + "分" + sec + "秒";
+      return (over ? "已超时 " : "剩余 ") + text;
+    }
+    text = d ? d + "d " + h + "h" : h ? h + "h " + m + "m" : m + "m " + sec + "s";
+    return over ? "overdue " + text : text + " left";
+  }
+
+  function urgencyOf(ms) {
+    if (ms < 0) return "breached";
+    if (ms < 24 * 3600e3) return "lt_24h";
+    return ms < 72 * 3600e3 ? "lt_72h" : "later";
+  }
+
+  // The server's clock decides what is due; the browser only ticks from the page's render time on.
+  var skew = 0;
+  var serverNow = document.body.getAttribute("data-now");
+  if (serverNow) skew = Date.parse(serverNow) - Date.now();
+
+  function tick() {
+    var now = Date.now() + skew;
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var left = Date.parse(el.getAttribute("data-due")) - now;
+      el.textContent = fmtLeft(left);
+      var row = el.closest("tr.row");
+      if (row) {
+        var u = urgencyOf(left);
+        row.className = row.className.replace(/\bu-[a-z_0-9]+\b/, "u-" + u);
+      }
+    });
+  }
+
+  function bindRows(root) {
+    root.querySelectorAll("tr[data-href]").forEach(function (tr) {
+      tr.addEventListener("click", function (ev) {
+        if (ev.target.closest("a, button, input, select, label")) return;
+        window.location.href = tr.getAttribute("data-href");
+      });
+    });
+  }
+
+  // Filters apply as soon as a box is ticked (the Apply button remains for keyboards and no-JS).
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+
+  // A form submits once: the button is disabled at the first submit. The idempotency key in the form
+  // makes a resubmission harmless anyway; this spares the agent a confusing second answer.
+  document.querySelectorAll("form").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (form.getAttribute("data-submitted") === "1") { ev.preventDefault(); return; }
+      form.setAttribute("data-submitted", "1");
+      form.querySelectorAll("button[type=submit]").forEach(function (b) {
+        window.setTimeout(function () { b.disabled = true; }, 0);
+      });
+    });
+  });
+
+  // Live list: poll a small JSON version; when it changes, fetch the page and swap the live regions.
+  var live = document.getElementById("live");
+  function refresh() {
+    fetch(window.location.href, { headers: { "X-Requested-With": "hub-poll" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var before = {};
+        document.querySelectorAll("tr[data-key]").forEach(function (tr) { before[tr.getAttribute("data-key")] = 1; });
+        document.querySelectorAll("[data-live-region]").forEach(function (el) {
+          var fresh = doc.querySelector('[data-live-region="' + el.getAttribute("data-live-region") + '"]');
+          if (fresh) el.innerHTML = fresh.innerHTML;
+        });
+        var newLive = doc.getElementById("live");
+        if (newLive) live.setAttribute("data-version", newLive.getAttribute("data-version"));
+        var changed = 0;
+        document.querySelectorAll("tr[data-key]").forEach(function (tr) {
+          if (!before[tr.getAttribute("data-key")]) { tr.classList.add("flash"); changed++; }
+        });
+        bindRows(document);
+        tick();
+        if (changed) {
+          var toast = document.getElementById("toast");
+          if (toast) { toast.hidden = false; window.setTimeout(function () { toast.hidden = true; }, 3000); }
+        }
+      })
+      .catch(function () { /* the next poll tries again */ });
+  }
+  function poll() {
+    fetch(live.getAttribute("data-poll"), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (body) {
+        document.getElementById("live-indicator").classList.remove("stale");
+        if (body.version !== live.getAttribute("data-version")) refresh();
+      })
+      .catch(function () {
+        var ind = document.getElementById("live-indicator");
+        if (ind) ind.classList.add("stale");
+      });
+  }
+  if (live) {
+    var every = parseInt(document.body.getAttribute("data-poll-ms") || "10000", 10);
+    window.setInterval(poll, every);
+  }
+
+  bindRows(document);
+  tick();
+  window.setInterval(tick, 1000);
+})();
