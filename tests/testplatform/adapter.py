@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,45 +9,100 @@ from typing import Any
 import aiohttp
 
 from hub.domain import (
-    AfterSale, AfterSaleKind, AfterSaleStatus, Dispute, DisputeKind, DisputeStatus, MappedRecord, OnExpiry,
-    Order, OrderStatus, Party, RawRecord, Shop,
+    AfterSale,
+    AfterSaleKind,
+    AfterSaleStatus,
+    Dispute,
+    DisputeKind,
+    DisputeStatus,
+    MappedRecord,
+    OnExpiry,
+    Order,
+    OrderStatus,
+    Party,
+    RawRecord,
+    Shop,
 )
 from hub.errors import (
-    MappingError, PlatformAuthError, PlatformConnectionError, PlatformRateLimitError, PlatformRequestError,
+    MappingError,
+    PlatformAuthError,
+    PlatformConnectionError,
+    PlatformRateLimitError,
+    PlatformRequestError,
 )
 from hub.money import yuan_to_fen
 from hub.platform import (
-    ActionAvailability, ActionOutcome, ActionRequest, ActionResult, AdapterContext, Capability, Hint, Page,
-    PageOrder, PlatformInfo, ResourceSpec, SettingSpec, Window,
+    ActionAvailability,
+    ActionOutcome,
+    ActionRequest,
+    ActionResult,
+    AdapterContext,
+    Capability,
+    Hint,
+    Page,
+    PageOrder,
+    PlatformInfo,
+    ResourceSpec,
+    SettingSpec,
+    Window,
 )
 from hub.rules import Match, Rule, RuleTable
 
 INFO = PlatformInfo(
-    id="acme", name="Acme (test platform)", name_zh="测试平台",
-    settings=(SettingSpec(name="api_url", help="API endpoint", required=True),
-              SettingSpec(name="token", help="API token", required=True, secret=True)),
-    capabilities=(Capability(action="agree_refund", label="Agree refund", label_zh="同意退款", money_moves=True),
-                  Capability(action="refuse", label="Refuse", label_zh="拒绝", supported=False,
-                             reason="acme has no refuse API")),
+    id="acme",
+    name="Acme (test platform)",
+    name_zh="测试平台",
+    settings=(
+        SettingSpec(name="api_url", help="API endpoint", required=True),
+        SettingSpec(name="token", help="API token", required=True, secret=True),
+    ),
+    capabilities=(
+        Capability(action="agree_refund", label="Agree refund", label_zh="同意退款", money_moves=True),
+        Capability(
+            action="refuse", label="Refuse", label_zh="拒绝", supported=False, reason="acme has no refuse API"
+        ),
+    ),
     rate_limits={"*": 50.0},
 )
 
 STATUS = {
-    "NEW": AfterSaleStatus.REQUESTED, "AGREED": AfterSaleStatus.REFUNDING,
-    "RETURNING": AfterSaleStatus.RETURN_SHIPPED, "DONE": AfterSaleStatus.SUCCEEDED,
-    "CLOSED": AfterSaleStatus.CLOSED, "ESCALATED": AfterSaleStatus.PLATFORM_REVIEW,
+    "NEW": AfterSaleStatus.REQUESTED,
+    "AGREED": AfterSaleStatus.REFUNDING,
+    "RETURNING": AfterSaleStatus.RETURN_SHIPPED,
+    "DONE": AfterSaleStatus.SUCCEEDED,
+    "CLOSED": AfterSaleStatus.CLOSED,
+    "ESCALATED": AfterSaleStatus.PLATFORM_REVIEW,
 }
 
-RULES = RuleTable(platform="acme", rules=(
-    Rule(id="acme.reply_72h", match=Match(statuses=frozenset({"requested"})), anchor="created_at",
-         duration=timedelta(hours=72), party=Party.SELLER, action="reply", on_expiry=OnExpiry.AUTO_AGREE,
-         source="tests/testplatform (test rule)", summary_zh="72 小时未处理将自动同意退款",
-         summary_en="Auto-agreed after 72 h"),
-    Rule(id="acme.confirm_10d", match=Match(statuses=frozenset({"return_shipped"})), anchor="status_since",
-         duration=timedelta(days=10), party=Party.SELLER, action="confirm_receipt",
-         on_expiry=OnExpiry.AUTO_REFUND, source="tests/testplatform (test rule)",
-         summary_zh="10 天未确认收货将自动退款", summary_en="Auto-refunded after 10 days"),
-))
+RULES = RuleTable(
+    platform="acme",
+    rules=(
+        Rule(
+            id="acme.reply_72h",
+            match=Match(statuses=frozenset({"requested"})),
+            anchor="created_at",
+            duration=timedelta(hours=72),
+            party=Party.SELLER,
+            action="reply",
+            on_expiry=OnExpiry.AUTO_AGREE,
+            source="tests/testplatform (test rule)",
+            summary_zh="72 小时未处理将自动同意退款",
+            summary_en="Auto-agreed after 72 h",
+        ),
+        Rule(
+            id="acme.confirm_10d",
+            match=Match(statuses=frozenset({"return_shipped"})),
+            anchor="status_since",
+            duration=timedelta(days=10),
+            party=Party.SELLER,
+            action="confirm_receipt",
+            on_expiry=OnExpiry.AUTO_REFUND,
+            source="tests/testplatform (test rule)",
+            summary_zh="10 天未确认收货将自动退款",
+            summary_en="Auto-refunded after 10 days",
+        ),
+    ),
+)
 
 
 def map_case(raw: RawRecord) -> AfterSale:
@@ -61,21 +115,36 @@ def map_case(raw: RawRecord) -> AfterSale:
         amount = yuan_to_fen(p["amount"])
     except (KeyError, ValueError) as err:
         raise MappingError(str(err), field="amount") from err
-    dispute = (Dispute(kind=DisputeKind.INTERVENTION, status=DisputeStatus.UNDER_REVIEW)
-               if p["status"] == "ESCALATED" else None)
+    dispute = (
+        Dispute(kind=DisputeKind.INTERVENTION, status=DisputeStatus.UNDER_REVIEW)
+        if p["status"] == "ESCALATED"
+        else None
+    )
     return AfterSale(
-        external_id=str(p["id"]), order_external_id=str(p["order_id"]), kind=AfterSaleKind.REFUND_ONLY,
-        status=status, platform_status=p["status"], created_at=datetime.fromisoformat(p["created"]),
-        updated_at=datetime.fromisoformat(p["modified"]), reason=p.get("reason"), refund_fen=amount,
+        external_id=str(p["id"]),
+        order_external_id=str(p["order_id"]),
+        kind=AfterSaleKind.REFUND_ONLY,
+        status=status,
+        platform_status=p["status"],
+        created_at=datetime.fromisoformat(p["created"]),
+        updated_at=datetime.fromisoformat(p["modified"]),
+        reason=p.get("reason"),
+        refund_fen=amount,
         dispute=dispute,
     )
 
 
 def map_order(raw: RawRecord) -> Order:
     p = raw.payload
-    return Order(external_id=str(p["id"]), status=OrderStatus.PAID, platform_status=p["status"],
-                 created_at=datetime.fromisoformat(p["created"]), updated_at=datetime.fromisoformat(p["modified"]),
-                 paid_fen=yuan_to_fen(p["total"]), total_fen=yuan_to_fen(p["total"]))
+    return Order(
+        external_id=str(p["id"]),
+        status=OrderStatus.PAID,
+        platform_status=p["status"],
+        created_at=datetime.fromisoformat(p["created"]),
+        updated_at=datetime.fromisoformat(p["modified"]),
+        paid_fen=yuan_to_fen(p["total"]),
+        total_fen=yuan_to_fen(p["total"]),
+    )
 
 
 class AcmeAdapter:
@@ -86,15 +155,20 @@ class AcmeAdapter:
     async def call(self, api: str, **params: Any) -> dict[str, Any]:
         await self.ctx.limiter.acquire(api)
         try:
-            async with self.ctx.session.post(self.url, json={"api": api, **params},
-                                             headers={"X-Token": self.shop.settings["token"]},
-                                             timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            async with self.ctx.session.post(
+                self.url,
+                json={"api": api, **params},
+                headers={"X-Token": self.shop.settings["token"]},
+                timeout=aiohttp.ClientTimeout(total=2),
+            ) as resp:
                 body = await resp.json()
                 status = resp.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+        except (TimeoutError, aiohttp.ClientError) as err:
             raise PlatformConnectionError(f"acme unreachable: {err!r}", platform="acme") from err
         if status == 429:
-            raise PlatformRateLimitError("acme rate limit", retry_after=float(body["retry_after"]), platform="acme")
+            raise PlatformRateLimitError(
+                "acme rate limit", retry_after=float(body["retry_after"]), platform="acme"
+            )
         if status == 401:
             raise PlatformAuthError(f"acme: {body['error']}", platform="acme", code=body["error"])
         if status >= 500:
@@ -104,8 +178,10 @@ class AcmeAdapter:
         return dict(body)
 
     def resources(self) -> Sequence[ResourceSpec]:
-        return (ResourceSpec(name="order", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST),
-                ResourceSpec(name="case", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST))
+        return (
+            ResourceSpec(name="order", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST),
+            ResourceSpec(name="case", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST),
+        )
 
     async def platform_now(self) -> datetime:
         return datetime.fromisoformat((await self.call("now"))["now"])
@@ -118,15 +194,28 @@ class AcmeAdapter:
         # last page first, like TOP and PDD: rows modified meanwhile move to the end, not past us
         for page in range(pages, 0, -1):
             body = first if page == 1 else await self.call(api, page=page, **args)
-            yield Page(records=[RawRecord(resource=resource, external_id=str(r["id"]), payload=r,
-                                          updated_at=datetime.fromisoformat(r["modified"])) for r in body["items"]])
+            yield Page(
+                records=[
+                    RawRecord(
+                        resource=resource,
+                        external_id=str(r["id"]),
+                        payload=r,
+                        updated_at=datetime.fromisoformat(r["modified"]),
+                    )
+                    for r in body["items"]
+                ]
+            )
 
     async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
         item = (await self.call("case.get", id=external_id))["item"]
         if item is None:
             return None
-        return RawRecord(resource="case", external_id=external_id, payload=item,
-                         updated_at=datetime.fromisoformat(item["modified"]))
+        return RawRecord(
+            resource="case",
+            external_id=external_id,
+            payload=item,
+            updated_at=datetime.fromisoformat(item["modified"]),
+        )
 
     def map_record(self, raw: RawRecord) -> MappedRecord:
         return map_case(raw) if raw.resource == "case" else map_order(raw)
@@ -135,17 +224,32 @@ class AcmeAdapter:
         return RULES
 
     def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:
-        return (ActionAvailability(action="agree_refund", enabled=case.status == AfterSaleStatus.REQUESTED,
-                                   reason=None if case.status == AfterSaleStatus.REQUESTED else "not requested"),
-                ActionAvailability(action="refuse", enabled=False, reason="acme has no refuse API"))
+        return (
+            ActionAvailability(
+                action="agree_refund",
+                enabled=case.status == AfterSaleStatus.REQUESTED,
+                reason=None if case.status == AfterSaleStatus.REQUESTED else "not requested",
+            ),
+            ActionAvailability(action="refuse", enabled=False, reason="acme has no refuse API"),
+        )
 
     async def perform(self, request: ActionRequest) -> ActionResult:
         assert request.case is not None
         body = await self.call("case.agree", id=request.case.external_id)
         item = body["item"]
-        return ActionResult(outcome=ActionOutcome.DONE, message="agreed", response=body,
-                            refreshed=[RawRecord(resource="case", external_id=item["id"], payload=item,
-                                                 updated_at=datetime.fromisoformat(item["modified"]))])
+        return ActionResult(
+            outcome=ActionOutcome.DONE,
+            message="agreed",
+            response=body,
+            refreshed=[
+                RawRecord(
+                    resource="case",
+                    external_id=item["id"],
+                    payload=item,
+                    updated_at=datetime.fromisoformat(item["modified"]),
+                )
+            ],
+        )
 
     async def fetch_hints(self) -> Sequence[Hint]:
         msgs = (await self.call("messages.consume"))["messages"]

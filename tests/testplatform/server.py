@@ -31,12 +31,21 @@ class AcmeServer(FakePlatformServer):
             created = now - timedelta(days=days) + timedelta(minutes=rng.randrange(days * 24 * 60 - 60))
             modified = created + timedelta(minutes=rng.randrange(60))
             oid = f"O{10000 + i}"
-            self.orders[oid] = {"id": oid, "status": "PAID", "total": f"{rng.randrange(100, 99999) / 100:.2f}",
-                                "created": created.isoformat(), "modified": created.isoformat()}
+            self.orders[oid] = {
+                "id": oid,
+                "status": "PAID",
+                "total": f"{rng.randrange(100, 99999) / 100:.2f}",
+                "created": created.isoformat(),
+                "modified": created.isoformat(),
+            }
             self.cases[f"C{50000 + i}"] = {
-                "id": f"C{50000 + i}", "order_id": oid, "status": rng.choice(STATUSES),
-                "amount": self.orders[oid]["total"], "reason": rng.choice(["size", "damaged", "no reason"]),
-                "created": created.isoformat(), "modified": modified.isoformat(),
+                "id": f"C{50000 + i}",
+                "order_id": oid,
+                "status": rng.choice(STATUSES),
+                "amount": self.orders[oid]["total"],
+                "reason": rng.choice(["size", "damaged", "no reason"]),
+                "created": created.isoformat(),
+                "modified": modified.isoformat(),
             }
 
     def touch(self, case_id: str, **changes: Any) -> None:
@@ -67,9 +76,10 @@ class AcmeServer(FakePlatformServer):
         if api in ("cases.list", "orders.list"):
             store = self.cases if api == "cases.list" else self.orders
             start, end = datetime.fromisoformat(body["start"]), datetime.fromisoformat(body["end"])
-            rows = sorted((r for r in store.values()
-                           if start <= datetime.fromisoformat(r["modified"]) < end),
-                          key=lambda r: (r["modified"], r["id"]))
+            rows = sorted(
+                (r for r in store.values() if start <= datetime.fromisoformat(r["modified"]) < end),
+                key=lambda r: (r["modified"], r["id"]),
+            )
             page = int(body.get("page", 1))
             size = int(body.get("page_size", self.page_size))
             return web.json_response({"total": len(rows), "items": rows[(page - 1) * size : page * size]})
