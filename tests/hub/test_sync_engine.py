@@ -104,3 +104,28 @@ async def test_malformed_record_is_quarantined_and_rest_lands(make_hub):
         )
     finally:
         await sandbox.stop()
+
+
+async def test_unchanged_resync_performs_no_writes(make_hub):
+    """Apart from the sync-run bookkeeping, a re-sync of unchanged data writes nothing at all."""
+    from sqlalchemy import event
+
+    hub, sandbox = await setup(make_hub)
+    try:
+        await sync_shops(hub)
+        writes: list[str] = []
+
+        def spy(conn, cursor, statement, params, context, executemany):
+            verb = statement.lstrip().split(" ", 1)[0].upper()
+            if verb in ("INSERT", "UPDATE", "DELETE") and "sync_runs" not in statement:
+                writes.append(statement.split("\n", 1)[0][:80])
+
+        event.listen(hub.engine.sync_engine, "before_cursor_execute", spy)
+        try:
+            [again] = await sync_shops(hub, since=sandbox.server.clock.now() - timedelta(days=30))
+        finally:
+            event.remove(hub.engine.sync_engine, "before_cursor_execute", spy)
+        assert again.stats.fetched > 0
+        assert writes == []
+    finally:
+        await sandbox.stop()
