@@ -66,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--until", type=_iso, metavar="ISO", help="read up to this time (default: now)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--every", type=_duration, metavar="5m", help="keep syncing at this interval until stopped")
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("cases", help="the work list: open cases, soonest deadline first")
@@ -376,13 +377,19 @@ async def cmd_sync(args: argparse.Namespace) -> int:
         raise ConfigError("--since must be before --until")
     hub = open_hub(args)
     try:
-        summaries = await run_sync(hub, args)
+        while True:
+            summaries = await run_sync(hub, args)
+            if args.json:
+                _print_json([s.as_dict() for s in summaries])
+            else:
+                print_summaries(summaries)
+            if not args.every:
+                break
+            # later runs continue from the checkpoints, whatever --since said
+            args.since = None
+            await asyncio.sleep(args.every.total_seconds())
     finally:
         await hub.close()
-    if args.json:
-        _print_json([s.as_dict() for s in summaries])
-    else:
-        print_summaries(summaries)
     return 0 if all(s.status == "ok" for s in summaries) else 1
 
 
@@ -757,7 +764,17 @@ async def _demo_serve(hub: Any, args: argparse.Namespace) -> None:
     def ready(url: str) -> None:
         print(f"\nWorkbench: {url}  — log in as admin / {password}   (Ctrl-C to stop)")
 
+    async def keep_syncing() -> None:
+        # The sandboxes' shops move on with the clock: sync them so the page shows it.
+        ns = argparse.Namespace(shop=None, since=None, until=None)
+        while True:
+            await asyncio.sleep(60)
+            await run_sync(hub, ns)
+
+    syncing = asyncio.create_task(keep_syncing())
     try:
         await run_server(hub, args.host, args.port, on_ready=ready)
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
+    finally:
+        syncing.cancel()
