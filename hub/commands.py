@@ -66,7 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--until", type=_iso, metavar="ISO", help="read up to this time (default: now)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--every", type=_duration, metavar="5m", help="keep syncing at this interval until stopped")
+    p.add_argument(
+        "--every", type=_duration, metavar="5m", help="keep syncing at this interval until stopped"
+    )
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("cases", help="the work list: open cases, soonest deadline first")
