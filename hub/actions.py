@@ -303,11 +303,12 @@ async def _platform_action(
     actor: str,
 ) -> tuple[str, str, Any]:
     shop = shop_from_row(await _shop_row(hub, row.shop_id))
+    sent = await _resolve_files(hub, row, action, params)
     adapter = hub.adapter(shop)
     try:
         result = await adapter.perform(
             ActionRequest(
-                action=action, case=case, order=order, params=params, idempotency_key=key, actor=actor
+                action=action, case=case, order=order, params=sent, idempotency_key=key, actor=actor
             )
         )
         refreshed = list(result.refreshed)
@@ -338,6 +339,25 @@ async def _platform_action(
     finally:
         await adapter.close()
     return result.outcome.value, result.message, dict(result.response)
+
+
+async def _resolve_files(hub: Hub, row: Any, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    """File parameters are given as evidence ids (attach the file first); the adapter receives
+    ``{"filename", "content", "content_type"}``. The recorded action keeps the id, not the bytes."""
+    cap = hub.registry.info(row.platform).capability(action)
+    out = dict(params)
+    for spec in cap.params if cap else ():
+        value = params.get(spec.name)
+        if spec.type != "file" or value in (None, ""):
+            continue
+        text = str(value).removeprefix("evidence:")
+        if not text.isdigit():
+            raise ActionError(f"{spec.name}: give the id of an evidence item attached to this case")
+        ev, content = await evidence_file(hub, int(text))
+        if ev.after_sale_id != row.id:
+            raise ActionError(f"{spec.name}: evidence {text} belongs to another case")
+        out[spec.name] = {"filename": ev.name, "content": content, "content_type": ev.content_type}
+    return out
 
 
 async def _hub_action(

@@ -190,6 +190,7 @@ class Order:
     links: tuple[OrderLink, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)  #: plugin facts the rules read
     platform_deadline: PlatformDeadline | None = None
+    warnings: tuple[str, ...] = ()  #: mapping warnings (e.g. an unknown status mapped to a default)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -140,6 +140,7 @@ def order_data(order: Order) -> dict[str, Any]:
         "links": jsonable(order.links),
         "facts": jsonable(order.facts),
         "platform_deadline": jsonable(order.platform_deadline),
+        "warnings": list(order.warnings),
     }
 
 
@@ -169,4 +170,5 @@ def order_from_row(row: Any) -> Order:
         ),
         facts=data.get("facts") or {},
         platform_deadline=platform_deadline_from(data.get("platform_deadline")),
+        warnings=tuple(data.get("warnings") or ()),
     )

@@ -195,7 +195,7 @@ async def list_users(engine: AsyncEngine) -> list[dict[str, Any]]:
                     select(T.c.user_id, func.count()).where(T.c.revoked_at.is_(None)).group_by(T.c.user_id)
                 )
             )
-            .tuples()
+            
             .all()
         )
     return [

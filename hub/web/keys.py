@@ -8,6 +8,7 @@ import jinja2
 from aiohttp import web
 
 from ..runtime import Hub
+from .auth import Principal
 
 if TYPE_CHECKING:
     from .metrics import RequestCounters
@@ -21,7 +22,7 @@ owns_hub_key = web.AppKey("owns_hub", bool)
 #: how often the work list polls for changes, in milliseconds
 poll_ms_key = web.AppKey("poll_ms", int)
 
-#: request-scoped values (aiohttp requests take plain string keys)
-PRINCIPAL = "hub.principal"
-REQUEST_ID = "hub.request_id"
-LANG = "hub.lang"
+#: request-scoped values
+PRINCIPAL = web.RequestKey("principal", Principal)
+REQUEST_ID = web.RequestKey("request_id", str)
+LANG = web.RequestKey("lang", str)

@@ -24,7 +24,7 @@ LANG_COOKIE = "hub_lang"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "_csrf"
 #: paths anyone may reach; everything else needs a session or a token
-PUBLIC = ("/login", "/static/", "/healthz", "/lang")
+PUBLIC = ("/login", "/static/", "/healthz", "/lang/", "/api/openapi.json")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -208,7 +208,9 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     (a form field or the X-CSRF-Token header). Token-authenticated scripts need none: a browser
     never attaches a bearer token by itself."""
     principal = request.get(PRINCIPAL)
-    if request.method in UNSAFE_METHODS and principal is not None and principal.via == "session":
+    # /login checks its own double-submit token: the caller may be switching from another session
+    if (request.method in UNSAFE_METHODS and principal is not None and principal.via == "session"
+            and request.path != "/login"):
         given = request.headers.get(CSRF_HEADER)
         if not given and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()

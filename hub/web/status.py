@@ -68,7 +68,7 @@ async def sync_status(
                     select(R.c.shop_id, func.count()).where(R.c.shop_id.in_(ids)).group_by(R.c.shop_id)
                 )
             )
-            .tuples()
+            
             .all()
         )
         checkpoints: dict[int, list[Any]] = {}
@@ -82,7 +82,7 @@ async def sync_status(
                     .group_by(Q.c.shop_id)
                 )
             )
-            .tuples()
+            
             .all()
         )
         open_cases: dict[int, int] = dict(
@@ -93,7 +93,7 @@ async def sync_status(
                     .group_by(C.c.shop_id)
                 )
             )
-            .tuples()
+            
             .all()
         )
     out = []

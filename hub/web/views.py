@@ -150,7 +150,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     hub = request.app[hub_key]
     form = await request.post()
     t = translator(request.get(LANG, "zh"))
-    if not auth.same_secret(str(form.get(CSRF_FIELD, "")), request.cookies.get(LOGIN_CSRF_COOKIE)):
+    if not auth.same_secret(str(form.get("login_token", "")), request.cookies.get(LOGIN_CSRF_COOKIE)):
         raise ApiError(403, "missing or wrong login form token: reload the login page")
     name = str(form.get("name", "")).strip()[:120]
     password = str(form.get("password", ""))

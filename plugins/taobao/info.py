@@ -58,6 +58,11 @@ SETTINGS = (
         help="TMC group name to consume push messages from (empty: default group)",
         default="",
     ),
+    SettingSpec(
+        name="rate_limit",
+        help="calls per second this shop makes across all APIs (TOP bans a shop beyond its quota)",
+        default="40",
+    ),
     SettingSpec(name="request_timeout", help="seconds to wait for one gateway answer", default="30"),
     SettingSpec(
         name=SHIP_WARNING_SETTING,

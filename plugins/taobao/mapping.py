@@ -277,9 +277,8 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
         "shipping_type": _text(payload, "shipping_type"),
         "seller_flag": _int(payload, "seller_flag"),
     }
-    if warnings:
-        facts["warnings"] = warnings
     return Order(
+        warnings=tuple(warnings),
         external_id=tid,
         status=status,
         platform_status=raw_status,

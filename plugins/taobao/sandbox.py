@@ -1491,6 +1491,8 @@ class TaobaoSandbox:
             "tmall": "true" if shop.tmall else "false",
             # A small shop: one-day windows (TOP's largest) keep the first sync to a few calls.
             "sync_window": "1d",
+            # A sandbox on loopback: no quota to protect.
+            "rate_limit": "500",
             **overrides,
         }
         return DemoShop(name=shop.name, settings=settings)

@@ -15,7 +15,7 @@ from hub.platform import AdapterContext, Window
 from hub.ratelimit import RateLimiter
 from hub.testing.fake_server import FakeClock
 from plugins.taobao.adapter import TaobaoAdapter, create_adapter
-from plugins.taobao.sandbox import SimShop, TaobaoHarness, TaobaoSandbox
+from plugins.taobao.sandbox import Refund, SimShop, TaobaoHarness, TaobaoSandbox
 
 START = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
@@ -90,3 +90,50 @@ async def conformance_harness() -> AsyncIterator[TaobaoHarness]:
     harness = await TaobaoHarness.started()
     yield harness
     await harness.stop()
+
+
+_NEXT_REFUND = [70_000_000]
+
+
+def add_refund(
+    sim: SimShop,
+    at: datetime,
+    *,
+    status: str = "WAIT_SELLER_AGREE",
+    has_return: bool = False,
+    reason: str = "不想要了",
+    trade_status: str = "TRADE_FINISHED",
+    **extra: Any,
+) -> Refund:
+    """Put one fresh refund into the simulated shop, on a trade without one, created at ``at``."""
+    trade = next(
+        t
+        for t in sorted(sim.trades.values(), key=lambda t: t.tid)
+        if t.status == trade_status and all(o.refund_id is None for o in t.orders)
+    )
+    order = trade.orders[0]
+    _NEXT_REFUND[0] += 1
+    refund = Refund(
+        refund_id=_NEXT_REFUND[0],
+        tid=trade.tid,
+        oid=order.oid,
+        status=status,
+        created=at,
+        modified=at,
+        reason=reason,
+        refund_fen=order.payment_fen,
+        total_fen=order.payment_fen,
+        has_good_return=has_return,
+        title=order.title,
+        buyer_nick=trade.buyer_nick,
+        seller_nick=sim.nick,
+        order_status=trade.status,
+        refund_phase="aftersale" if trade.status == "TRADE_FINISHED" else "onsale",
+        trade_type=trade.type,
+        dispute_type="REFUND_AND_RETURN" if has_return else "REFUND",
+    )
+    for key, value in extra.items():
+        setattr(refund, key, value)
+    sim.refunds[refund.refund_id] = refund
+    order.refund_status, order.refund_id = status, refund.refund_id
+    return refund

@@ -83,8 +83,12 @@ def test_lists_in_both_json_shapes() -> None:
 
 def test_rate_limit_ban_gives_retry_after() -> None:
     err = classify_error(
-        {"code": 7, "msg": "App Call Limited", "sub_code": "accesscontrol.limited-by-app-access-count",
-         "sub_msg": "This ban will last for 31062 more seconds"},
+        {
+            "code": 7,
+            "msg": "App Call Limited",
+            "sub_code": "accesscontrol.limited-by-app-access-count",
+            "sub_msg": "This ban will last for 31062 more seconds",
+        },
         method="taobao.trades.sold.get",
     )
     assert isinstance(err, PlatformRateLimitError)
@@ -93,8 +97,10 @@ def test_rate_limit_ban_gives_retry_after() -> None:
 
 
 def test_rate_limit_as_string_code() -> None:
-    err = classify_error({"code": "7", "msg": "App Call Limited",
-                          "sub_msg": "This ban will last for 2 more seconds"}, method="m")
+    err = classify_error(
+        {"code": "7", "msg": "App Call Limited", "sub_msg": "This ban will last for 2 more seconds"},
+        method="m",
+    )
     assert isinstance(err, PlatformRateLimitError) and err.retry_after == 2
 
 
@@ -130,8 +136,12 @@ def test_platform_trouble_is_retried(error: dict[str, Any]) -> None:
 
 def test_isv_errors_are_bad_requests_with_the_platform_message() -> None:
     err = classify_error(
-        {"code": 15, "msg": "Remote service error", "sub_code": "isv.invalid-parameter",
-         "sub_msg": "start_modified 与 end_modified 的跨度不能超过一天"},
+        {
+            "code": 15,
+            "msg": "Remote service error",
+            "sub_code": "isv.invalid-parameter",
+            "sub_msg": "start_modified 与 end_modified 的跨度不能超过一天",
+        },
         method="taobao.trades.sold.increment.get",
     )
     assert type(err) is PlatformRequestError
@@ -169,8 +179,9 @@ async def test_timestamp_off_by_more_than_ten_minutes_is_refused(
 async def test_simplified_json_is_read_too(sandbox: TaobaoSandbox, make_adapter: Any) -> None:
     assert sandbox.taobao is not None
     adapter = make_adapter(sandbox.taobao, simplify="true")
-    inner = await adapter.client.call("taobao.refunds.receive.get", {"fields": "refund_id,modified",
-                                                                      "type": "fixed,guarantee_trade"})
+    inner = await adapter.client.call(
+        "taobao.refunds.receive.get", {"fields": "refund_id,modified", "type": "fixed,guarantee_trade"}
+    )
     assert isinstance(inner["refunds"], list)  # no {"refund": [...]} wrapper
     assert len(unwrap_list(inner["refunds"], "refund")) == min(40, len(sandbox.taobao.refunds))
 

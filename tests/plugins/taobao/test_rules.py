@@ -1,0 +1,375 @@
+"""One test per rule-table row, each naming its source; the sandbox clock proves each expiry."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hub.domain import AfterSale, AfterSaleStatus, DeadlineSource, OnExpiry, Order, OrderStatus, Party, Shop
+from hub.platform import CaseContext
+from hub.rules import blocked_actions, check_table, computed_deadline, next_deadline
+from plugins.taobao.adapter import TaobaoAdapter
+from plugins.taobao.insights import case_insights
+from plugins.taobao.mapping import map_refund, map_trade
+from plugins.taobao.rules import RULE_TABLE
+from plugins.taobao.sandbox import Plan, TaobaoSandbox
+
+from .conftest import add_refund, case_of
+
+MINUTE = timedelta(minutes=1)
+
+
+def test_every_row_has_a_source_and_the_table_is_sound() -> None:
+    assert check_table(RULE_TABLE) == []
+    for row in (*RULE_TABLE.rules, *RULE_TABLE.constraints):
+        assert "DOMAIN.md" in row.source or "platform-apis.md" in row.source, row.id
+
+
+async def _expires(
+    sandbox: TaobaoSandbox, adapter: TaobaoAdapter, case: AfterSale, due: datetime
+) -> AfterSale:
+    """Move the sandbox to a minute before ``due`` (nothing happens), then past it; return the case."""
+    clock = sandbox.gateway.clock
+    sandbox.gateway.advance(due - clock.now() - MINUTE)
+    before = case_of(adapter, await adapter.fetch_one("refund", case.external_id))
+    assert before.status is case.status, "the platform acted before the rule's time"
+    sandbox.gateway.advance(2 * MINUTE)
+    return case_of(adapter, await adapter.fetch_one("refund", case.external_id))
+
+
+async def test_refund_reply_72h_then_auto_agreed(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
+    """taobao.refund_reply_72h — DOMAIN.md Taobao/Tmall
+    'Seller does not answer a refund request' [seeds/003]."""
+    assert sandbox.taobao is not None
+    now = sandbox.gateway.clock.now()
+    r = add_refund(sandbox.taobao, now)
+    case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
+    deadline = computed_deadline(RULE_TABLE.rule("taobao.refund_reply_72h"), case)
+    assert deadline is not None and deadline.due_at == now + timedelta(hours=72)
+    assert (deadline.party, deadline.action, deadline.on_expiry) == (
+        Party.SELLER,
+        "reply",
+        OnExpiry.AUTO_AGREE,
+    )
+    # The platform's stated timeout is the same moment, and wins.
+    shown = next_deadline(case, RULE_TABLE)
+    assert shown is not None and shown.source is DeadlineSource.PLATFORM and shown.due_at == deadline.due_at
+    assert shown.rule_id == "taobao.refund_reply_72h"
+    after = await _expires(sandbox, taobao, case, deadline.due_at)
+    assert after.status is AfterSaleStatus.SUCCEEDED
+
+
+async def test_return_reply_72h_then_return_agreed(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
+    """taobao.return_reply_72h — DOMAIN.md: '72 h from the request, then the system agrees
+    the return' [seeds/003]."""
+    assert sandbox.taobao is not None
+    now = sandbox.gateway.clock.now()
+    r = add_refund(sandbox.taobao, now, has_return=True, reason="尺码不合适")
+    case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
+    deadline = next_deadline(case, RULE_TABLE)
+    assert deadline is not None and deadline.rule_id == "taobao.return_reply_72h"
+    assert deadline.due_at == now + timedelta(hours=72) and deadline.on_expiry is OnExpiry.AUTO_AGREE
+    after = await _expires(sandbox, taobao, case, deadline.due_at)
+    assert after.status is AfterSaleStatus.AWAITING_RETURN  # the return agreement, made automatically
+
+
+async def test_escalation_opens_72h_after_the_request(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
+    """taobao.escalation_72h — DOMAIN.md: 'either may ask the platform to step in from 72 h
+    after the request' [seeds/003]."""
+    assert sandbox.taobao is not None
+    now = sandbox.gateway.clock.now()
+    r = add_refund(
+        sandbox.taobao,
+        now - timedelta(hours=10),
+        status="SELLER_REFUSE_BUYER",
+        refused_at=now,
+        plan=Plan(escalate=True),
+    )
+    case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
+    deadline = next_deadline(case, RULE_TABLE)
+    assert deadline is not None and deadline.rule_id == "taobao.escalation_72h"
+    assert deadline.due_at == case.created_at + timedelta(hours=72)
+    assert (deadline.party, deadline.on_expiry) == (Party.BUYER, OnExpiry.ESCALATION_OPENS)
+    after = await _expires(sandbox, taobao, case, deadline.due_at)
+    assert after.status is AfterSaleStatus.PLATFORM_REVIEW  # the buyer asked Taobao to step in
+    assert after.dispute is not None and after.dispute.platform_status == "cs_status=2"
+
+
+async def test_buyer_ships_return_within_7_days_else_closed(
+    sandbox: TaobaoSandbox, taobao: TaobaoAdapter
+) -> None:
+    """taobao.buyer_return_7d — DOMAIN.md: 'Buyer must ship the return ... 7 days' [seeds/001, seeds/003]."""
+    assert sandbox.taobao is not None
+    now = sandbox.gateway.clock.now()
+    r = add_refund(
+        sandbox.taobao,
+        now - timedelta(days=1),
+        status="WAIT_BUYER_RETURN_GOODS",
+        has_return=True,
+        agreed_at=now,
+    )
+    r.touch(now)
+    case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
+    deadline = next_deadline(case, RULE_TABLE, status_since=now)  # entered awaiting_return at the agreement
+    assert deadline is not None and deadline.rule_id == "taobao.buyer_return_7d"
+    assert deadline.due_at == now + timedelta(days=7) and deadline.on_expiry is OnExpiry.AUTO_CLOSE
+    rule_only = computed_deadline(RULE_TABLE.rule("taobao.buyer_return_7d"), case, status_since=now)
+    assert rule_only is not None and rule_only.due_at == deadline.due_at
+    after = await _expires(sandbox, taobao, case, deadline.due_at)
+    assert after.status is AfterSaleStatus.CLOSED
+
+
+async def test_seller_confirms_within_10_days_else_refunded(
+    sandbox: TaobaoSandbox, taobao: TaobaoAdapter
+) -> None:
+    """taobao.seller_confirm_10d — DOMAIN.md: 'Seller must confirm receipt ... 10 days'
+    [seeds/001, seeds/003]."""
+    assert sandbox.taobao is not None
+    now = sandbox.gateway.clock.now()
+    r = add_refund(
+        sandbox.taobao,
+        now - timedelta(days=2),
+        status="WAIT_SELLER_CONFIRM_GOODS",
+        has_return=True,
+        agreed_at=now - timedelta(days=1),
+        good_return_time=now,
+        company_name="中通快递",
+        sid="7589001",
+    )
+    r.touch(now)
+    case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
+    deadline = computed_deadline(RULE_TABLE.rule("taobao.seller_confirm_10d"), case)
+    assert deadline is not None and deadline.due_at == now + timedelta(days=10)
+    assert (deadline.action, deadline.on_expiry) == ("confirm_receipt", OnExpiry.AUTO_REFUND)
+    after = await _expires(sandbox, taobao, case, deadline.due_at)
+    assert after.status is AfterSaleStatus.SUCCEEDED
+
+
+def test_seller_confirm_10d_counts_from_the_status_without_good_return_time() -> None:
+    """taobao.seller_confirm_10d_since_status — same source; no good_return_time: from entering the status."""
+    case = map_refund(
+        {
+            "refund_id": "1",
+            "tid": "2",
+            "status": "WAIT_SELLER_CONFIRM_GOODS",
+            "has_good_return": True,
+            "created": "2024-05-01 10:00:00",
+            "modified": "2024-05-03 10:00:00",
+        }
+    )
+    since = datetime(2024, 5, 3, 2, 0, tzinfo=UTC)
+    deadline = next_deadline(case, RULE_TABLE, status_since=since)
+    assert deadline is not None and deadline.rule_id == "taobao.seller_confirm_10d_since_status"
+    assert deadline.due_at == since + timedelta(days=10)
+
+
+async def test_late_shipment_penalty_72h_after_payment(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
+    """taobao.late_shipment_72h — DOMAIN.md 'Late shipment': 72 h, 5 % of the paid amount,
+    at most 30 yuan [seeds/003]."""
+    assert sandbox.taobao is not None
+    trade = next(
+        t
+        for t in sandbox.taobao.trades.values()
+        if t.status == "WAIT_SELLER_SEND_GOODS"
+        and t.step_trade_status is None
+        and all(o.refund_id is None for o in t.orders)
+    )
+    now = sandbox.gateway.clock.now()
+    trade.pay_time, trade.modified = now - timedelta(hours=1), now  # paid an hour ago
+    raw = await taobao.fetch_one("trade", str(trade.tid))
+    assert raw is not None
+    order = taobao.map_record(raw)
+    assert isinstance(order, Order) and order.paid_at is not None
+    deadline = next_deadline(order, RULE_TABLE)
+    assert deadline is not None and deadline.rule_id == "taobao.late_shipment_72h"
+    assert deadline.due_at == order.paid_at + timedelta(hours=72) and deadline.on_expiry is OnExpiry.PENALTY
+    assert deadline.penalty_fen == min(3000, (order.paid_fen * 5 + 50) // 100)
+    # Taobao does nothing by itself: past the time the order is still unshipped and now late.
+    sandbox.gateway.advance(deadline.due_at - sandbox.gateway.clock.now() + MINUTE)
+    raw = await taobao.fetch_one("trade", str(trade.tid))
+    assert raw is not None and taobao.map_record(raw).status is OrderStatus.PAID
+    assert sandbox.gateway.clock.now() > deadline.due_at
+
+
+@pytest.mark.parametrize(
+    ("payment", "penalty"), [("200.07", 1000), ("600.00", 3000), ("1000.00", 3000), ("0.29", 1)]
+)
+def test_late_shipment_penalty_in_fen_capped_at_30_yuan(payment: str, penalty: int) -> None:
+    """taobao.late_shipment_72h — 5 % of the paid amount, at most 30 yuan, computed in fen (DOMAIN.md)."""
+    order = map_trade(
+        {
+            "tid": 1,
+            "status": "WAIT_SELLER_SEND_GOODS",
+            "payment": payment,
+            "created": "2024-05-01 10:00:00",
+            "pay_time": "2024-05-01 10:00:00",
+            "modified": "2024-05-01 10:00:00",
+        }
+    )
+    deadline = next_deadline(order, RULE_TABLE)
+    assert deadline is not None and deadline.penalty_fen == penalty
+
+
+def test_presale_orders_are_not_late_at_72h() -> None:
+    """taobao.late_shipment_72h — DOMAIN.md: presale and special categories excepted."""
+    order = map_trade(
+        {
+            "tid": 1,
+            "status": "WAIT_SELLER_SEND_GOODS",
+            "payment": "10.00",
+            "type": "step",
+            "step_trade_status": "FRONT_PAID_FINAL_PAID",
+            "created": "2024-05-01 10:00:00",
+            "pay_time": "2024-05-01 10:00:00",
+            "modified": "2024-05-01 10:00:00",
+        }
+    )
+    assert next_deadline(order, RULE_TABLE) is None
+
+
+def test_no_reason_window_7_days_from_sign_for() -> None:
+    """taobao.no_reason_window_7d — DOMAIN.md '7-day no-reason return window' [seeds/003, seeds/004]."""
+    order = map_trade(
+        {
+            "tid": 1,
+            "status": "WAIT_BUYER_CONFIRM_GOODS",
+            "payment": "10.00",
+            "created": "2024-05-01 10:00:00",
+            "pay_time": "2024-05-01 10:00:00",
+            "consign_time": "2024-05-02 10:00:00",
+            "modified": "2024-05-02 10:00:00",
+        }
+    )
+    assert next_deadline(order, RULE_TABLE) is None  # no sign-for time known: no window shown
+    signed = datetime(2024, 5, 4, 1, 0, tzinfo=UTC)
+    deadline = next_deadline(dataclasses.replace(order, signed_at=signed), RULE_TABLE)
+    assert deadline is not None and deadline.rule_id == "taobao.no_reason_window_7d"
+    assert deadline.due_at == signed + timedelta(days=7) and deadline.party is Party.BUYER
+
+
+def test_platform_timeout_overrides_the_computed_time() -> None:
+    """refund_remind_timeout.timeout wins (platform-apis.md §1.3; DESIGN.md 'The platform's own
+    deadline wins')."""
+    case = map_refund(
+        {
+            "refund_id": "1",
+            "tid": "2",
+            "status": "WAIT_SELLER_AGREE",
+            "has_good_return": False,
+            "created": "2024-05-01 10:00:00",
+            "modified": "2024-05-01 10:00:00",
+            "refund_remind_timeout": {
+                "exist_timeout": True,
+                "remind_type": 1,
+                "timeout": "2024-05-03 18:00:00",
+            },
+        }
+    )
+    computed = computed_deadline(RULE_TABLE.rule("taobao.refund_reply_72h"), case)
+    assert computed is not None and computed.due_at == datetime(2024, 5, 4, 2, 0, tzinfo=UTC)
+    shown = next_deadline(case, RULE_TABLE)
+    assert shown is not None and shown.source is DeadlineSource.PLATFORM
+    assert shown.due_at == datetime(2024, 5, 3, 10, 0, tzinfo=UTC)
+    assert shown.rule_id == "taobao.refund_reply_72h" and shown.on_expiry is OnExpiry.AUTO_AGREE
+
+
+# -- constraints ----------------------------------------------------------------------------------
+
+
+def _refund_case(**fields: object) -> AfterSale:
+    base = {
+        "refund_id": "1",
+        "tid": "2",
+        "status": "WAIT_SELLER_AGREE",
+        "has_good_return": True,
+        "created": "2024-05-01 10:00:00",
+        "modified": "2024-05-01 10:00:00",
+        "reason": "尺码不合适",
+        "order_status": "WAIT_BUYER_CONFIRM_GOODS",
+    }
+    return map_refund({**base, **fields})
+
+
+@pytest.mark.parametrize(
+    ("fields", "constraint"),
+    [
+        ({"reason": "七天无理由退换货"}, "taobao.no_refuse_no_reason"),
+        ({"operation_contraint": "cannot_refuse"}, "taobao.no_refuse_constraint"),
+        ({"order_status": "WAIT_SELLER_SEND_GOODS", "has_good_return": False}, "taobao.no_refuse_unshipped"),
+    ],
+)
+def test_seller_cannot_refuse(fields: dict[str, object], constraint: str, taobao: TaobaoAdapter) -> None:
+    """taobao.no_refuse_* — DOMAIN.md 'Reason 七天无理由: no refuse button' [seeds/003]; platform-apis.md §1.3
+    operation_contraint=cannot_refuse and taobao.refund.refuse 'cannot refuse when 卖家未发货'."""
+    case = _refund_case(**fields)
+    row = next(c for c in RULE_TABLE.constraints if c.id == constraint)
+    assert blocked_actions(case, RULE_TABLE)["refuse"].endswith(f"[{row.source}]")
+    refuse = next(a for a in taobao.available_actions(case, None) if a.action == "refuse")
+    assert not refuse.enabled and refuse.reason is not None and row.reason_zh in refuse.reason
+    assert "refuse" not in blocked_actions(_refund_case(), RULE_TABLE)
+
+
+@pytest.mark.parametrize("action", ["agree_refund", "refuse", "agree_return", "refuse_return", "review"])
+def test_refund_onweb_must_be_handled_on_the_web(action: str) -> None:
+    """taobao.onweb_* — platform-apis.md §1.3 operation_contraint = refund_onweb (需要到网页版操作)."""
+    case = _refund_case(operation_contraint="refund_onweb")
+    assert action in blocked_actions(case, RULE_TABLE)
+    assert action not in blocked_actions(_refund_case(), RULE_TABLE)
+
+
+async def test_sandbox_refuses_like_the_rule_says(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
+    """The platform agrees with the constraint rows: a forced refusal of a 七天无理由 request is rejected."""
+    assert sandbox.taobao is not None
+    r = add_refund(sandbox.taobao, sandbox.gateway.clock.now(), has_return=True, reason="七天无理由退换货")
+    from hub.errors import PlatformRequestError
+
+    with pytest.raises(PlatformRequestError, match="七天无理由"):
+        await taobao.client.call(
+            "taobao.refund.refuse", {"refund_id": r.refund_id, "refuse_message": "不同意退货"}
+        )
+
+
+# -- shop policy: the late-shipment early warning (DOMAIN.md, seeds/004) ---------------------------
+
+
+def _unshipped(paid_hours_ago: float, now: datetime) -> Order:
+    paid = now - timedelta(hours=paid_hours_ago)
+    text = (paid + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+    return map_trade(
+        {
+            "tid": 1,
+            "status": "WAIT_SELLER_SEND_GOODS",
+            "payment": "100.00",
+            "created": text,
+            "pay_time": text,
+            "modified": text,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("hours", "setting", "level"),
+    [
+        (10, None, None),
+        (30, None, "warning"),
+        (80, None, "danger"),
+        (10, "64h", "warning"),
+        (30, "24h", None),
+    ],
+)
+def test_late_shipment_early_warning_is_a_shop_setting(
+    hours: float, setting: str | None, level: str | None
+) -> None:
+    """late_ship_warning — DOMAIN.md shop policy 'list unshipped orders at least 48 h before
+    the 72 h limit' [seeds/004]."""
+    now = datetime(2024, 5, 10, 2, 0, tzinfo=UTC)
+    settings = {"late_ship_warning": setting} if setting else {}
+    shop = Shop(name="s", platform="taobao", settings=settings)
+    insights = case_insights(CaseContext(shop=shop, case=None, order=_unshipped(hours, now), now=now))
+    warnings = [i for i in insights if i.kind == "warning"]
+    if level is None:
+        assert warnings == []
+    else:
+        assert warnings[0].level == level and warnings[0].amount_fen == 500
