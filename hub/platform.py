@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class SettingSpec:
     """One shop setting a platform needs (``hub shop add P NAME --set name=value``)."""
 
-    name: str
+    name: str  #: ``prefix.*`` declares a family of settings (``column.<field>``)
     help: str
     required: bool = False
     secret: bool = False  #: never logged or shown; may be given as ``env:VAR``

@@ -24,14 +24,17 @@ def validate_settings(
     info: PlatformInfo, given: Mapping[str, str], *, partial: bool = False
 ) -> dict[str, str]:
     """Check ``given`` against the platform's settings; fill defaults. Secrets may be ``env:VAR``."""
-    known = {s.name: s for s in info.settings}
-    unknown = sorted(set(given) - set(known))
+    known = {s.name: s for s in info.settings if not s.name.endswith(".*")}
+    prefixes = tuple(s.name[:-1] for s in info.settings if s.name.endswith(".*"))
+    unknown = sorted(k for k in set(given) - set(known) if not (prefixes and k.startswith(prefixes)))
     if unknown:
         raise ConfigError(
             f"{info.id} has no setting {', '.join(unknown)} (settings: {', '.join(sorted(known)) or 'none'})"
         )
     out = dict(given)
     for spec in info.settings:
+        if spec.name.endswith(".*"):
+            continue
         value = out.get(spec.name)
         if value is None and not partial:
             if spec.default is not None:

@@ -12,6 +12,8 @@ from typing import Protocol, runtime_checkable
 
 from ..platform import DemoShop
 
+ALL_FAULTS = ("rate_limit", "server_error", "auth_expired", "malformed")
+
 
 @runtime_checkable
 class ConformanceHarness(Protocol):
@@ -21,6 +23,9 @@ class ConformanceHarness(Protocol):
     plugin: ModuleType
     #: a shop whose settings point at the running sandbox
     shop: DemoShop
+    #: the faults this platform can have (optional; default: all of :data:`ALL_FAULTS`). A platform
+    #: without an API (import files) has no rate limit, credentials or server errors: it says
+    #: ``faults = ("malformed",)`` and the suite skips the tests of the others, saying why.
 
     def now(self) -> datetime:
         """The sandbox platform's clock (aware UTC)."""

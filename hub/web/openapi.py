@@ -72,7 +72,7 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         _q("dispute", "only cases with a dispute", {"type": "boolean"}),
         _q("q", "search: order id, after-sales id or buyer", {"type": "string", "maxLength": 120}),
         _q("limit", "page size", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
-        _q("cursor", "next_cursor of the previous page", {"type": "string"}),
+        _q("cursor", "next_cursor of the previous page", {"type": "string", "pattern": r"^[A-Za-z0-9_-]+$"}),
     ]
     key_header = {
         "name": "Idempotency-Key",

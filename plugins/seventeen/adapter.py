@@ -37,7 +37,7 @@ from .info import CAPABILITIES
 from .ledger import LEDGER_NAME, Ledger
 from .mapping import map_raw, order_facts_for_steps, return_state
 from .rules import TABLE
-from .state import MANUAL_ACTIONS, OrderFacts, check_step, state_from_case
+from .state import MANUAL_ACTIONS, OrderFacts, ReturnState, check_step, state_from_case
 
 log = structlog.get_logger("hub.plugins.seventeen")
 
@@ -85,7 +85,7 @@ class SeventeenAdapter:
             yield Page(records=[], problems=problems)
             return
         for start in range(0, len(records), PAGE_SIZE):
-            yield Page(records=records[start:start + PAGE_SIZE], problems=problems if start == 0 else [])
+            yield Page(records=records[start : start + PAGE_SIZE], problems=problems if start == 0 else [])
 
     async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
         current = await self.snapshot()
@@ -127,13 +127,19 @@ class SeventeenAdapter:
         current = await self.snapshot()
         if done is not None:  # the core never repeats a key; a retried CLI call may
             record = current.records(done["resource"]).get(done["external_id"])
-            return ActionResult(outcome=ActionOutcome.RECORDED, message="already recorded",
-                                response={"ledger_entry": done}, refreshed=[record] if record else [])
+            return ActionResult(
+                outcome=ActionOutcome.RECORDED,
+                message="already recorded",
+                response={"ledger_entry": done},
+                refreshed=[record] if record else [],
+            )
         params = _clean_params(action, request.params)
         now = ensure_utc(self.ctx.now())
         order_id = (request.order.external_id if request.order else None) or (
             request.case.order_external_id if request.case else None
         )
+        order_payload: Mapping[str, Any] | None
+        state: ReturnState | None
         if action == "extend_receipt":
             if not order_id or order_id not in current.purchases:
                 raise ActionError(f"no 17网 order {order_id!r} in the imported exports")
@@ -172,16 +178,19 @@ class SeventeenAdapter:
         at = now
         if previous is not None and previous.updated_at is not None and at <= previous.updated_at:
             at = previous.updated_at + timedelta(seconds=1)  # a step is newer than what it changes
-        entry = await asyncio.to_thread(self.ledger.append, {
-            "at": at.isoformat(),
-            "action": action,
-            "resource": target_resource,
-            "external_id": target_id,
-            "order_id": order_id,
-            "params": params,
-            "actor": request.actor,
-            "key": request.idempotency_key,
-        })
+        entry = await asyncio.to_thread(
+            self.ledger.append,
+            {
+                "at": at.isoformat(),
+                "action": action,
+                "resource": target_resource,
+                "external_id": target_id,
+                "order_id": order_id,
+                "params": params,
+                "actor": request.actor,
+                "key": request.idempotency_key,
+            },
+        )
         log.info("step_recorded", shop=self.shop.name, action=action, target=target_id, actor=request.actor)
         after = await self.snapshot()
         refreshed = [after.records(target_resource)[target_id]]
@@ -189,7 +198,7 @@ class SeventeenAdapter:
             refreshed += [r for r in after.returns.values() if r.payload.get("order_id") == target_id]
         return ActionResult(
             outcome=ActionOutcome.RECORDED,
-            message=f"recorded {action} for 17网 {target_id}: hub keeps it in the shop's ledger (17网 has no API)",
+            message=f"recorded {action} for 17网 {target_id}: kept in the shop's ledger (17网 has no API)",
             response={"ledger_entry": entry},
             refreshed=refreshed,
         )
@@ -200,8 +209,11 @@ def _order_facts(order: Order | None, case: AfterSale) -> OrderFacts | None:
     if order is not None:
         auto = order.facts.get("auto_confirm_at")
         return OrderFacts(
-            order_id=order.external_id, status=order.status.value, outbound_waybill=order.waybill,
-            shipped_at=order.shipped_at, auto_confirm_at=datetime.fromisoformat(auto) if auto else None,
+            order_id=order.external_id,
+            status=order.status.value,
+            outbound_waybill=order.waybill,
+            shipped_at=order.shipped_at,
+            auto_confirm_at=datetime.fromisoformat(auto) if auto else None,
             receipt_extended=bool(order.facts.get("receipt_extended")),
         )
     f = case.facts
@@ -209,7 +221,9 @@ def _order_facts(order: Order | None, case: AfterSale) -> OrderFacts | None:
         return None
     auto = f.get("auto_confirm_at")
     return OrderFacts(
-        order_id=case.order_external_id, status=str(f["order_status"]), outbound_waybill=f.get("outbound_waybill"),
+        order_id=case.order_external_id,
+        status=str(f["order_status"]),
+        outbound_waybill=f.get("outbound_waybill"),
         auto_confirm_at=datetime.fromisoformat(auto) if auto else None,
         receipt_extended=bool(f.get("receipt_extended")),
     )
@@ -237,13 +251,17 @@ def _clean_params(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
             try:
                 out["refund_fen"] = int(out["refund_fen"])
             except (KeyError, TypeError, ValueError):
-                raise ActionError("an accepted return needs refund_fen: the amount refunded, in fen") from None
+                raise ActionError(
+                    "an accepted return needs refund_fen: the amount refunded, in fen"
+                ) from None
             if out["refund_fen"] < 0:
                 raise ActionError("refund_fen cannot be negative")
     if action == "extend_receipt":
         days = out.get("days", 7)
         if not str(days).isdigit() or not 1 <= int(days) <= 7:
-            raise ActionError(f"days must be 1 to 7: 17网 extends receipt at most 7 days, once (got {days!r})")
+            raise ActionError(
+                f"days must be 1 to 7: 17网 extends receipt at most 7 days, once (got {days!r})"
+            )
         out["days"] = int(days)
     if action == "daifa_signed" and "signed_at" in out:
         try:

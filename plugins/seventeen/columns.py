@@ -101,7 +101,10 @@ RETURN_COLUMNS: tuple[Column, ...] = (
     Column("note", "处理说明", T.TEXT, False, ("备注", "说明")),
 )
 
-COLUMNS: Mapping[FileKind, tuple[Column, ...]] = {FileKind.PURCHASE: PURCHASE_COLUMNS, FileKind.RETURN: RETURN_COLUMNS}
+COLUMNS: Mapping[FileKind, tuple[Column, ...]] = {
+    FileKind.PURCHASE: PURCHASE_COLUMNS,
+    FileKind.RETURN: RETURN_COLUMNS,
+}
 #: The field whose header tells the two kinds of file apart.
 KEY_FIELD: Mapping[FileKind, str] = {FileKind.PURCHASE: "order_id", FileKind.RETURN: "return_id"}
 
@@ -129,16 +132,20 @@ def _overrides(settings: Mapping[str, str]) -> dict[str, str]:
         except json.JSONDecodeError as err:
             raise ConfigError(f"setting 'columns' is not JSON: {err}") from err
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise ConfigError('setting \'columns\' must be a JSON object of field -> header, e.g. {"remark": "留言"}')
+            raise ConfigError(
+                'setting \'columns\' must be a JSON object of field -> header, e.g. {"remark": "留言"}'
+            )
         out.update({str(k): v for k, v in data.items()})
     for key, value in settings.items():
         if key.startswith("column.") and value:
-            out[key[len("column."):]] = value
+            out[key[len("column.") :]] = value
     known = {c.field for cols in COLUMNS.values() for c in cols}
     for key in out:
         field = key.split(".", 1)[1] if key.split(".", 1)[0] in ("purchase", "return") and "." in key else key
         if field not in known:
-            raise ConfigError(f"column override names unknown field {key!r} (known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"column override names unknown field {key!r} (known: {', '.join(sorted(known))})"
+            )
     return out
 
 
@@ -166,15 +173,8 @@ def column_map(kind: FileKind, settings: Mapping[str, str]) -> ColumnMap:
             for header in (col.header, *col.aliases):
                 by_header.setdefault(normalise_header(header), col)
     ignored = frozenset(
-        normalise_header(h) for h in (settings.get("ignore_columns") or "").replace("，", ",").split(",") if h.strip()
+        normalise_header(h)
+        for h in (settings.get("ignore_columns") or "").replace("，", ",").split(",")
+        if h.strip()
     )
     return ColumnMap(kind=kind, by_header=by_header, expected=expected, ignored=ignored)
-
-
-def describe_defaults() -> list[tuple[str, str, str, str, str]]:
-    """(kind, field, header, type, required) rows for the README and ``hub plugins``."""
-    return [
-        (kind.value, c.field, c.header, c.type.value, "yes" if c.required else "")
-        for kind, cols in COLUMNS.items()
-        for c in cols
-    ]

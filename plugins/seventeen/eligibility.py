@@ -88,13 +88,20 @@ class Item:
     @classmethod
     def from_fact(cls, data: Mapping[str, Any]) -> Item:
         return cls(
-            line_id=str(data.get("line_id") or ""), style_no=str(data.get("style_no") or ""),
-            quantity=int(data.get("quantity") or 0), unit_price_fen=int(data.get("unit_price_fen") or 0),
-            color=str(data.get("color") or ""), size=str(data.get("size") or ""),
-            title=str(data.get("title") or ""), category=str(data.get("category") or ""),
+            line_id=str(data.get("line_id") or ""),
+            style_no=str(data.get("style_no") or ""),
+            quantity=int(data.get("quantity") or 0),
+            unit_price_fen=int(data.get("unit_price_fen") or 0),
+            color=str(data.get("color") or ""),
+            size=str(data.get("size") or ""),
+            title=str(data.get("title") or ""),
+            category=str(data.get("category") or ""),
             stall=str(data.get("stall") or ""),
-            current_price_fen=None if data.get("current_price_fen") is None else int(data["current_price_fen"]),
-            delisted=bool(data.get("delisted")), special_price=bool(data.get("special_price")),
+            current_price_fen=None
+            if data.get("current_price_fen") is None
+            else int(data["current_price_fen"]),
+            delisted=bool(data.get("delisted")),
+            special_price=bool(data.get("special_price")),
         )
 
 
@@ -149,7 +156,8 @@ class Eligibility:
             Verdict.PARTLY: f"partly returnable: {self.returnable} of {self.total} pieces",
             Verdict.NOT_RETURNABLE: "not returnable to the stall",
         }[self.verdict]
-        return f"{head}; 17网 refunds ¥{fen_to_yuan(self.expected_refund_fen)} of ¥{fen_to_yuan(self.cost_fen)} paid"
+        refund, cost = fen_to_yuan(self.expected_refund_fen), fen_to_yuan(self.cost_fen)
+        return f"{head}; 17网 refunds ¥{refund} of ¥{cost} paid"
 
 
 def _has_word(text: str, words: Sequence[str]) -> str | None:
@@ -169,11 +177,15 @@ def assess(
     reasons: list[Reason] = []
     notes: list[str] = []
     if trade_success:
-        reasons.append(Reason(
-            "trade_success", total, "订单交易成功后不支持线上申请退货",
-            "the trade succeeded (auto-confirmed): 17网 takes no online return",
-            "seeds/003 售后代发 备注(1)",
-        ))
+        reasons.append(
+            Reason(
+                "trade_success",
+                total,
+                "订单交易成功后不支持线上申请退货",
+                "the trade succeeded (auto-confirmed): 17网 takes no online return",
+                "seeds/003 售后代发 备注(1)",
+            )
+        )
         return Eligibility(Verdict.NOT_RETURNABLE, 0, total, tuple(reasons), cost, 0, True, (), 0)
 
     # pieces still returnable per line after the per-piece rules
@@ -182,18 +194,37 @@ def assess(
         item, qty = rl.item, max(rl.quantity, 0)
         blocker: Reason | None = None
         if item.delisted:
-            blocker = Reason("delisted", qty, "下架商品不退", f"{item.style_no} is delisted by the stall",
-                             f"{SEED} (1) 下架商品不退")
+            blocker = Reason(
+                "delisted",
+                qty,
+                "下架商品不退",
+                f"{item.style_no} is delisted by the stall",
+                f"{SEED} (1) 下架商品不退",
+            )
         elif word := _has_word(f"{item.category} {item.title}", policy.intimate):
-            blocker = Reason("intimate", qty, f"贴身衣物({word})一旦售出概不可退",
-                             f"{item.style_no} is an intimate item ({word}): never returnable",
-                             f"{SEED} (2) 贴身衣物 … 一旦售出概不可退")
+            blocker = Reason(
+                "intimate",
+                qty,
+                f"贴身衣物({word})一旦售出概不可退",
+                f"{item.style_no} is an intimate item ({word}): never returnable",
+                f"{SEED} (2) 贴身衣物 … 一旦售出概不可退",
+            )
         elif item.special_price:
-            blocker = Reason("special_price", qty, "特价商品不退", f"{item.style_no} was sold at a special price",
-                             f"{SEED} (3) 特价商品不退")
+            blocker = Reason(
+                "special_price",
+                qty,
+                "特价商品不退",
+                f"{item.style_no} was sold at a special price",
+                f"{SEED} (3) 特价商品不退",
+            )
         elif word := _has_word(rl.condition, policy.unsellable):
-            blocker = Reason("unsellable", qty, f"影响二次销售不退({word})",
-                             f"the goods cannot be resold ({word})", f"{SEED} (2) 影响二次销售不退")
+            blocker = Reason(
+                "unsellable",
+                qty,
+                f"影响二次销售不退({word})",
+                f"the goods cannot be resold ({word})",
+                f"{SEED} (2) 影响二次销售不退",
+            )
         if blocker:
             reasons.append(blocker)
             left[index] = 0
@@ -214,13 +245,16 @@ def assess(
                 take = min(left[i], allowed)
                 allowed -= take
                 left[i] = take
-            reasons.append(Reason(
-                "kanban", pieces - policy.kanban_max,
-                f"看版拿货不退不换:同款{key[1] or ''}码下了{len(groups[key])}个颜色",
-                f"看版: style {key[0]} ordered in size {key[1] or '-'} in {len(groups[key])} colours; "
-                f"the stall takes back at most {policy.kanban_max}",
-                f"{SEED} (5) 看版拿货不退不换",
-            ))
+            reasons.append(
+                Reason(
+                    "kanban",
+                    pieces - policy.kanban_max,
+                    f"看版拿货不退不换:同款{key[1] or ''}码下了{len(groups[key])}个颜色",
+                    f"看版: style {key[0]} ordered in size {key[1] or '-'} in {len(groups[key])} colours; "
+                    f"the stall takes back at most {policy.kanban_max}",
+                    f"{SEED} (5) 看版拿货不退不换",
+                )
+            )
 
     # per-style cap
     by_style: dict[tuple[str, str], list[int]] = {}
@@ -231,7 +265,9 @@ def assess(
         pieces = sum(left[i] for i in members)
         if cap is None:
             if pieces > 1:
-                notes.append(f"{style}: stalls often cap returns per style; check the stall's cap [{SEED} (4)]")
+                notes.append(
+                    f"{style}: stalls often cap returns per style; check the stall's cap [{SEED} (4)]"
+                )
             continue
         if pieces > cap:
             allowed = cap
@@ -239,11 +275,15 @@ def assess(
                 take = min(left[i], allowed)
                 allowed -= take
                 left[i] = take
-            reasons.append(Reason(
-                "style_cap", pieces - cap, f"单款超量不退:{style}最多退{cap}件",
-                f"over the style's cap: the stall takes back {cap} of {pieces} pieces of {style}",
-                f"{SEED} (4) 单款超量不退",
-            ))
+            reasons.append(
+                Reason(
+                    "style_cap",
+                    pieces - cap,
+                    f"单款超量不退:{style}最多退{cap}件",
+                    f"over the style's cap: the stall takes back {cap} of {pieces} pieces of {style}",
+                    f"{SEED} (4) 单款超量不退",
+                )
+            )
 
     returnable = sum(left.values())
     price_known = True
@@ -255,10 +295,14 @@ def assess(
             price = rl.item.unit_price_fen
         refund += price * left[i]
     if not price_known and returnable:
-        notes.append("the stall's current price is unknown: the refund assumes the price paid; 档口按当前售价退货")
+        notes.append(
+            "the stall's current price is unknown: the refund assumes the price paid; 档口按当前售价退货"
+        )
     verdict = (
-        Verdict.RETURNABLE if returnable == total and total > 0
-        else Verdict.NOT_RETURNABLE if returnable == 0
+        Verdict.RETURNABLE
+        if returnable == total and total > 0
+        else Verdict.NOT_RETURNABLE
+        if returnable == 0
         else Verdict.PARTLY
     )
     returnable_cost = sum(rl.item.unit_price_fen * left[i] for i, rl in enumerate(lines))

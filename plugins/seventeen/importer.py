@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,8 +32,14 @@ EXPORT_SUFFIXES = (".csv", ".xlsx")
 HEADER_SEARCH_ROWS = 10  #: exports may start with a title line or two before the header
 
 _TIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S", "%Y.%m.%d %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y.%m.%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
 )
 _TRUE = {"是", "y", "yes", "true", "1", "特价"}
 _FALSE = {"否", "n", "no", "false", "0", "", "-"}
@@ -57,7 +64,8 @@ def export_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.is_file()
         and p.suffix.lower() in EXPORT_SUFFIXES
         and not p.name.startswith(("~$", "."))
@@ -74,16 +82,20 @@ def decode_csv_bytes(data: bytes, path: str) -> tuple[str, str]:
             raise _encoding_error(path, data, err) from err
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(
-            "the file is UTF-16 (Excel 'Unicode text'); save it as CSV (UTF-8) or re-export it", path=path, line=1
+            "the file is UTF-16 (Excel 'Unicode text'); save it as CSV (UTF-8) or re-export it",
+            path=path,
+            line=1,
         )
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as err:
+        utf8_error = err
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as err:
-        raise _encoding_error(path, data, err) from err
+        # the encoding that read further is the one the file meant: point at its bad byte
+        worst = utf8_error if utf8_error.start >= err.start else err
+        raise _encoding_error(path, data, worst) from err
 
 
 def _encoding_error(path: str, data: bytes, err: UnicodeDecodeError) -> ImportFileError:
@@ -112,7 +124,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as err:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
         raise ImportFileError(f"not a readable XLSX workbook: {err}", path=str(path)) from err
     try:
         sheet = book.worksheets[0]
@@ -147,7 +159,9 @@ def parse_rows(
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         texts = {normalise_header(_cell_text(c)) for c in cells}
         for candidate in (FileKind.RETURN, FileKind.PURCHASE):
-            key_headers = {h for h, col in maps[candidate].by_header.items() if col.field == KEY_FIELD[candidate]}
+            key_headers = {
+                h for h, col in maps[candidate].by_header.items() if col.field == KEY_FIELD[candidate]
+            }
             if texts & key_headers:
                 header_at, kind = index, candidate
                 break
@@ -165,7 +179,7 @@ def parse_rows(
     header_line, header_cells = rows[header_at]
     fields_at = _map_header(cmap, header_cells, path, header_line)
     parsed: list[ImportedRow] = []
-    for line, cells in rows[header_at + 1:]:
+    for line, cells in rows[header_at + 1 :]:
         if all(_cell_text(c) == "" for c in cells):
             continue
         values: dict[str, str] = {}
@@ -175,7 +189,9 @@ def parse_rows(
         key = KEY_FIELD[kind]
         if not values.get(key):
             raise ImportFileError(
-                f"row without {cmap.expected[key]!r}: every row needs one", path=path, line=line,
+                f"row without {cmap.expected[key]!r}: every row needs one",
+                path=path,
+                line=line,
                 column=cmap.expected[key],
             )
         parsed.append(ImportedRow(line=line, values=values))
@@ -201,7 +217,9 @@ def _map_header(cmap: ColumnMap, cells: Sequence[Any], path: str, line: int) -> 
         if col.field in seen:
             raise ImportFileError(
                 f"columns {seen[col.field]!r} and {header!r} both hold field {col.field!r}",
-                path=path, line=line, column=header,
+                path=path,
+                line=line,
+                column=header,
             )
         seen[col.field] = header
         fields_at[position] = col.field
@@ -210,7 +228,9 @@ def _map_header(cmap: ColumnMap, cells: Sequence[Any], path: str, line: int) -> 
             wanted = cmap.expected[col.field]
             raise ImportFileError(
                 f"missing column {wanted!r} (field {col.field!r}) in a 17网 {cmap.kind.value} export",
-                path=path, line=line, column=wanted,
+                path=path,
+                line=line,
+                column=wanted,
             )
     return fields_at
 
@@ -304,6 +324,12 @@ def yes(value: str | None) -> bool:
 
 
 __all__ = [
-    "ImportedFile", "ImportedRow", "column_map", "decode_csv_bytes", "export_files", "parse_rows",
-    "parse_time", "read_export",
+    "ImportedFile",
+    "ImportedRow",
+    "column_map",
+    "decode_csv_bytes",
+    "export_files",
+    "parse_rows",
+    "parse_time",
+    "read_export",
 ]

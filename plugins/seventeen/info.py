@@ -14,84 +14,172 @@ PLATFORM_ID = "seventeen"
 NO_API = "17网 publishes no API (reference/platform-apis.md §3): do it on 17网's website"
 
 SETTINGS = (
-    SettingSpec(name="import_dir", help="folder of 17网 order and after-sales exports (CSV/XLSX), read every sync; "
-                "default: <the shop's data folder>/imports"),
-    SettingSpec(name="columns", help='JSON {"field": "header"} for exports whose headers differ from the defaults; '
-                'a key "purchase.<field>" or "return.<field>" applies to one kind of file', default=""),
-    SettingSpec(name="ignore_columns", help="comma-separated headers to skip (\"*\": every unknown header)", default=""),
-    SettingSpec(name=PROCESSING_SETTING, help="how long 代发 takes after signing for a return (seed: 3-5 days; "
-                "raise it for 大促 and holidays)", default=PROCESSING_DEFAULT),
-    SettingSpec(name=TRANSIT_SETTING, help="the quickest a buyer's return parcel reaches 代发 (for the return chain)",
-                default=TRANSIT_DEFAULT),
-    SettingSpec(name="style_return_cap", help="pieces of one style the stalls take back (seed: 'a certain number', "
-                "no figure; empty: not checked)", default=""),
+    SettingSpec(
+        name="import_dir",
+        help="folder of 17网 order and after-sales exports (CSV/XLSX), read every sync; "
+        "default: <the shop's data folder>/imports",
+    ),
+    SettingSpec(
+        name="columns",
+        help='JSON {"field": "header"} for exports whose headers differ from the defaults; '
+        'a key "purchase.<field>" or "return.<field>" applies to one kind of file',
+        default="",
+    ),
+    SettingSpec(
+        name="column.*",
+        help="column.<field>=<header>: one column's header (wins over the columns JSON)",
+    ),
+    SettingSpec(
+        name="ignore_columns", help='comma-separated headers to skip ("*": every unknown header)', default=""
+    ),
+    SettingSpec(
+        name=PROCESSING_SETTING,
+        help="how long 代发 takes after signing for a return (seed: 3-5 days; "
+        "raise it for 大促 and holidays)",
+        default=PROCESSING_DEFAULT,
+    ),
+    SettingSpec(
+        name=TRANSIT_SETTING,
+        help="the quickest a buyer's return parcel reaches 代发 (for the return chain)",
+        default=TRANSIT_DEFAULT,
+    ),
+    SettingSpec(
+        name="style_return_cap",
+        help="pieces of one style the stalls take back (seed: 'a certain number', "
+        "no figure; empty: not checked)",
+        default="",
+    ),
     SettingSpec(name="stall_return_caps", help="per-stall caps: 'stall=n,stall2=m'", default=""),
-    SettingSpec(name="kanban_return_max", help="pieces of one style in one size but several colours (看版) a stall "
-                "takes back (seed: none or partly)", default="0"),
-    SettingSpec(name="intimate_categories", help="categories/title words never returnable (贴身衣物)",
-                default=DEFAULT_INTIMATE),
-    SettingSpec(name="unsellable_conditions", help="condition words that make goods unsellable (影响二次销售)",
-                default=DEFAULT_UNSELLABLE),
+    SettingSpec(
+        name="kanban_return_max",
+        help="pieces of one style in one size but several colours (看版) a stall "
+        "takes back (seed: none or partly)",
+        default="0",
+    ),
+    SettingSpec(
+        name="intimate_categories",
+        help="categories/title words never returnable (贴身衣物)",
+        default=DEFAULT_INTIMATE,
+    ),
+    SettingSpec(
+        name="unsellable_conditions",
+        help="condition words that make goods unsellable (影响二次销售)",
+        default=DEFAULT_UNSELLABLE,
+    ),
 )
 
 _RECORDED = "recorded in hub's 17网 ledger after you did it on 17网 (no API)"
 
 CAPABILITIES = (
     Capability(
-        action="apply_return", label="Return applied on 17网", label_zh="已线上申请退货", api=_RECORDED,
+        action="apply_return",
+        label="Return applied on 17网",
+        label_zh="已线上申请退货",
+        api=_RECORDED,
         params=(
-            ParamSpec(name="return_id", help="the 退货单号 17网 shows (so later exports merge into this case)"),
+            ParamSpec(
+                name="return_id", help="the 退货单号 17网 shows (so later exports merge into this case)"
+            ),
             ParamSpec(name="quantity", help="pieces to return", type="integer"),
             ParamSpec(name="style_no", help="货号 of the line returned (when the order has several)"),
             ParamSpec(name="color", help="颜色"),
             ParamSpec(name="size", help="尺码"),
-            ParamSpec(name="reason", help="退货原因 as chosen on 17网 (a wrong reason forfeits compensation)"),
+            ParamSpec(
+                name="reason", help="退货原因 as chosen on 17网 (a wrong reason forfeits compensation)"
+            ),
             ParamSpec(name="condition", help="condition of the goods (washed, tags cut ...)"),
         ),
     ),
     Capability(
-        action="daifa_agreed", label="代发 agreed", label_zh="代发已同意", api=_RECORDED,
+        action="daifa_agreed",
+        label="代发 agreed",
+        label_zh="代发已同意",
+        api=_RECORDED,
         params=(ParamSpec(name="return_address", help="the return address 代发 gave", required=True),),
     ),
     Capability(
-        action="enter_return_waybill", label="Return waybill entered", label_zh="已填写退货运单号", api=_RECORDED,
+        action="enter_return_waybill",
+        label="Return waybill entered",
+        label_zh="已填写退货运单号",
+        api=_RECORDED,
         params=(
             ParamSpec(name="waybill", help="the return parcel's own tracking number", required=True),
             ParamSpec(name="courier", help="快递公司"),
-            ParamSpec(name="mid_way_recall", help="the parcel was recalled mid-way (17网's outbound number is "
-                      "then accepted)", type="boolean"),
+            ParamSpec(
+                name="mid_way_recall",
+                help="the parcel was recalled mid-way (17网's outbound number is then accepted)",
+                type="boolean",
+            ),
         ),
     ),
     Capability(
-        action="daifa_signed", label="代发 signed for the return", label_zh="代发已签收", api=_RECORDED,
+        action="daifa_signed",
+        label="代发 signed for the return",
+        label_zh="代发已签收",
+        api=_RECORDED,
         params=(
             ParamSpec(name="signed_at", help="when 代发 signed (ISO time; default now)"),
             ParamSpec(name="return_id", help="the return case, when recording a parcel for an order"),
         ),
     ),
     Capability(
-        action="stall_result", label="Stall's decision", label_zh="档口退货结果", api=_RECORDED,
+        action="stall_result",
+        label="Stall's decision",
+        label_zh="档口退货结果",
+        api=_RECORDED,
         params=(
             ParamSpec(name="accepted", help="the stall took the goods back", type="boolean", required=True),
-            ParamSpec(name="refund_fen", help="amount refunded, in fen (the stall's current price)", type="integer"),
+            ParamSpec(
+                name="refund_fen", help="amount refunded, in fen (the stall's current price)", type="integer"
+            ),
             ParamSpec(name="reason", help="why the stall refused"),
         ),
     ),
     Capability(
-        action="extend_receipt", label="Receipt extended", label_zh="已延长收货", api=_RECORDED,
+        action="extend_receipt",
+        label="Receipt extended",
+        label_zh="已延长收货",
+        api=_RECORDED,
         params=(ParamSpec(name="days", help="days extended (1-7, once)", type="integer"),),
     ),
-    Capability(action="exchange", label="Exchange", label_zh="换货", supported=False,
-               reason="17网 has no exchange (17网暂不支持换货): return, then order again [seed 003]"),
-    Capability(action="agree_refund", label="Agree refund", label_zh="同意退款", supported=False,
-               reason="the merchant is the buyer on 17网: 代发 and the stall decide refunds"),
-    Capability(action="refuse", label="Refuse", label_zh="拒绝", supported=False,
-               reason="the merchant is the buyer on 17网: nothing to refuse"),
-    Capability(action="agree_return", label="Agree return", label_zh="同意退货", supported=False,
-               reason="代发 agrees returns on 17网; record it with daifa_agreed"),
-    Capability(action="confirm_receipt", label="Confirm receipt", label_zh="确认收货", supported=False, reason=NO_API),
-    Capability(action="appeal", label="Appeal", label_zh="申诉", supported=False,
-               reason="17网 has no appeal flow; a wrong return reason forfeits further compensation [seed 003]"),
+    Capability(
+        action="exchange",
+        label="Exchange",
+        label_zh="换货",
+        supported=False,
+        reason="17网 has no exchange (17网暂不支持换货): return, then order again [seed 003]",
+    ),
+    Capability(
+        action="agree_refund",
+        label="Agree refund",
+        label_zh="同意退款",
+        supported=False,
+        reason="the merchant is the buyer on 17网: 代发 and the stall decide refunds",
+    ),
+    Capability(
+        action="refuse",
+        label="Refuse",
+        label_zh="拒绝",
+        supported=False,
+        reason="the merchant is the buyer on 17网: nothing to refuse",
+    ),
+    Capability(
+        action="agree_return",
+        label="Agree return",
+        label_zh="同意退货",
+        supported=False,
+        reason="代发 agrees returns on 17网; record it with daifa_agreed",
+    ),
+    Capability(
+        action="confirm_receipt", label="Confirm receipt", label_zh="确认收货", supported=False, reason=NO_API
+    ),
+    Capability(
+        action="appeal",
+        label="Appeal",
+        label_zh="申诉",
+        supported=False,
+        reason="17网 has no appeal flow; a wrong return reason forfeits further compensation [seed 003]",
+    ),
 )
 
 README = Path(__file__).with_name("README.md")

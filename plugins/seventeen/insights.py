@@ -31,7 +31,8 @@ def _eligibility_insight(p: Plan, order: Order) -> Insight | None:
         title=f"17网 {order.external_id}: {e.summary_en()}",
         body="\n".join([*reasons, *e.notes]),
         level=level,
-        source="; ".join(dict.fromkeys(r.source for r in e.reasons)) or "seeds/003 售后代发 什么情况下档口可能不接受退货",
+        source="; ".join(dict.fromkeys(r.source for r in e.reasons))
+        or "seeds/003 售后代发 什么情况下档口可能不接受退货",
         amount_fen=e.expected_refund_fen,
         data={
             "verdict": e.verdict.value,
@@ -56,38 +57,63 @@ def plan_insights(p: Plan, *, downstream: AfterSale | None = None) -> list[Insig
     for step in p.steps:
         if step.done:
             continue
-        out.append(Insight(
-            kind="upstream_step",
-            title=f"17网: {step.title_zh}",
-            body="\n".join(x for x in (step.title_en, step.body) if x),
-            level="info",
-            source=step.source,
-            due_at=step.due_at,
-            data={"step": step.code, "purchase_order": order.external_id},
-        ))
+        out.append(
+            Insight(
+                kind="upstream_step",
+                title=f"17网: {step.title_zh}",
+                body="\n".join(x for x in (step.title_en, step.body) if x),
+                level="info",
+                source=step.source,
+                due_at=step.due_at,
+                data={"step": step.code, "purchase_order": order.external_id},
+            )
+        )
     for c in p.conflicts:
-        out.append(Insight(
-            kind="warning", title=c.title, body=c.body, level=c.level, source=c.source,
-            due_at=c.due_at, amount_fen=c.amount_fen, data={"conflict": c.code, "purchase_order": order.external_id},
-        ))
+        out.append(
+            Insight(
+                kind="warning",
+                title=c.title,
+                body=c.body,
+                level=c.level,
+                source=c.source,
+                due_at=c.due_at,
+                amount_fen=c.amount_fen,
+                data={"conflict": c.code, "purchase_order": order.external_id},
+            )
+        )
     if downstream is not None and p.eligibility is not None:
         carried = p.eligibility.carried_fen
-        if carried or any(c.code in ("trade_success", "refund_only_downstream", "upstream_refused") for c in p.conflicts):
-            carried = max([carried, *(c.amount_fen or 0 for c in p.conflicts
-                                      if c.code in ("trade_success", "refund_only_downstream", "upstream_refused"))])
-        out.append(Insight(
-            kind="guide",
-            title=f"Upstream 17网 refund ≈ ¥{fen_to_yuan(p.eligibility.expected_refund_fen)}; "
-            f"you carry ¥{fen_to_yuan(carried)}",
-            body=f"downstream refund ¥{fen_to_yuan(downstream.refund_fen)}; paid 17网 "
-            f"¥{fen_to_yuan(p.eligibility.cost_fen)} for these goods",
-            level="warning" if carried else "info",
-            source="seeds/003 售后代发 退货都能按照买的原价退吗",
-            amount_fen=carried,
-            data={"downstream_refund_fen": downstream.refund_fen,
-                  "upstream_refund_fen": p.eligibility.expected_refund_fen,
-                  "carried_fen": carried, "purchase_order": order.external_id},
-        ))
+        if carried or any(
+            c.code in ("trade_success", "refund_only_downstream", "upstream_refused") for c in p.conflicts
+        ):
+            carried = max(
+                [
+                    carried,
+                    *(
+                        c.amount_fen or 0
+                        for c in p.conflicts
+                        if c.code in ("trade_success", "refund_only_downstream", "upstream_refused")
+                    ),
+                ]
+            )
+        out.append(
+            Insight(
+                kind="guide",
+                title=f"Upstream 17网 refund ≈ ¥{fen_to_yuan(p.eligibility.expected_refund_fen)}; "
+                f"you carry ¥{fen_to_yuan(carried)}",
+                body=f"downstream refund ¥{fen_to_yuan(downstream.refund_fen)}; paid 17网 "
+                f"¥{fen_to_yuan(p.eligibility.cost_fen)} for these goods",
+                level="warning" if carried else "info",
+                source="seeds/003 售后代发 退货都能按照买的原价退吗",
+                amount_fen=carried,
+                data={
+                    "downstream_refund_fen": downstream.refund_fen,
+                    "upstream_refund_fen": p.eligibility.expected_refund_fen,
+                    "carried_fen": carried,
+                    "purchase_order": order.external_id,
+                },
+            )
+        )
     return out
 
 
@@ -103,8 +129,16 @@ def case_insights(context: CaseContext) -> Sequence[Insight]:
         p = plan(Purchase(order=context.order, cases=[case], settings=context.shop.settings), now)
         out = plan_insights(p)
         if case.facts.get("exchange_requested"):
-            out.insert(0, Insight(kind="warning", title="17网 has no exchange", body=NO_EXCHANGE, level="warning",
-                                  source="seeds/003 售后代发 可以换货吗"))
+            out.insert(
+                0,
+                Insight(
+                    kind="warning",
+                    title="17网 has no exchange",
+                    body=NO_EXCHANGE,
+                    level="warning",
+                    source="seeds/003 售后代发 可以换货吗",
+                ),
+            )
         return out
     out = []
     for linked in context.linked:
@@ -112,13 +146,17 @@ def case_insights(context: CaseContext) -> Sequence[Insight]:
             continue
         purchase = Purchase(order=linked.order, cases=list(linked.cases), settings=linked.shop.settings)
         p = plan(purchase, now, sale_case=case, sale_order=context.order)
-        out.append(Insight(
-            kind="link",
-            title=f"Fulfilled by 17网 purchase {linked.order.external_id}",
-            body=", ".join(f"{i.get('style_no')} {i.get('color')}/{i.get('size')} ×{i.get('quantity')}"
-                           for i in linked.order.facts.get("items") or []),
-            source="17网 代发",
-            data={"purchase_order": linked.order.external_id, "shop": linked.shop.name},
-        ))
+        out.append(
+            Insight(
+                kind="link",
+                title=f"Fulfilled by 17网 purchase {linked.order.external_id}",
+                body=", ".join(
+                    f"{i.get('style_no')} {i.get('color')}/{i.get('size')} ×{i.get('quantity')}"
+                    for i in linked.order.facts.get("items") or []
+                ),
+                source="17网 代发",
+                data={"purchase_order": linked.order.external_id, "shop": linked.shop.name},
+            )
+        )
         out.extend(plan_insights(p, downstream=case))
     return out

@@ -40,7 +40,10 @@ class Ledger:
                     continue
                 try:
                     entry = json.loads(line)
-                    if not isinstance(entry, dict) or not {"action", "resource", "external_id", "at"} <= entry.keys():
+                    if (
+                        not isinstance(entry, dict)
+                        or not {"action", "resource", "external_id", "at"} <= entry.keys()
+                    ):
                         raise ValueError("not a ledger entry")
                     datetime.fromisoformat(entry["at"])
                 except ValueError as err:

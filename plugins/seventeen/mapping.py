@@ -42,20 +42,33 @@ from .state import (
 
 ORDER_STATUS: Mapping[str, OrderStatus] = {
     "待付款": OrderStatus.PENDING_PAYMENT,
-    "已付款": OrderStatus.PAID, "待拿货": OrderStatus.PAID, "拿货中": OrderStatus.PAID,
-    "待发货": OrderStatus.PAID, "已拿货": OrderStatus.PAID, "缺货": OrderStatus.PAID, "部分缺货": OrderStatus.PAID,
-    "已发货": OrderStatus.SHIPPED, "已签收": OrderStatus.SHIPPED,
-    "交易成功": OrderStatus.COMPLETED, "已完成": OrderStatus.COMPLETED, "已确认收货": OrderStatus.COMPLETED,
-    "退款中": OrderStatus.REFUNDING, "退货中": OrderStatus.REFUNDING, "售后中": OrderStatus.REFUNDING,
+    "已付款": OrderStatus.PAID,
+    "待拿货": OrderStatus.PAID,
+    "拿货中": OrderStatus.PAID,
+    "待发货": OrderStatus.PAID,
+    "已拿货": OrderStatus.PAID,
+    "缺货": OrderStatus.PAID,
+    "部分缺货": OrderStatus.PAID,
+    "已发货": OrderStatus.SHIPPED,
+    "已签收": OrderStatus.SHIPPED,
+    "交易成功": OrderStatus.COMPLETED,
+    "已完成": OrderStatus.COMPLETED,
+    "已确认收货": OrderStatus.COMPLETED,
+    "退款中": OrderStatus.REFUNDING,
+    "退货中": OrderStatus.REFUNDING,
+    "售后中": OrderStatus.REFUNDING,
     "下架退款中": OrderStatus.REFUNDING,
-    "已退款": OrderStatus.CLOSED, "已关闭": OrderStatus.CLOSED, "交易关闭": OrderStatus.CLOSED,
+    "已退款": OrderStatus.CLOSED,
+    "已关闭": OrderStatus.CLOSED,
+    "交易关闭": OrderStatus.CLOSED,
     "已取消": OrderStatus.CANCELLED,
 }
 OUT_OF_STOCK = ("缺货",)
 DISCONTINUED = ("已下架", "下架", "不做了", "停产", "档口不做")
-#: Taobao tids are 15-20 digits; Pinduoduo order_sn is ``YYMMDD-`` and 15-18 digits.
+#: Taobao tids are 12-20 digits (19 today, shorter in older shops; never an 11-digit mobile number);
+#: Pinduoduo order_sn is ``YYMMDD-`` and 15-18 digits.
 PDD_ORDER_SN = re.compile(r"(?<![\d-])\d{6}-\d{15,18}(?![\d-])")
-TAOBAO_TID = re.compile(r"(?<![\d-])\d{15,20}(?![\d-])")
+TAOBAO_TID = re.compile(r"(?<![\d-])\d{12,20}(?![\d-])")
 
 
 def sale_ids_in(remark: str | None) -> list[str]:
@@ -99,7 +112,10 @@ def items_of(order_payload: Mapping[str, Any]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     order_id = order_payload["order_id"]
     for row in order_payload.get("rows") or []:
-        base = row.get("line_id") or f"{order_id}:{row.get('style_no', '')}:{row.get('color', '')}:{row.get('size', '')}"
+        base = (
+            row.get("line_id")
+            or f"{order_id}:{row.get('style_no', '')}:{row.get('color', '')}:{row.get('size', '')}"
+        )
         line_id, n = base, 1
         while line_id in seen:
             n += 1
@@ -107,21 +123,23 @@ def items_of(order_payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         seen.add(line_id)
         status = row.get("line_status") or ""
         item_status = row.get("item_status") or ""
-        items.append({
-            "line_id": line_id,
-            "style_no": row.get("style_no") or "",
-            "title": row.get("title") or "",
-            "color": row.get("color") or "",
-            "size": row.get("size") or "",
-            "category": row.get("category") or "",
-            "stall": row.get("stall") or "",
-            "quantity": int(row.get("quantity") or 0),
-            "unit_price_fen": _fen(row.get("unit_price")) or 0,
-            "current_price_fen": _fen(row.get("current_price")),
-            "delisted": any(w in item_status or w in status for w in DISCONTINUED),
-            "special_price": row.get("special_price") == "1" or "特价" in (row.get("title") or ""),
-            "line_status": status,
-        })
+        items.append(
+            {
+                "line_id": line_id,
+                "style_no": row.get("style_no") or "",
+                "title": row.get("title") or "",
+                "color": row.get("color") or "",
+                "size": row.get("size") or "",
+                "category": row.get("category") or "",
+                "stall": row.get("stall") or "",
+                "quantity": int(row.get("quantity") or 0),
+                "unit_price_fen": _fen(row.get("unit_price")) or 0,
+                "current_price_fen": _fen(row.get("current_price")),
+                "delisted": any(w in item_status or w in status for w in DISCONTINUED),
+                "special_price": row.get("special_price") == "1" or "特价" in (row.get("title") or ""),
+                "line_status": status,
+            }
+        )
     return items
 
 
@@ -137,7 +155,9 @@ def order_facts_of(order_payload: Mapping[str, Any]) -> tuple[OrderStatus, str, 
         status = OrderStatus.SHIPPED if shipped_at else OrderStatus.PAID
         warnings.append(f"unknown 17网 order status {raw!r}: kept raw, read as {status.value}")
     items = items_of(order_payload)
-    out_of_stock = raw in OUT_OF_STOCK or raw == "部分缺货" or any(i["line_status"] in OUT_OF_STOCK for i in items)
+    out_of_stock = (
+        raw in OUT_OF_STOCK or raw == "部分缺货" or any(i["line_status"] in OUT_OF_STOCK for i in items)
+    )
     discontinued = any(i["delisted"] for i in items)
     option = first.get("ship_option") or ""
     extensions = [e for e in order_payload.get("ledger") or [] if e.get("action") == "extend_receipt"]
@@ -194,12 +214,16 @@ def map_purchase(payload: Mapping[str, Any], updated_at: datetime) -> Order:
     remark = first.get("remark") or None
     sale_ids = sale_ids_in(remark)
     if sale_ids:
-        links = tuple(OrderLink(sale_external_id=s, recipient_key=rkey, sku_keys=skus, day=day) for s in sale_ids)
+        links = tuple(
+            OrderLink(sale_external_id=s, recipient_key=rkey, sku_keys=skus, day=day) for s in sale_ids
+        )
     elif rkey:
         links = (OrderLink(recipient_key=rkey, sku_keys=skus, day=day),)
     else:
         links = ()
-    completed_at = _time(first.get("completed_at")) if status in (OrderStatus.COMPLETED, OrderStatus.CLOSED) else None
+    completed_at = (
+        _time(first.get("completed_at")) if status in (OrderStatus.COMPLETED, OrderStatus.CLOSED) else None
+    )
     return Order(
         external_id=payload["order_id"],
         role=OrderRole.PURCHASE,
@@ -249,8 +273,11 @@ def return_state(payload: Mapping[str, Any]) -> ReturnState | None:
             result_at=_time(row.get("completed_at")) if terminal else None,
             refund_fen=refund if stage in (Stage.ACCEPTED, Stage.REFUNDING) else None,
             warnings=(warning,) if warning else (),
-            facts={k: row[k] for k in ("reason", "quantity", "condition", "style_no", "color", "size", "type")
-                   if row.get(k)},
+            facts={
+                k: row[k]
+                for k in ("reason", "quantity", "condition", "style_no", "color", "size", "type")
+                if row.get(k)
+            },
         )
         exported = datetime.fromisoformat(payload["export_updated_at"])
         before = [(at, e) for at, e in entries if at <= exported]
@@ -262,8 +289,11 @@ def return_state(payload: Mapping[str, Any]) -> ReturnState | None:
             if e["action"] == "daifa_agreed" and not state.return_address:
                 state = _with(state, return_address=params.get("return_address"))
             if e["action"] == "enter_return_waybill":
-                state = _with(state, mid_way_recall=bool(params.get("mid_way_recall")),
-                              waybill=state.waybill or params.get("waybill"))
+                state = _with(
+                    state,
+                    mid_way_recall=bool(params.get("mid_way_recall")),
+                    waybill=state.waybill or params.get("waybill"),
+                )
     return replay(state, after)
 
 
@@ -288,8 +318,10 @@ def order_facts_for_steps(order_payload: Mapping[str, Any] | None) -> OrderFacts
 
 
 KIND_TEXT: Mapping[str, AfterSaleKind] = {
-    "退货退款": AfterSaleKind.RETURN_REFUND, "退货": AfterSaleKind.RETURN_REFUND,
-    "仅退款": AfterSaleKind.REFUND_ONLY, "退款": AfterSaleKind.REFUND_ONLY,
+    "退货退款": AfterSaleKind.RETURN_REFUND,
+    "退货": AfterSaleKind.RETURN_REFUND,
+    "仅退款": AfterSaleKind.REFUND_ONLY,
+    "退款": AfterSaleKind.REFUND_ONLY,
 }
 NO_EXCHANGE = (
     "17网 has no exchange (17网暂不支持换货): this request is handled as a return; place a new 17网 order "
@@ -320,22 +352,27 @@ def map_return(payload: Mapping[str, Any], updated_at: datetime) -> AfterSale:
     raw_qty = facts.get("quantity")
     quantity = int(raw_qty) if raw_qty not in (None, "") else None
     if quantity is not None and quantity <= 0:
-        raise MappingError(f"return quantity {quantity} is not a positive number", field="quantity (退货数量)")
+        raise MappingError(
+            f"return quantity {quantity} is not a positive number", field="quantity (退货数量)"
+        )
 
     order_payload = payload.get("order")
     item: dict[str, Any] | None = None
     if order_payload:
         o_status, _, o_facts = order_facts_of(order_payload)
         candidates = [
-            i for i in o_facts["items"]
+            i
+            for i in o_facts["items"]
             if all(not facts.get(k) or i[k] == facts.get(k) for k in ("style_no", "color", "size"))
         ]
         item = candidates[0] if candidates else None
-        facts.update({
-            "order_status": o_status.value,
-            "order_completed": o_status is OrderStatus.COMPLETED,
-            "receipt_extended": o_facts["receipt_extended"],
-        })
+        facts.update(
+            {
+                "order_status": o_status.value,
+                "order_completed": o_status is OrderStatus.COMPLETED,
+                "receipt_extended": o_facts["receipt_extended"],
+            }
+        )
         if o_facts.get("auto_confirm_at"):
             facts["auto_confirm_at"] = o_facts["auto_confirm_at"]
         first = (order_payload.get("rows") or [{}])[0]
@@ -352,12 +389,21 @@ def map_return(payload: Mapping[str, Any], updated_at: datetime) -> AfterSale:
         price = item["current_price_fen"] if item["current_price_fen"] is not None else item["unit_price_fen"]
         facts["expected_refund_fen"] = price * quantity
         facts["current_price_known"] = item["current_price_fen"] is not None
-    facts.update({
-        "stage": state.stage.value,
-        "applied": state.applied,
-        "mid_way_recall": state.mid_way_recall,
-    })
-    for name in ("applied_at", "agreed_at", "waybill_entered_at", "daifa_signed_at", "result_at", "unclaimed_since"):
+    facts.update(
+        {
+            "stage": state.stage.value,
+            "applied": state.applied,
+            "mid_way_recall": state.mid_way_recall,
+        }
+    )
+    for name in (
+        "applied_at",
+        "agreed_at",
+        "waybill_entered_at",
+        "daifa_signed_at",
+        "result_at",
+        "unclaimed_since",
+    ):
         value = getattr(state, name)
         if value is not None:
             facts[name] = value.astimezone(UTC).isoformat()
@@ -405,5 +451,7 @@ def map_raw(resource: str, payload: Mapping[str, Any], updated_at: datetime | No
     except MappingError:
         raise
     except (KeyError, ValueError, TypeError) as err:
-        raise MappingError(f"malformed {resource} record: {err!r}", field=str(err) if isinstance(err, KeyError) else None) from err
+        raise MappingError(
+            f"malformed {resource} record: {err!r}", field=str(err) if isinstance(err, KeyError) else None
+        ) from err
     raise MappingError(f"unknown resource {resource!r}", field="resource")

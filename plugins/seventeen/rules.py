@@ -28,7 +28,7 @@ AUTO_CONFIRM = Rule(
     on_expiry=OnExpiry.AUTO_CONFIRM,
     source=f"{SEED} 备注(1): 自发货起自动确认收货时间为12天 … 订单交易成功后不支持线上申请退货; {DOMAIN}",
     summary_zh="发货后12天自动确认收货;交易成功后不能线上退货。需要售后请先延长收货(一次,最多7天)",
-    summary_en="17网 confirms receipt 12 days after shipment; after trade success no online return is possible: "
+    summary_en="17网 confirms receipt 12 days after shipment; after trade success no online return: "
     "extend receipt (once, at most 7 days) if a return may come",
 )
 AUTO_CONFIRM_EXTENDED = Rule(
@@ -45,7 +45,8 @@ AUTO_CONFIRM_EXTENDED = Rule(
 )
 APPLY_BEFORE_AUTO_CONFIRM = Rule(
     id="seventeen.apply_before_auto_confirm",
-    match=Match(statuses=frozenset({"requested", "awaiting_return"}), facts={"order_completed": None}),
+    # only while 17网 still shows the order as shipped: an order in 退货中 is not auto-confirmed
+    match=Match(statuses=frozenset({"requested", "awaiting_return"}), facts={"order_status": "shipped"}),
     anchor="fact:auto_confirm_at",
     duration=timedelta(0),
     party=Party.BUYER,
@@ -63,33 +64,43 @@ SCRAP_UNCLAIMED = Rule(
     party=Party.BUYER,
     action="claim_return",
     on_expiry=OnExpiry.SCRAPPED,
-    source=f"{SEED} 备注(3): 未在线上申请退货的包裹,代发不会将其拆包,若超过 15 天无人认领,包裹将被集中报废处理; {DOMAIN}",
+    source=f"{SEED} 备注(3): 未在线上申请退货的包裹,代发不会将其拆包,"
+    f"若超过 15 天无人认领,包裹将被集中报废处理; {DOMAIN}",
     summary_zh="代发已签收但没有线上申请/运单号:15天内不认领将被报废",
-    summary_en="代发 holds a return parcel with no online application or waybill: claim it within 15 days or it is scrapped",
+    summary_en="代发 holds a return parcel with no online application or waybill: "
+    "claim it within 15 days or it is scrapped",
 )
 PROCESSING = Rule(
     id="seventeen.return_processing",
-    match=Match(statuses=frozenset({"return_shipped"}), facts={"daifa_signed_at": True, "unclaimed_since": None}),
+    match=Match(
+        statuses=frozenset({"return_shipped"}), facts={"daifa_signed_at": True, "unclaimed_since": None}
+    ),
     anchor="fact:daifa_signed_at",
     duration=timedelta(days=5),
     party=Party.PLATFORM,
     action="stall_result",
     on_expiry=OnExpiry.OVERDUE,
-    source=f"{SEED} 退货流程(4) / 已经申请退货了,多久会处理好: 签收包裹后的 3-5 天内进行退货处理,电商大促、特殊节假日可能有延迟; {DOMAIN}",
+    source=f"{SEED} 退货流程(4) / 已经申请退货了,多久会处理好: 签收包裹后的 3-5 天内进行退货处理,"
+    f"电商大促、特殊节假日可能有延迟; {DOMAIN}",
     summary_zh="代发签收后3-5天内拿到档口处理退货(大促、节假日可能延迟)",
-    summary_en="代发 takes the return to the stall within 3-5 days of signing (slower in promotions and holidays)",
+    summary_en="代发 takes the return to the stall within 3-5 days of signing "
+    "(slower in promotions and holidays)",
     setting=PROCESSING_SETTING,
 )
 OUT_OF_STOCK_3D = Rule(
     id="seventeen.out_of_stock_3d",
-    match=Match(subject="order", statuses=frozenset({"paid"}),
-                facts={"out_of_stock": True, "ship_available_after_3d": True}),
+    match=Match(
+        subject="order",
+        statuses=frozenset({"paid"}),
+        facts={"out_of_stock": True, "ship_available_after_3d": True},
+    ),
     anchor="created_at",
     duration=timedelta(days=3),
     party=Party.PLATFORM,
     action="ship_available",
     on_expiry=OnExpiry.NOTHING,
-    source=f"{SEED} 缺货常见问题: 下单三天有货先发 … 超出三天还未拿到货的话,代发会直接将您有货的商品先行发出; {DOMAIN}",
+    source=f"{SEED} 缺货常见问题: 下单三天有货先发 … "
+    f"超出三天还未拿到货的话,代发会直接将您有货的商品先行发出; {DOMAIN}",
     summary_zh="缺货(下单三天有货先发):三天内代发继续拿货,之后先发有货商品",
     summary_en="Out of stock with 下单三天有货先发: 代发 keeps trying for 3 days, then ships what is there",
 )
@@ -121,7 +132,9 @@ NO_EXCHANGE = Constraint(
 DISCONTINUED_NO_RETURN = Constraint(
     id="seventeen.discontinued",
     action="apply_return",
-    match=Match(subject="order", facts={"discontinued": True}, statuses=frozenset({"paid", "refunding", "closed"})),
+    match=Match(
+        subject="order", facts={"discontinued": True}, statuses=frozenset({"paid", "refunding", "closed"})
+    ),
     reason_zh="档口不做了:代发联系档口在17网下架并退款,无需退货",
     reason_en="Discontinued by the stall: 代发 delists it on 17网 and refunds; nothing to return",
     source=f"{SEED} 商品缺货了之后还会再拿吗: 若档口说商品不做了,我们会联系档口把商品在17网下架,并联系您退款",
@@ -132,7 +145,14 @@ REFUND_BASIS_SOURCE = f"{SEED} 退货都能按照买的原价退吗: 档口通�
 
 TABLE = RuleTable(
     platform="seventeen",
-    rules=(AUTO_CONFIRM, AUTO_CONFIRM_EXTENDED, APPLY_BEFORE_AUTO_CONFIRM, SCRAP_UNCLAIMED, PROCESSING, OUT_OF_STOCK_3D),
+    rules=(
+        AUTO_CONFIRM,
+        AUTO_CONFIRM_EXTENDED,
+        APPLY_BEFORE_AUTO_CONFIRM,
+        SCRAP_UNCLAIMED,
+        PROCESSING,
+        OUT_OF_STOCK_3D,
+    ),
     constraints=(NO_WAYBILL_BEFORE_APPLY, NO_RETURN_AFTER_SUCCESS, NO_EXCHANGE, DISCONTINUED_NO_RETURN),
 )
 

@@ -25,9 +25,13 @@ from hub.platform import DemoShop
 from hub.testing.fake_server import FakeClock
 
 #: The sale orders the demo's purchases fulfil, written in the purchase remarks (see README.md,
-#: "Demo links"): Taobao tids and Pinduoduo order_sns the other demo sandboxes are asked to use.
-DEMO_TAOBAO_TIDS = ("4000000000000001", "4000000000000002", "4000000000000003", "4000000000000004")
-DEMO_PDD_SUFFIXES = ("900000000000001", "900000000000002", "900000000000003")
+#: "Demo links"). Plugins never import each other, so these follow the other sandboxes' id schemes.
+#: Taobao demo trades 310, 311 (agreed returns the buyer must ship), 314 (a return on its way back)
+#: and 305 (a return request) of plugins/taobao/sandbox.py's 淘宝演示店: tid = 2231958349000 + n * 7919.
+DEMO_TAOBAO_TIDS = ("2231960803890", "2231960811809", "2231960835566", "2231960764295")
+#: Pinduoduo order_sn is ``YYMMDD-<15 digits>``; the PDD sandbox's dates come from its random
+#: generator, so these two follow a convention the PDD demo is asked to adopt (see the README).
+DEMO_PDD_SUFFIXES = ("900000000000001", "900000000000002")
 
 STALLS = ("沙河南城 3F-A128 衣丽坊", "十三行 新中国大厦 5F-520 潮品", "沙河富壹 2F-B066 简约风")
 ADDRESS = "广州市白云区沙河镇 17网代发仓 退货组 (收件人: 代发退货 020-1717xxxx)"
@@ -44,13 +48,56 @@ COLORS = ("黑色", "白色", "杏色", "蓝色", "粉色")
 SIZES = ("S", "M", "L", "XL")
 
 PURCHASE_HEADERS = (
-    "订单号", "下单时间", "付款时间", "发货时间", "完成时间", "更新时间", "订单状态", "档口", "货号", "商品名称",
-    "颜色", "尺码", "类目", "数量", "单价", "档口现价", "商品状态", "特价", "拿货状态", "发货方式", "代发费", "运费",
-    "实付金额", "收货人", "联系电话", "收货地址", "快递公司", "快递单号", "备注",
+    "订单号",
+    "下单时间",
+    "付款时间",
+    "发货时间",
+    "完成时间",
+    "更新时间",
+    "订单状态",
+    "档口",
+    "货号",
+    "商品名称",
+    "颜色",
+    "尺码",
+    "类目",
+    "数量",
+    "单价",
+    "档口现价",
+    "商品状态",
+    "特价",
+    "拿货状态",
+    "发货方式",
+    "代发费",
+    "运费",
+    "实付金额",
+    "收货人",
+    "联系电话",
+    "收货地址",
+    "快递公司",
+    "快递单号",
+    "备注",
 )
 RETURN_HEADERS = (
-    "退货单号", "订单号", "申请时间", "退货状态", "售后类型", "退货原因", "货号", "颜色", "尺码", "退货数量", "商品状况",
-    "退货快递公司", "退货运单号", "退货地址", "代发签收时间", "退款金额", "完成时间", "更新时间", "处理说明",
+    "退货单号",
+    "订单号",
+    "申请时间",
+    "退货状态",
+    "售后类型",
+    "退货原因",
+    "货号",
+    "颜色",
+    "尺码",
+    "退货数量",
+    "商品状况",
+    "退货快递公司",
+    "退货运单号",
+    "退货地址",
+    "代发签收时间",
+    "退款金额",
+    "完成时间",
+    "更新时间",
+    "处理说明",
 )
 
 
@@ -141,19 +188,41 @@ class ExportWorld:
             seq[0] += 1
             return f"17{at.astimezone(CST):%y%m%d}{seq[0]:06d}"
 
-        def line(style: int = -1, color: str | None = None, size: str | None = None, qty: int = 1,
-                 **kw: Any) -> SimLine:
+        def line(
+            style: int = -1, color: str | None = None, size: str | None = None, qty: int = 1, **kw: Any
+        ) -> SimLine:
             s = STYLES[style if style >= 0 else rng.randrange(len(STYLES))]
             fields: dict[str, Any] = {"title": s[1], "category": s[2], "current_fen": s[3], **kw}
-            return SimLine(style_no=s[0], color=color or rng.choice(COLORS), size=size or rng.choice(SIZES),
-                           qty=qty, price_fen=s[3], stall=STALLS[int(s[0][1:]) % len(STALLS)], **fields)
+            return SimLine(
+                style_no=s[0],
+                color=color or rng.choice(COLORS),
+                size=size or rng.choice(SIZES),
+                qty=qty,
+                price_fen=s[3],
+                stall=STALLS[int(s[0][1:]) % len(STALLS)],
+                **fields,
+            )
 
-        def purchase(age_days: float, lines: list[SimLine], *, ship_after_h: float | None = 20,
-                     remark: str = "", status: str | None = None, **kw: Any) -> SimPurchase:
+        def purchase(
+            age_days: float,
+            lines: list[SimLine],
+            *,
+            ship_after_h: float | None = 20,
+            remark: str = "",
+            status: str | None = None,
+            **kw: Any,
+        ) -> SimPurchase:
             created = now - timedelta(days=age_days)
-            p = SimPurchase(order_id=order_id(created), created=created, lines=lines,
-                            recipient=rng.choice(NAMES), phone=f"13{rng.randint(0, 10**9 - 1):09d}",
-                            remark=remark, paid=created + timedelta(minutes=rng.randint(1, 20)), **kw)
+            p = SimPurchase(
+                order_id=order_id(created),
+                created=created,
+                lines=lines,
+                recipient=rng.choice(NAMES),
+                phone=f"13{rng.randint(0, 10**9 - 1):09d}",
+                remark=remark,
+                paid=created + timedelta(minutes=rng.randint(1, 20)),
+                **kw,
+            )
             if ship_after_h is not None and created + timedelta(hours=ship_after_h) < now:
                 p.shipped = created + timedelta(hours=ship_after_h)
                 p.courier = rng.choice(COURIERS)
@@ -168,38 +237,50 @@ class ExportWorld:
             return p
 
         def sale_id(kind: str, n: int, day: datetime) -> str:
-            if kind == "tb":
-                return DEMO_TAOBAO_TIDS[n]
             return f"{day.astimezone(CST):%y%m%d}-{DEMO_PDD_SUFFIXES[n]}"
 
-        def ret(p: SimPurchase, status: str, applied_days_ago: float, *, line_no: int = 0, qty: int | None = None,
-                **kw: Any) -> SimReturn:
+        def ret(
+            p: SimPurchase,
+            status: str,
+            applied_days_ago: float,
+            *,
+            line_no: int = 0,
+            qty: int | None = None,
+            **kw: Any,
+        ) -> SimReturn:
             rid = f"TH{p.order_id[2:]}{len(self.returns) + 1:02d}"
             applied = now - timedelta(days=applied_days_ago)
-            r = SimReturn(return_id=rid, order_id=p.order_id, line=line_no,
-                          qty=qty if qty is not None else p.lines[line_no].qty, applied=applied, status=status,
-                          reason=kw.pop("reason", "尺码不合适"), **kw)
+            r = SimReturn(
+                return_id=rid,
+                order_id=p.order_id,
+                line=line_no,
+                qty=qty if qty is not None else p.lines[line_no].qty,
+                applied=applied,
+                status=status,
+                reason=kw.pop("reason", "尺码不合适"),
+                **kw,
+            )
             r.updated = max(t for t in (r.applied, r.signed, r.completed) if t)
             self.returns[rid] = r
             p.status = "退货中" if status not in ("退货成功", "已关闭", "已取消", "已寄回商家") else p.status
             return r
 
         # -- linked purchases: the sale ids in their remarks (the demo's return chains) -------------
-        day = now - timedelta(days=11.6)
-        p = purchase(11.6, [line(0, "黑色", "M")], ship_after_h=2,
-                     remark=f"淘宝 {sale_id('tb', 0, day)} 买家退货中")  # auto-confirm before the buyer's parcel
-        self.sale_links[p.order_id] = DEMO_TAOBAO_TIDS[0]
-        p = purchase(6, [line(1, "白色", "L", category="内衣", title="无痕内衣 套装")],
-                     remark=f"拼多多 {sale_id('pdd', 0, now - timedelta(days=6))}")  # intimate: not returnable
-        self.sale_links[p.order_id] = p.remark.split()[-1]
-        p = purchase(5, [line(0, "杏色", "S", current_fen=4800)],
-                     remark=f"tb:{sale_id('tb', 1, now)}")  # price drop 58 -> 48 yuan
-        self.sale_links[p.order_id] = DEMO_TAOBAO_TIDS[1]
-        p = purchase(4, [line(3, c, "M") for c in ("黑色", "白色", "杏色")],
-                     remark=f"PDD {sale_id('pdd', 1, now - timedelta(days=4))}")  # 看版: one size, 3 colours
-        self.sale_links[p.order_id] = p.remark.split()[-1]
-        p = purchase(3, [line(2, "蓝色", "L")], remark=f"{sale_id('tb', 2, now)}")
-        self.sale_links[p.order_id] = DEMO_TAOBAO_TIDS[2]
+        tb = DEMO_TAOBAO_TIDS
+        p = purchase(11.9, [line(0, "黑色", "M")], ship_after_h=7, remark=f"淘宝 {tb[0]} 买家退货中")
+        self.sale_links[p.order_id] = tb[0]  # the buyer must still ship: 17网 auto-confirms first
+        intimate = line(1, "白色", "L", category="内衣", title="无痕内衣 套装")
+        p = purchase(11.9, [intimate], remark=f"tb:{tb[1]}")
+        self.sale_links[p.order_id] = tb[1]  # intimate: the stall takes nothing back
+        p = purchase(14.9, [line(0, "杏色", "S", current_fen=4800)], ship_after_h=10, remark=tb[2])
+        self.sale_links[p.order_id] = tb[2]  # the price dropped 58 -> 48 yuan; already applied on 17网
+        ret(p, "待审核", 0.9, reason="买家退货(淘宝)")
+        p = purchase(2.9, [line(3, c, "M") for c in ("黑色", "白色", "杏色")], remark=f"淘宝单号{tb[3]}")
+        self.sale_links[p.order_id] = tb[3]  # 看版: one size, 3 colours
+        for n, age in enumerate((6.0, 4.0)):
+            sale = sale_id("pdd", n, now - timedelta(days=age))
+            p = purchase(age, [line(2 + n, "蓝色", "L")], remark=f"拼多多 {sale}")
+            self.sale_links[p.order_id] = sale
 
         # -- every 17网 return state ----------------------------------------------------------------
         p = purchase(9, [line(4, "白色", "M")])
@@ -207,20 +288,60 @@ class ExportWorld:
         p = purchase(8, [line(2, "黑色", "M")])
         ret(p, "代发已同意", 1.5, address=ADDRESS)
         p = purchase(10, [line(0, "粉色", "L")])
-        ret(p, "已寄回", 2.5, address=ADDRESS, courier="中通快递", waybill=f"ZT{rng.randint(10**11, 10**12 - 1)}")
+        ret(
+            p,
+            "已寄回",
+            2.5,
+            address=ADDRESS,
+            courier="中通快递",
+            waybill=f"ZT{rng.randint(10**11, 10**12 - 1)}",
+        )
         p = purchase(12, [line(1, "黑色", "S", qty=2)])
-        ret(p, "代发已签收", 4, address=ADDRESS, courier="圆通速递", waybill=f"YT{rng.randint(10**11, 10**12 - 1)}",
-            signed=now - timedelta(days=2))
+        ret(
+            p,
+            "代发已签收",
+            4,
+            address=ADDRESS,
+            courier="圆通速递",
+            waybill=f"YT{rng.randint(10**11, 10**12 - 1)}",
+            signed=now - timedelta(days=2),
+        )
         p = purchase(16, [line(3, "杏色", "L")])
-        ret(p, "档口处理中", 9, address=ADDRESS, courier="韵达快递", waybill=f"YD{rng.randint(10**11, 10**12 - 1)}",
-            signed=now - timedelta(days=7), note="大促期间处理延迟")  # overdue: 3-5 days passed
+        ret(
+            p,
+            "档口处理中",
+            9,
+            address=ADDRESS,
+            courier="韵达快递",
+            waybill=f"YD{rng.randint(10**11, 10**12 - 1)}",
+            signed=now - timedelta(days=7),
+            note="大促期间处理延迟",
+        )  # overdue: 3-5 days passed
         p = purchase(20, [line(0, "黑色", "L", current_fen=5000)])
-        ret(p, "退货成功", 12, address=ADDRESS, courier="中通快递", waybill=f"ZT{rng.randint(10**11, 10**12 - 1)}",
-            signed=now - timedelta(days=9), refund_fen=5000, completed=now - timedelta(days=5),
-            note="档口按当前售价退货 50.00")
+        ret(
+            p,
+            "退货成功",
+            12,
+            address=ADDRESS,
+            courier="中通快递",
+            waybill=f"ZT{rng.randint(10**11, 10**12 - 1)}",
+            signed=now - timedelta(days=9),
+            refund_fen=5000,
+            completed=now - timedelta(days=5),
+            note="档口按当前售价退货 50.00",
+        )
         p = purchase(22, [line(4, "蓝色", "M", special=True)])
-        ret(p, "退货失败", 14, address=ADDRESS, courier="申通快递", waybill=f"ST{rng.randint(10**11, 10**12 - 1)}",
-            signed=now - timedelta(days=11), completed=now - timedelta(days=7), note="特价商品档口不退")
+        ret(
+            p,
+            "退货失败",
+            14,
+            address=ADDRESS,
+            courier="申通快递",
+            waybill=f"ST{rng.randint(10**11, 10**12 - 1)}",
+            signed=now - timedelta(days=11),
+            completed=now - timedelta(days=7),
+            note="特价商品档口不退",
+        )
         p = purchase(7, [line(1, "白色", "M")])
         ret(p, "待审核", 1, type="换货", reason="换尺码")  # no exchange on 17网
         p = purchase(15, [line(2, "黑色", "S")])
@@ -233,10 +354,19 @@ class ExportWorld:
         ret(p, "待审核", 0.8, condition="已水洗", reason="不想要了")  # washed: not returnable
 
         # -- orders in every other state ----------------------------------------------------------
-        purchase(1, [line(1, "黑色", "M", line_status="缺货"), line(2, "白色", "S")], ship_after_h=None,
-                 status="缺货", ship_option="下单三天有货先发")
-        purchase(2, [line(3, "粉色", "S", delisted=True, line_status="已下架")], ship_after_h=None,
-                 status="下架退款中")
+        purchase(
+            1,
+            [line(1, "黑色", "M", line_status="缺货"), line(2, "白色", "S")],
+            ship_after_h=None,
+            status="缺货",
+            ship_option="下单三天有货先发",
+        )
+        purchase(
+            2,
+            [line(3, "粉色", "S", delisted=True, line_status="已下架")],
+            ship_after_h=None,
+            status="下架退款中",
+        )
         purchase(0.2, [line()], ship_after_h=None, status="待付款")
         purchase(6, [line()], ship_after_h=None, status="已取消")
         for _ in range(filler):
@@ -281,7 +411,11 @@ class ExportWorld:
             if p.status == "已发货" and p.shipped and p.shipped + timedelta(days=12) <= now:
                 p.status, p.completed = "交易成功", p.shipped + timedelta(days=12)
                 p.updated = p.completed
-            if p.status == "缺货" and p.ship_option == "下单三天有货先发" and p.created + timedelta(days=3) <= now:
+            if (
+                p.status == "缺货"
+                and p.ship_option == "下单三天有货先发"
+                and p.created + timedelta(days=3) <= now
+            ):
                 p.status, p.shipped = "已发货", p.created + timedelta(days=3)
                 p.courier, p.waybill = COURIERS[0], f"ZT{p.order_id[-9:]}"
                 p.updated = p.shipped
@@ -320,25 +454,68 @@ class ExportWorld:
         rows: list[list[Any]] = []
         for p in sorted(self.purchases.values(), key=lambda x: x.created):
             for ln in p.lines:
-                rows.append([
-                    p.order_id, p.created, p.paid, p.shipped, p.completed, p.updated, p.status, ln.stall,
-                    ln.style_no, ln.title, ln.color, ln.size, ln.category, ln.qty, ln.price_fen,
-                    ln.current_fen, "已下架" if ln.delisted else "在售", "是" if ln.special else "否",
-                    ln.line_status, p.ship_option, p.fee_fen, p.postage_fen,
-                    p.total_fen if p.paid else None, p.recipient, p.phone,
-                    "浙江省杭州市西湖区文三路 100 号", p.courier, p.waybill, p.remark,
-                ])
+                rows.append(
+                    [
+                        p.order_id,
+                        p.created,
+                        p.paid,
+                        p.shipped,
+                        p.completed,
+                        p.updated,
+                        p.status,
+                        ln.stall,
+                        ln.style_no,
+                        ln.title,
+                        ln.color,
+                        ln.size,
+                        ln.category,
+                        ln.qty,
+                        ln.price_fen,
+                        ln.current_fen,
+                        "已下架" if ln.delisted else "在售",
+                        "是" if ln.special else "否",
+                        ln.line_status,
+                        p.ship_option,
+                        p.fee_fen,
+                        p.postage_fen,
+                        p.total_fen if p.paid else None,
+                        p.recipient,
+                        p.phone,
+                        "浙江省杭州市西湖区文三路 100 号",
+                        p.courier,
+                        p.waybill,
+                        p.remark,
+                    ]
+                )
         return rows
 
     def return_rows(self) -> list[list[Any]]:
         rows: list[list[Any]] = []
         for r in sorted(self.returns.values(), key=lambda x: x.applied):
             ln = self.purchases[r.order_id].lines[r.line]
-            rows.append([
-                r.return_id, "" if r.corrupt else r.order_id, r.applied, r.status, r.type, r.reason,
-                ln.style_no, ln.color, ln.size, r.qty, r.condition, r.courier, r.waybill, r.address,
-                r.signed, r.refund_fen, r.completed, r.updated, r.note,
-            ])
+            rows.append(
+                [
+                    r.return_id,
+                    "" if r.corrupt else r.order_id,
+                    r.applied,
+                    r.status,
+                    r.type,
+                    r.reason,
+                    ln.style_no,
+                    ln.color,
+                    ln.size,
+                    r.qty,
+                    r.condition,
+                    r.courier,
+                    r.waybill,
+                    r.address,
+                    r.signed,
+                    r.refund_fen,
+                    r.completed,
+                    r.updated,
+                    r.note,
+                ]
+            )
         return rows
 
     def write(self, folder: Path) -> list[Path]:
@@ -350,9 +527,19 @@ class ExportWorld:
         recent_p = [r for r in prows if r[1] >= now - timedelta(days=10)]
         recent_r = [r for r in rrows if r[2] >= now - timedelta(days=7)]
         paths = [
-            write_csv(folder / "17网订单导出_近30天.csv", PURCHASE_HEADERS, prows, "gb18030",
-                      money_cols=(14, 15, 20, 21, 22)),
-            write_xlsx(folder / "17网订单导出_近10天.xlsx", PURCHASE_HEADERS, recent_p, money_cols=(14, 15, 20, 21, 22)),
+            write_csv(
+                folder / "17网订单导出_近30天.csv",
+                PURCHASE_HEADERS,
+                prows,
+                "gb18030",
+                money_cols=(14, 15, 20, 21, 22),
+            ),
+            write_xlsx(
+                folder / "17网订单导出_近10天.xlsx",
+                PURCHASE_HEADERS,
+                recent_p,
+                money_cols=(14, 15, 20, 21, 22),
+            ),
             write_csv(folder / "17网退货导出.csv", RETURN_HEADERS, rrows, "utf-8-sig", money_cols=(15,)),
             write_xlsx(folder / "17网退货导出_近7天.xlsx", RETURN_HEADERS, recent_r, money_cols=(15,)),
         ]
@@ -363,8 +550,13 @@ class ExportWorld:
         rows = self.purchase_rows()[:2]
         for row in rows:
             row[1] = "2026-13-45 25:61:00"
-        path = write_csv(folder / f"17网订单导出_坏文件{len(self.extra_files) + 1}.csv", PURCHASE_HEADERS, rows,
-                         "utf-8", money_cols=(14, 15, 20, 21, 22))
+        path = write_csv(
+            folder / f"17网订单导出_坏文件{len(self.extra_files) + 1}.csv",
+            PURCHASE_HEADERS,
+            rows,
+            "utf-8",
+            money_cols=(14, 15, 20, 21, 22),
+        )
         self.extra_files.append(path)
         return path
 
@@ -379,8 +571,13 @@ def _cell(value: Any, money: bool) -> Any:
     return value
 
 
-def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]], encoding: str,
-              money_cols: Sequence[int] = ()) -> Path:
+def write_csv(
+    path: Path,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    encoding: str,
+    money_cols: Sequence[int] = (),
+) -> Path:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf)
     writer.writerow(headers)
@@ -392,8 +589,9 @@ def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]],
     return path
 
 
-def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-               money_cols: Sequence[int] = ()) -> Path:
+def write_xlsx(
+    path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]], money_cols: Sequence[int] = ()
+) -> Path:
     import openpyxl
 
     book = openpyxl.Workbook()

@@ -100,27 +100,28 @@ def build(files: Sequence[ImportedFile], ledger: Sequence[Mapping[str, Any]]) ->
         by_target.setdefault((entry["resource"], entry["external_id"]), []).append(entry)
 
     order_payloads: dict[str, tuple[dict[str, Any], datetime]] = {}
-    for order_id, (at, name, rows) in order_versions.items():
-        entries = by_target.get((PURCHASE, order_id), [])
+    for oid, (at, name, rows) in order_versions.items():
+        entries = by_target.get((PURCHASE, oid), [])
         updated = max([at, *(datetime.fromisoformat(e["at"]) for e in entries)])
         payload: dict[str, Any] = {
-            "order_id": order_id,
+            "order_id": oid,
             "rows": [dict(r.values) for r in rows],
             "source": {"file": name, "lines": [r.line for r in rows]},
             "export_updated_at": at.isoformat(),
             "ledger": entries,
         }
-        order_payloads[order_id] = (payload, updated)
-        snap.purchases[order_id] = RawRecord(
-            resource=PURCHASE, external_id=order_id, payload=payload, updated_at=updated.astimezone(UTC)
+        order_payloads[oid] = (payload, updated)
+        snap.purchases[oid] = RawRecord(
+            resource=PURCHASE, external_id=oid, payload=payload, updated_at=updated.astimezone(UTC)
         )
 
     return_ids = set(return_versions) | {eid for (res, eid) in by_target if res == PURCHASE_RETURN}
     for rid in sorted(return_ids):
         entries = by_target.get((PURCHASE_RETURN, rid), [])
         version = return_versions.get(rid)
-        row = dict(version[3].values) if version else None
-        order_id = (row or {}).get("order_id") or next((e.get("order_id") for e in entries if e.get("order_id")), "")
+        export_row = dict(version[3].values) if version else None
+        from_ledger = next((str(e["order_id"]) for e in entries if e.get("order_id")), "")
+        order_id = str((export_row or {}).get("order_id") or from_ledger)
         times = [datetime.fromisoformat(e["at"]) for e in entries]
         if version:
             times.append(version[0])
@@ -130,7 +131,7 @@ def build(files: Sequence[ImportedFile], ledger: Sequence[Mapping[str, Any]]) ->
         payload = {
             "return_id": rid,
             "order_id": order_id,
-            "row": row,
+            "row": export_row,
             "source": {"file": version[1], "line": version[2]} if version else None,
             "export_updated_at": version[0].isoformat() if version else None,
             "ledger": entries,

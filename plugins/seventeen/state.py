@@ -23,7 +23,12 @@ from hub.domain import AfterSaleStatus
 
 #: actions the merchant records (RECORDED outcomes: 17网 has no API to perform them)
 MANUAL_ACTIONS = (
-    "apply_return", "daifa_agreed", "enter_return_waybill", "daifa_signed", "stall_result", "extend_receipt",
+    "apply_return",
+    "daifa_agreed",
+    "enter_return_waybill",
+    "daifa_signed",
+    "stall_result",
+    "extend_receipt",
 )
 EXTENSION_MAX = timedelta(days=7)  #: 最多可延长7天 [seed 003]
 AUTO_CONFIRM_AFTER = timedelta(days=12)  #: 自发货起自动确认收货时间为12天 [seed 003]
@@ -42,7 +47,9 @@ class Stage(StrEnum):
     CANCELLED = "cancelled"
 
 
-OPEN_STAGES = frozenset({Stage.UNCLAIMED, Stage.APPLIED, Stage.AGREED, Stage.SHIPPED, Stage.SIGNED, Stage.REFUNDING})
+OPEN_STAGES = frozenset(
+    {Stage.UNCLAIMED, Stage.APPLIED, Stage.AGREED, Stage.SHIPPED, Stage.SIGNED, Stage.REFUNDING}
+)
 
 STAGE_STATUS: Mapping[Stage, AfterSaleStatus] = {
     Stage.UNCLAIMED: AfterSaleStatus.RETURN_SHIPPED,
@@ -60,15 +67,34 @@ STAGE_STATUS: Mapping[Stage, AfterSaleStatus] = {
 #: The after-sales export's status texts (退货状态). Anything else is kept raw, read as APPLIED
 #: (open, so someone looks at it) and flagged in the case's warnings.
 EXPORT_STATUS: Mapping[str, Stage] = {
-    "待审核": Stage.APPLIED, "待代发审核": Stage.APPLIED, "已申请": Stage.APPLIED, "待处理": Stage.APPLIED,
-    "代发已同意": Stage.AGREED, "待寄回": Stage.AGREED, "待退货": Stage.AGREED, "已同意": Stage.AGREED,
-    "已寄回": Stage.SHIPPED, "待代发签收": Stage.SHIPPED, "退货中": Stage.SHIPPED,
-    "代发已签收": Stage.SIGNED, "档口处理中": Stage.SIGNED, "退货处理中": Stage.SIGNED, "已签收": Stage.SIGNED,
+    "待审核": Stage.APPLIED,
+    "待代发审核": Stage.APPLIED,
+    "已申请": Stage.APPLIED,
+    "待处理": Stage.APPLIED,
+    "代发已同意": Stage.AGREED,
+    "待寄回": Stage.AGREED,
+    "待退货": Stage.AGREED,
+    "已同意": Stage.AGREED,
+    "已寄回": Stage.SHIPPED,
+    "待代发签收": Stage.SHIPPED,
+    "退货中": Stage.SHIPPED,
+    "代发已签收": Stage.SIGNED,
+    "档口处理中": Stage.SIGNED,
+    "退货处理中": Stage.SIGNED,
+    "已签收": Stage.SIGNED,
     "退款中": Stage.REFUNDING,
-    "退货成功": Stage.ACCEPTED, "已退款": Stage.ACCEPTED, "退款成功": Stage.ACCEPTED,
-    "退货失败": Stage.REFUSED, "档口拒退": Stage.REFUSED, "档口拒收": Stage.REFUSED, "代发拒绝": Stage.REFUSED,
-    "已寄回商家": Stage.SENT_BACK, "已退回": Stage.SENT_BACK,
-    "已取消": Stage.CANCELLED, "已关闭": Stage.CANCELLED, "撤销申请": Stage.CANCELLED,
+    "退货成功": Stage.ACCEPTED,
+    "已退款": Stage.ACCEPTED,
+    "退款成功": Stage.ACCEPTED,
+    "退货失败": Stage.REFUSED,
+    "档口拒退": Stage.REFUSED,
+    "档口拒收": Stage.REFUSED,
+    "代发拒绝": Stage.REFUSED,
+    "已寄回商家": Stage.SENT_BACK,
+    "已退回": Stage.SENT_BACK,
+    "已取消": Stage.CANCELLED,
+    "已关闭": Stage.CANCELLED,
+    "撤销申请": Stage.CANCELLED,
 }
 
 
@@ -111,7 +137,10 @@ def stage_from_export(status: str) -> tuple[Stage, str | None]:
     for known, stage in EXPORT_STATUS.items():
         if known in text:
             return stage, None
-    return Stage.APPLIED, f"unknown 17网 return status {text!r}: kept raw, treated as applied (open) — check it on 17网"
+    return (
+        Stage.APPLIED,
+        f"unknown 17网 return status {text!r}: kept raw, treated as applied (open) — check it on 17网",
+    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +183,7 @@ def check_step(
             return f"a return is already applied for (now {stage}); 17网 takes one application per return"
         if order is not None:
             if order.status == "completed":
-                return "the trade succeeded (receipt confirmed): 17网 takes no online return after trade success [seed 003]"
+                return "the trade succeeded (receipt confirmed): 17网 takes no online return now [seed 003]"
             if order.status not in ("shipped", "refunding"):
                 return f"the order is {order.status}, not shipped: there is nothing to send back"
         return None
@@ -180,8 +209,10 @@ def check_step(
         recall = bool(params.get("mid_way_recall"))
         if waybill and order and order.outbound_waybill and waybill == order.outbound_waybill and not recall:
             return (
-                f"{waybill} is 17网's outbound waybill for this order: enter the return parcel's own tracking "
-                "number (17网's outbound number only for a parcel recalled mid-way: set mid_way_recall) [seed 003]"
+                f"{waybill} is 17网's outbound waybill for this order: "
+                "enter the return parcel's own tracking number "
+                "(17网's outbound number only for a parcel recalled mid-way: "
+                "set mid_way_recall) [seed 003]"
             )
         return None
     if action == "daifa_signed":
@@ -199,8 +230,10 @@ def check_step(
         if "accepted" in params:
             accepted = _bool(params.get("accepted"))
             refund = params.get("refund_fen")
-            if accepted and (refund in (None, "") or not str(refund).lstrip("-").isdigit() or int(refund) < 0):
-                return "an accepted return needs refund_fen: the amount refunded, in fen (the stall's current price)"
+            if accepted and (
+                refund in (None, "") or not str(refund).lstrip("-").isdigit() or int(refund) < 0
+            ):
+                return "an accepted return needs refund_fen: the amount refunded in fen (current price)"
         return None
     return f"unknown action {action!r}"
 
@@ -219,15 +252,26 @@ def apply_entry(state: ReturnState | None, entry: Mapping[str, Any], at: datetim
     if action == "apply_return":
         facts = {**base.facts, **{k: v for k, v in params.items() if k != "return_id"}}
         stage = Stage.SIGNED if base.daifa_signed_at else Stage.APPLIED
-        return replace(base, stage=stage, applied=True, applied_at=at, facts=facts, platform_status="hub:applied")
+        return replace(
+            base, stage=stage, applied=True, applied_at=at, facts=facts, platform_status="hub:applied"
+        )
     if action == "daifa_agreed":
-        return replace(base, stage=Stage.AGREED, agreed_at=at, return_address=params.get("return_address"),
-                       platform_status="hub:agreed")
+        return replace(
+            base,
+            stage=Stage.AGREED,
+            agreed_at=at,
+            return_address=params.get("return_address"),
+            platform_status="hub:agreed",
+        )
     if action == "enter_return_waybill":
         stage = Stage.SIGNED if base.daifa_signed_at else Stage.SHIPPED
         return replace(
-            base, stage=stage, waybill=str(params.get("waybill") or "").strip() or None,
-            courier=params.get("courier"), waybill_entered_at=at, mid_way_recall=bool(params.get("mid_way_recall")),
+            base,
+            stage=stage,
+            waybill=str(params.get("waybill") or "").strip() or None,
+            courier=params.get("courier"),
+            waybill_entered_at=at,
+            mid_way_recall=bool(params.get("mid_way_recall")),
             platform_status=f"hub:{stage}",
         )
     if action == "daifa_signed":
@@ -236,14 +280,26 @@ def apply_entry(state: ReturnState | None, entry: Mapping[str, Any], at: datetim
         return replace(base, stage=stage, daifa_signed_at=signed, platform_status=f"hub:{stage}")
     if action == "stall_result":
         if _bool(params.get("accepted")):
-            return replace(base, stage=Stage.ACCEPTED, result_at=at, refund_fen=int(params["refund_fen"]),
-                           platform_status="hub:accepted")
-        return replace(base, stage=Stage.REFUSED, result_at=at, refused_reason=params.get("reason"),
-                       platform_status="hub:refused")
+            return replace(
+                base,
+                stage=Stage.ACCEPTED,
+                result_at=at,
+                refund_fen=int(params["refund_fen"]),
+                platform_status="hub:accepted",
+            )
+        return replace(
+            base,
+            stage=Stage.REFUSED,
+            result_at=at,
+            refused_reason=params.get("reason"),
+            platform_status="hub:refused",
+        )
     return base
 
 
-def replay(state: ReturnState | None, entries: Iterable[tuple[datetime, Mapping[str, Any]]]) -> ReturnState | None:
+def replay(
+    state: ReturnState | None, entries: Iterable[tuple[datetime, Mapping[str, Any]]]
+) -> ReturnState | None:
     for at, entry in entries:
         state = apply_entry(state, entry, at)
     return state

@@ -147,3 +147,18 @@ def test_case_act_is_idempotent(tmp_path: Path):
     assert "nothing sent" in again.stdout
     detail = json.loads(hub(tmp_path, "case", "show", case_id, "--json", db=db).stdout)
     assert [e["summary"] for e in detail["timeline"]].count("called the buyer") == 1
+
+
+def test_setting_family_is_accepted(tmp_path: Path):
+    """A plugin may declare a family of settings (``column.*``); others stay unknown."""
+
+    from hub.platform import PlatformInfo, SettingSpec
+    from hub.store.shops import validate_settings
+
+    info = PlatformInfo(id="p", name="P", name_zh="P", settings=(SettingSpec(name="column.*", help="h"),))
+    assert validate_settings(info, {"column.order_id": "订单号"}) == {"column.order_id": "订单号"}
+    from hub.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no setting col.x"):
+        validate_settings(info, {"col.x": "1"})
+

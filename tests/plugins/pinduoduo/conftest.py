@@ -50,19 +50,32 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def settings_for(server: FakePddServer, **extra: str) -> dict[str, str]:
-    return {"client_id": server.client_id, "client_secret": server.client_secret,
-            "access_token": server.access_token, "gateway_url": server.gateway_url,
-            "push_url": server.push_url, "request_timeout": "0.5", **extra}
+    return {
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "access_token": server.access_token,
+        "gateway_url": server.gateway_url,
+        "push_url": server.push_url,
+        "request_timeout": "0.5",
+        **extra,
+    }
 
 
-def build_adapter(server: FakePddServer, session: aiohttp.ClientSession, data_dir: Path,
-                  limiter: RateLimiter | None = None, **extra: str) -> PddAdapter:
+def build_adapter(
+    server: FakePddServer,
+    session: aiohttp.ClientSession,
+    data_dir: Path,
+    limiter: RateLimiter | None = None,
+    **extra: str,
+) -> PddAdapter:
     ctx = AdapterContext(session=session, limiter=limiter or SpyLimiter(), now=utcnow, data_dir=data_dir)
     return make_adapter(Shop(name="t", platform="pinduoduo", settings=settings_for(server, **extra)), ctx)
 
 
 @pytest.fixture
-async def adapter(server: FakePddServer, session: aiohttp.ClientSession, tmp_path: Path) -> AsyncIterator[PddAdapter]:
+async def adapter(
+    server: FakePddServer, session: aiohttp.ClientSession, tmp_path: Path
+) -> AsyncIterator[PddAdapter]:
     a = build_adapter(server, session, tmp_path)
     yield a
     await a.close()
@@ -109,13 +122,22 @@ class PddHarness:
     def modify_one(self) -> str:
         return self.sandbox.server.modify_one()
 
+    def data_since(self) -> datetime:
+        """The oldest modified time in the shop: the conformance sync starts there."""
+        server = self.sandbox.server
+        return min([o.updated for o in server.orders.values()] + [c.updated for c in server.cases.values()])
+
 
 @pytest.fixture
 async def conformance_harness(tmp_path: Path) -> AsyncIterator[PddHarness]:
     from hub.testing.fake_server import FakeClock
 
-    sandbox = PddSandbox(clock=FakeClock())
+    # Six hours of history: the same variety of cases in few 30-minute windows, so the engine's
+    # real rate limiter (refund list: 10 calls/s, as published) does not make the suite slow.
+    sandbox = PddSandbox(clock=FakeClock(), span=timedelta(hours=6))
     shops = await sandbox.start(str(tmp_path))
-    shop = DemoShop(name=shops[0].name, settings={**shops[0].settings, "request_timeout": "0.5"})
+    shop = DemoShop(
+        name=shops[0].name, settings={**shops[0].settings, "request_timeout": "0.5", "rate_limit": "500"}
+    )
     yield PddHarness(sandbox=sandbox, shop=shop)
     await sandbox.stop()

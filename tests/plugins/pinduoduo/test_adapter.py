@@ -46,20 +46,31 @@ async def test_full_sync_reads_everything(server: FakePddServer, adapter: PddAda
     assert all(isinstance(m, AfterSale) and not m.warnings for m in mapped)
     # Every documented status code except 0 (无售后 is not a case) and every type is in the shop.
     assert {m.platform_status for m in mapped} == {str(c) for c in STATUS_CODES if c != 0}
-    assert {m.kind for m in mapped if isinstance(m, AfterSale)} == set(AfterSaleKind) - {AfterSaleKind.COMPENSATION}
+    assert {m.kind for m in mapped if isinstance(m, AfterSale)} == set(AfterSaleKind) - {
+        AfterSaleKind.COMPENSATION
+    }
 
 
-async def test_all_filter_and_each_filter_miss_no_status(server: FakePddServer, session: aiohttp.ClientSession,
-                                                         tmp_path: Path) -> None:
-    """The 'all' value (after_sales_status=1, type=1) and iterating every code read the same cases."""
+async def test_all_filter_and_each_filter_miss_no_status(
+    server: FakePddServer, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """The 'all' value (after_sales_status=1, type=1) and iterating every code read the same cases.
+    (The shop's cases are squeezed into the last two hours so the 27-calls-a-window mode stays fast.)"""
+    now = server.clock.now()
+    for i, c in enumerate(server.cases.values()):
+        c.updated = now - timedelta(hours=2) + timedelta(minutes=i)
     each = build_adapter(server, session, tmp_path / "each", after_sales_status_filter="each")
     everything = build_adapter(server, session, tmp_path / "all")
-    by_each = await sync_all(each, "after_sale", days=12)
-    by_all = await sync_all(everything, "after_sale", days=12)
+    by_each = await sync_all(each, "after_sale", days=0.125)
+    by_all = await sync_all(everything, "after_sale", days=0.125)
     assert set(by_each) == set(by_all) == {str(i) for i in server.cases}
-    statuses = {int(str(c.params["after_sales_status"])) for c in server.calls_to("pdd.refund.list.increment.get")}
+    statuses = {
+        int(str(c.params["after_sales_status"])) for c in server.calls_to("pdd.refund.list.increment.get")
+    }
     assert statuses == {1} | set(STATUS_CODES)
-    assert {str(c.params["after_sales_type"]) for c in server.calls_to("pdd.refund.list.increment.get")} == {"1"}
+    assert {str(c.params["after_sales_type"]) for c in server.calls_to("pdd.refund.list.increment.get")} == {
+        "1"
+    }
 
 
 async def test_detail_is_merged_into_the_payload(server: FakePddServer, adapter: PddAdapter) -> None:
@@ -76,7 +87,8 @@ async def test_detail_is_merged_into_the_payload(server: FakePddServer, adapter:
 
 
 async def test_pages_are_read_from_the_last_back_and_a_moving_row_is_not_lost(
-        server: FakePddServer, adapter: PddAdapter) -> None:
+    server: FakePddServer, adapter: PddAdapter
+) -> None:
     """250 cases in one window; while we page, one row of page 1 is modified and leaves the window.
     Reading last-first still reads every row that stayed; the moved one comes in the next window."""
     now = await adapter.platform_now()  # aligns our timestamps with PDD's clock
@@ -96,13 +108,28 @@ async def test_pages_are_read_from_the_last_back_and_a_moving_row_is_not_lost(
         return body
 
     server._refund_increment = one_moves_after_first_read  # type: ignore[method-assign]
-    server._apis = lambda: {**FakePddServer._apis(server),  # type: ignore[method-assign]
-                            "pdd.refund.list.increment.get": one_moves_after_first_read}
-    pages = [p async for p in adapter.fetch_window("after_sale", Window(start=start, end=start + timedelta(minutes=30)))]
+    server._apis = lambda: {
+        **FakePddServer._apis(server),  # type: ignore[method-assign]
+        "pdd.refund.list.increment.get": one_moves_after_first_read,
+    }
+    pages = [
+        p
+        async for p in adapter.fetch_window(
+            "after_sale", Window(start=start, end=start + timedelta(minutes=30))
+        )
+    ]
     read = {r.external_id for p in pages for r in p.records}
-    assert [str(c.params["page"]) for c in server.calls_to("pdd.refund.list.increment.get")] == ["1", "3", "2", "1"]
+    assert [str(c.params["page"]) for c in server.calls_to("pdd.refund.list.increment.get")] == [
+        "1",
+        "3",
+        "2",
+        "1",
+    ]
     assert read >= {str(i) for i in server.cases if i != moved.id}
-    later = [p async for p in adapter.fetch_window("after_sale", Window(start=now - timedelta(minutes=29), end=now))]
+    later = [
+        p
+        async for p in adapter.fetch_window("after_sale", Window(start=now - timedelta(minutes=29), end=now))
+    ]
     assert str(moved.id) in {r.external_id for p in later for r in p.records}
 
 
@@ -115,11 +142,16 @@ async def test_window_longer_than_30_minutes_is_refused(adapter: PddAdapter, ser
 
 async def test_empty_window(adapter: PddAdapter, server: FakePddServer) -> None:
     far = server.clock.now() - timedelta(days=200)
-    pages = [p async for p in adapter.fetch_window("after_sale", Window(start=far, end=far + timedelta(minutes=30)))]
+    pages = [
+        p
+        async for p in adapter.fetch_window("after_sale", Window(start=far, end=far + timedelta(minutes=30)))
+    ]
     assert [len(p.records) for p in pages] == [0]
 
 
-async def test_malformed_record_is_quarantined_not_the_page(server: FakePddServer, adapter: PddAdapter) -> None:
+async def test_malformed_record_is_quarantined_not_the_page(
+    server: FakePddServer, adapter: PddAdapter
+) -> None:
     server.inject("malformed_record", api="pdd.refund.list.increment.get")
     cases = await sync_all(adapter, "after_sale")
     bad = []
@@ -161,8 +193,9 @@ async def test_fetch_one(server: FakePddServer, adapter: PddAdapter) -> None:
     assert one is not None and one.payload["detail"]["id"] == c.id
 
 
-async def test_case_order_memo_survives_a_new_adapter(server: FakePddServer, session: aiohttp.ClientSession,
-                                                      tmp_path: Path) -> None:
+async def test_case_order_memo_survives_a_new_adapter(
+    server: FakePddServer, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
     first = build_adapter(server, session, tmp_path)
     await sync_all(first, "after_sale", days=12)
     await first.close()
@@ -172,7 +205,9 @@ async def test_case_order_memo_survives_a_new_adapter(server: FakePddServer, ses
     await second.close()
 
 
-def test_factory_needs_credentials(session: aiohttp.ClientSession, server: FakePddServer, tmp_path: Path) -> None:
+def test_factory_needs_credentials(
+    session: aiohttp.ClientSession, server: FakePddServer, tmp_path: Path
+) -> None:
     from hub.errors import ConfigError
 
     with pytest.raises(ConfigError, match="access_token"):

@@ -17,17 +17,33 @@ SHOP = Shop(name="s", platform="pinduoduo")
 
 
 def case(reason: str, code: int = 2, list_type: int = 2, remark: str = "", **detail: Any) -> AfterSale:
-    return map_after_sale({
-        "id": 9, "order_sn": "261101-9", "after_sales_status": code, "after_sales_type": list_type,
-        "after_sale_reason": reason, "refund_amount": "10.00", "updated_time": "2026-11-01 10:00:00",
-        "detail": {"remark": remark, "refund_amount": 1000, **detail}})
+    return map_after_sale(
+        {
+            "id": 9,
+            "order_sn": "261101-9",
+            "after_sales_status": code,
+            "after_sales_type": list_type,
+            "after_sale_reason": reason,
+            "refund_amount": "10.00",
+            "updated_time": "2026-11-01 10:00:00",
+            "detail": {"remark": remark, "refund_amount": 1000, **detail},
+        }
+    )
 
 
 def shipped_order(signed: bool = False) -> Order:
-    return map_order({"order_sn": "261101-9", "order_status": 3 if signed else 2, "refund_status": 2,
-                      "pay_amount": 10, "goods_amount": 10, "updated_at": "2026-11-01 10:00:00",
-                      "shipping_time": "2026-10-31 10:00:00",
-                      "receive_time": "2026-11-01 08:00:00" if signed else ""})
+    return map_order(
+        {
+            "order_sn": "261101-9",
+            "order_status": 3 if signed else 2,
+            "refund_status": 2,
+            "pay_amount": 10,
+            "goods_amount": 10,
+            "updated_at": "2026-11-01 10:00:00",
+            "shipping_time": "2026-10-31 10:00:00",
+            "receive_time": "2026-11-01 08:00:00" if signed else "",
+        }
+    )
 
 
 def ids(c: AfterSale, order: Order | None = None) -> set[str]:
@@ -82,13 +98,16 @@ def test_intervention_guide_while_platform_reviews() -> None:
     assert "分点列出" in body(c, "intervention")
 
 
-@pytest.mark.parametrize(("reason", "guide", "musts"), [
-    ("物流不更新", "logistics_no_update", ("快递官网", "约定处理时间", "备注")),
-    ("快递超区不派送", "out_of_area", ("转发可到达的快递", "更换可到达的收货地址")),
-    ("物流显示签收但未收到货", "signed_not_received", ("代签", "派件员", "退款或补发")),
-    ("包裹破损", "damaged_parcel", ("收件人信息的完整外包装照片", "赔偿")),
-    ("需要修改地址", "address_change", ("无法修改", "修改收件信息", "快递拦截")),
-])
+@pytest.mark.parametrize(
+    ("reason", "guide", "musts"),
+    [
+        ("物流不更新", "logistics_no_update", ("快递官网", "约定处理时间", "备注")),
+        ("快递超区不派送", "out_of_area", ("转发可到达的快递", "更换可到达的收货地址")),
+        ("物流显示签收但未收到货", "signed_not_received", ("代签", "派件员", "退款或补发")),
+        ("包裹破损", "damaged_parcel", ("收件人信息的完整外包装照片", "赔偿")),
+        ("需要修改地址", "address_change", ("无法修改", "修改收件信息", "快递拦截")),
+    ],
+)
 def test_logistics_guides(reason: str, guide: str, musts: tuple[str, ...]) -> None:
     c = case(reason)
     assert guide in ids(c)

@@ -15,23 +15,40 @@ from plugins.pinduoduo.info import INFO
 from plugins.pinduoduo.mapping import map_after_sale, map_order
 from plugins.pinduoduo.rules import TABLE
 from plugins.pinduoduo.sandbox import FakePddServer
+from plugins.pinduoduo.sandbox_data import REFUND_PROCESSING
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def case(code: int, list_type: int = 2, *, expire: datetime | None = None, **row: Any) -> AfterSale:
     payload: dict[str, Any] = {
-        "id": 7, "order_sn": "261101-7", "after_sales_status": code, "after_sales_type": list_type,
-        "refund_amount": "10.00", "created_time": "2026-11-01 09:00:00", "updated_time": "2026-11-01 10:00:00", **row}
+        "id": 7,
+        "order_sn": "261101-7",
+        "after_sales_status": code,
+        "after_sales_type": list_type,
+        "refund_amount": "10.00",
+        "created_time": "2026-11-01 09:00:00",
+        "updated_time": "2026-11-01 10:00:00",
+        **row,
+    }
     if expire is not None:
         payload["detail"] = {"expire_time": int(expire.timestamp() * 1000), "refund_amount": 1000}
     return map_after_sale(payload)
 
 
 def order(**fields: Any) -> Order:
-    base = {"order_sn": "261101-7", "order_status": 1, "refund_status": 1, "confirm_status": 1, "group_status": 1,
-            "pay_amount": 10, "goods_amount": 10, "created_time": "2026-11-01 09:00:00",
-            "pay_time": "2026-11-01 09:01:00", "updated_at": "2026-11-01 09:01:00"}
+    base = {
+        "order_sn": "261101-7",
+        "order_status": 1,
+        "refund_status": 1,
+        "confirm_status": 1,
+        "group_status": 1,
+        "pay_amount": 10,
+        "goods_amount": 10,
+        "created_time": "2026-11-01 09:00:00",
+        "pay_time": "2026-11-01 09:01:00",
+        "updated_at": "2026-11-01 09:01:00",
+    }
     base.update(fields)
     return map_order(base)
 
@@ -39,7 +56,9 @@ def order(**fields: Any) -> Order:
 def test_table_is_well_formed_and_every_row_cites_a_source() -> None:
     assert check_table(TABLE) == []
     for row in (*TABLE.rules, *TABLE.constraints):
-        assert any(ref in row.source for ref in ("platform-apis.md", "DOMAIN.md", "seed", "shop policy")), row.id
+        assert any(ref in row.source for ref in ("platform-apis.md", "DOMAIN.md", "seed", "shop policy")), (
+            row.id
+        )
 
 
 def test_every_policy_row_is_a_declared_setting_with_its_default() -> None:
@@ -61,7 +80,11 @@ def test_platform_reply() -> None:
     due = T0 + timedelta(hours=30)
     d = next_deadline(case(2, expire=due), TABLE, settings={"reply_within": "1h"})
     assert d is not None and d.due_at == due and d.source is DeadlineSource.PLATFORM
-    assert d.rule_id == "pinduoduo.platform_reply" and d.on_expiry is OnExpiry.AUTO_AGREE and d.party is Party.SELLER
+    assert (
+        d.rule_id == "pinduoduo.platform_reply"
+        and d.on_expiry is OnExpiry.AUTO_AGREE
+        and d.party is Party.SELLER
+    )
 
 
 def test_platform_confirm_return() -> None:
@@ -76,7 +99,9 @@ def test_platform_reship() -> None:
     """pinduoduo.platform_reship: expire_time on 32 补寄待商家发货 (platform-apis.md §2.3)."""
     due = T0 + timedelta(hours=20)
     d = next_deadline(case(32, 5, expire=due), TABLE)
-    assert d is not None and d.due_at == due and d.rule_id == "pinduoduo.platform_reship" and d.action == "ship"
+    assert (
+        d is not None and d.due_at == due and d.rule_id == "pinduoduo.platform_reship" and d.action == "ship"
+    )
 
 
 def test_platform_ship_by() -> None:
@@ -100,7 +125,11 @@ def test_policy_reply() -> None:
 def test_policy_confirm_return() -> None:
     """pinduoduo.policy_confirm_return: shop policy (no published PDD figure), default 48 h."""
     d = next_deadline(case(3, 3, tracking_number="SF1"), TABLE, status_since=T0)
-    assert d is not None and d.rule_id == "pinduoduo.policy_confirm_return" and d.due_at == T0 + timedelta(hours=48)
+    assert (
+        d is not None
+        and d.rule_id == "pinduoduo.policy_confirm_return"
+        and d.due_at == T0 + timedelta(hours=48)
+    )
 
 
 def test_policy_reship() -> None:
@@ -128,14 +157,17 @@ def test_closed_cases_have_no_deadline() -> None:
     assert next_deadline(case(10, expire=T0), TABLE) is None
 
 
-@pytest.mark.parametrize(("subject", "action", "constraint"), [
-    (case(99), "agree_refund", "pinduoduo.unknown_status_no_agree"),
-    (case(99, 3), "agree_return", "pinduoduo.unknown_status_no_return"),
-    (case(7, 3), "agree_refund", "pinduoduo.agree_only_pending"),
-    (case(14, 4), "agree_refund", "pinduoduo.agree_not_exchange_repair"),
-    (case(2, 2), "agree_return", "pinduoduo.return_only_for_returns"),
-    (case(3, 3, tracking_number="SF1"), "agree_return", "pinduoduo.return_only_requested"),
-])
+@pytest.mark.parametrize(
+    ("subject", "action", "constraint"),
+    [
+        (case(99), "agree_refund", "pinduoduo.unknown_status_no_agree"),
+        (case(99, 3), "agree_return", "pinduoduo.unknown_status_no_return"),
+        (case(7, 3), "agree_refund", "pinduoduo.agree_only_pending"),
+        (case(14, 4), "agree_refund", "pinduoduo.agree_not_exchange_repair"),
+        (case(2, 2), "agree_return", "pinduoduo.return_only_for_returns"),
+        (case(3, 3, tracking_number="SF1"), "agree_return", "pinduoduo.return_only_requested"),
+    ],
+)
 def test_constraint_rows(subject: AfterSale, action: str, constraint: str) -> None:
     row = next(c for c in TABLE.constraints if c.id == constraint)
     assert row.match.matches(subject)
@@ -147,7 +179,9 @@ def test_agreeable_cases_are_not_blocked() -> None:
     assert not {"agree_refund", "agree_return"} & set(blocked_actions(case(3, 3), TABLE))
 
 
-async def test_sandbox_clock_proves_expire_time_auto_agrees(server: FakePddServer, adapter: PddAdapter) -> None:
+async def test_sandbox_clock_proves_expire_time_auto_agrees(
+    server: FakePddServer, adapter: PddAdapter
+) -> None:
     """When expire_time passes, PDD agrees by itself (platform_reply's on_expiry) and the refund completes."""
     c = next(c for c in server.cases.values() if c.status == 2 and c.expire is not None)
     raw = await adapter._fetch_case(str(c.id), c.order_sn)
@@ -163,13 +197,14 @@ async def test_sandbox_clock_proves_expire_time_auto_agrees(server: FakePddServe
     after = adapter.map_record(await adapter._fetch_case(str(c.id), c.order_sn))  # type: ignore[arg-type]
     assert isinstance(after, AfterSale) and after.platform_status == "4" and after.updated_at == d.due_at
     assert after.facts["refund_operator_role"] == "4"  # 系统
-    server.advance(timedelta(minutes=11))
+    server.advance(REFUND_PROCESSING)
     done = adapter.map_record(await adapter._fetch_case(str(c.id), c.order_sn))  # type: ignore[arg-type]
     assert isinstance(done, AfterSale) and done.platform_status == "10"
 
 
-async def test_sandbox_clock_return_request_lapses_to_awaiting_return(server: FakePddServer,
-                                                                     adapter: PddAdapter) -> None:
+async def test_sandbox_clock_return_request_lapses_to_awaiting_return(
+    server: FakePddServer, adapter: PddAdapter
+) -> None:
     c = next(c for c in server.cases.values() if c.status == 3 and not c.waybill and c.expire is not None)
     assert c.expire is not None
     server.advance(c.expire - server.clock.now() + timedelta(seconds=1))
@@ -179,4 +214,3 @@ async def test_sandbox_clock_return_request_lapses_to_awaiting_return(server: Fa
     assert isinstance(mapped, AfterSale) and mapped.platform_status == "7"
     d = next_deadline(mapped, TABLE, status_since=mapped.updated_at)
     assert d is not None and d.rule_id == "pinduoduo.policy_buyer_return"
-

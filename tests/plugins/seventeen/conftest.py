@@ -25,6 +25,8 @@ class SeventeenHarness:
     """The conformance harness: the export world writes the import folder; 17网 has no server."""
 
     platform_id = "seventeen"
+    #: an import folder has no rate limit, credentials or server errors (reference §3: no API)
+    faults = ("malformed",)
     plugin: ModuleType = plugin
 
     def __init__(self, root: Path, *, clock: FakeClock | None = None) -> None:
@@ -32,7 +34,9 @@ class SeventeenHarness:
         self.world.generate()
         self.folder = root / "imports"
         self.world.write(self.folder)
-        self.shop = DemoShop(name="17网代发", settings={"import_dir": str(self.folder), "style_return_cap": "3"})
+        self.shop = DemoShop(
+            name="17网代发", settings={"import_dir": str(self.folder), "style_return_cap": "3"}
+        )
 
     def now(self) -> datetime:
         return self.world.clock.now()

@@ -63,7 +63,12 @@ def test_unknown_column_is_refused_unless_ignored(tmp_path: Path) -> None:
 
 def test_column_override_by_json_and_by_column_setting(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", HEAD.replace("备注", "留言") + "\n" + ROW + "\n")
-    assert read_export(path, {"columns": '{"purchase.remark": "留言"}'}).rows[0].values["remark"].startswith("淘宝")
+    assert (
+        read_export(path, {"columns": '{"purchase.remark": "留言"}'})
+        .rows[0]
+        .values["remark"]
+        .startswith("淘宝")
+    )
     assert read_export(path, {"column.remark": "留言"}).rows[0].values["remark"].startswith("淘宝")
     with pytest.raises(ConfigError, match="unknown field"):
         read_export(path, {"columns": '{"nonsense": "留言"}'})
@@ -87,7 +92,9 @@ def test_override_replaces_the_default_header(tmp_path: Path) -> None:
         ("1.5", "数量", "bad number"),
     ],
 )
-def test_bad_values_fail_the_file_with_line_and_column(tmp_path: Path, cell: str, column: str, message: str) -> None:
+def test_bad_values_fail_the_file_with_line_and_column(
+    tmp_path: Path, cell: str, column: str, message: str
+) -> None:
     values = dict(zip(HEAD.split(","), ROW.split(","), strict=True))
     values[column] = cell
     path = write(tmp_path, "a.csv", f"{HEAD}\n{ROW}\n" + ",".join(values.values()) + "\n")
@@ -98,7 +105,10 @@ def test_bad_values_fail_the_file_with_line_and_column(tmp_path: Path, cell: str
 
 def test_amount_forms(tmp_path: Path) -> None:
     row = ROW.replace("58.00", '"¥1,058.5元"')
-    assert read_export(write(tmp_path, "a.csv", f"{HEAD}\n{row}\n"), {}).rows[0].values["unit_price"] == "1058.50"
+    assert (
+        read_export(write(tmp_path, "a.csv", f"{HEAD}\n{row}\n"), {}).rows[0].values["unit_price"]
+        == "1058.50"
+    )
 
 
 def test_excel_lost_digits_in_an_id_is_refused(tmp_path: Path) -> None:
@@ -106,7 +116,10 @@ def test_excel_lost_digits_in_an_id_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="scientific notation"):
         read_export(write(tmp_path, "a.csv", f"{HEAD}\n{row}\n"), {})
     row = ROW.replace("1726110100001", '="1726110100001"')
-    assert read_export(write(tmp_path, "b.csv", f"{HEAD}\n{row}\n"), {}).rows[0].values["order_id"] == "1726110100001"
+    assert (
+        read_export(write(tmp_path, "b.csv", f"{HEAD}\n{row}\n"), {}).rows[0].values["order_id"]
+        == "1726110100001"
+    )
 
 
 def test_row_without_the_key_fails_the_file(tmp_path: Path) -> None:
@@ -139,7 +152,9 @@ def test_xlsx_with_title_line_dates_and_floats(tmp_path: Path) -> None:
     assert sheet is not None
     sheet.append(["17网 数据导出"])
     sheet.append(HEAD.split(","))
-    sheet.append([1726110100001, datetime(2026, 11, 1, 10, 0), "已发货", "A8821", 2.0, 58.5, "黑色", "M", None])
+    sheet.append(
+        [1726110100001, datetime(2026, 11, 1, 10, 0), "已发货", "A8821", 2.0, 58.5, "黑色", "M", None]
+    )
     path = tmp_path / "a.xlsx"
     book.save(path)
     f = read_export(path, {})

@@ -1,0 +1,200 @@
+"""The return chain: upstream 17网 steps with due times, and one test per conflict warning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus
+from plugins.seventeen.chain import Purchase, plan
+from plugins.seventeen.mapping import map_raw
+
+from .helpers import entry, order_row, records, return_row
+
+SHIPPED = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+AUTO = SHIPPED + timedelta(days=12)
+
+
+def purchase(rows=None, returns=(), ledger=(), settings=None) -> Purchase:  # type: ignore[no-untyped-def]
+    ps, rs = records([rows or [order_row()]], list(returns), list(ledger))
+    order = map_raw("purchase", ps["1726110100001"].payload, ps["1726110100001"].updated_at)
+    cases = [map_raw("purchase_return", r.payload, r.updated_at) for r in rs.values()]
+    return Purchase(order=order, cases=cases, settings=settings or {})  # type: ignore[arg-type]
+
+
+def sale(status=AfterSaleStatus.AWAITING_RETURN, kind=AfterSaleKind.RETURN_REFUND, **kw) -> AfterSale:  # type: ignore[no-untyped-def]
+    base = {
+        "external_id": "R1",
+        "order_external_id": "4000000000000001",
+        "kind": kind,
+        "status": status,
+        "platform_status": "WAIT_BUYER_RETURN_GOODS",
+        "created_at": SHIPPED + timedelta(days=9),
+        "updated_at": SHIPPED + timedelta(days=10),
+        "refund_fen": 9900,
+        "line_external_id": "T1",
+    }
+    base.update(kw)
+    return AfterSale(**base)
+
+
+SALE_ORDER = Order(
+    external_id="4000000000000001",
+    status=OrderStatus.REFUNDING,
+    platform_status="x",
+    created_at=SHIPPED,
+    updated_at=SHIPPED,
+    lines=(OrderLine(external_id="T1", title="连衣裙", sku_name="颜色分类:黑色;尺码:M", quantity=1),),
+)
+
+
+def codes(p):  # type: ignore[no-untyped-def]
+    return [c.code for c in p.conflicts]
+
+
+def test_steps_with_due_times() -> None:
+    now = SHIPPED + timedelta(days=10)
+    p = plan(purchase(), now, sale_case=sale(return_waybill="SF9"), sale_order=SALE_ORDER)
+    steps = {s.code: s for s in p.steps}
+    arrival = now + timedelta(days=2)
+    assert p.arrival_at == arrival
+    assert steps["apply_online"].due_at == arrival and not steps["apply_online"].done
+    assert steps["enter_waybill"].due_at == arrival and "SF9" in steps["enter_waybill"].body
+    assert steps["extend_receipt"].due_at == AUTO
+    assert steps["claim_within_15d"].due_at == arrival + timedelta(days=15)
+    assert codes(p) == []  # auto-confirm (day 12) after the parcel arrives (day 12 + 0): no conflict yet
+
+
+def test_conflict_auto_confirm_before_arrival_says_extend() -> None:
+    now = SHIPPED + timedelta(days=11)
+    p = plan(purchase(), now, sale_case=sale(), sale_order=SALE_ORDER)
+    [c] = [c for c in p.conflicts if c.code == "auto_confirm_before_arrival"]
+    assert c.level == "danger" and c.due_at == AUTO and "Extend receipt now" in c.body
+    steps = {s.code: s for s in p.steps}
+    assert steps["apply_online"].due_at == AUTO  # before auto-confirm, which comes first
+
+
+def test_conflict_when_even_an_extension_is_too_short() -> None:
+    now = SHIPPED + timedelta(days=11)
+    ledger = [entry("extend_receipt", "1726110100001", now - timedelta(days=1), resource="purchase", days=1)]
+    p = plan(
+        purchase(ledger=ledger),
+        now + timedelta(hours=12),
+        sale_case=sale(),
+        sale_order=SALE_ORDER,
+    )
+    [c] = [c for c in p.conflicts if c.code == "auto_confirm_before_arrival"]
+    assert "Apply online now" in c.body
+
+
+def test_no_auto_confirm_conflict_once_applied() -> None:
+    now = SHIPPED + timedelta(days=11)
+    p = plan(purchase(returns=[return_row()]), now, sale_case=sale(), sale_order=SALE_ORDER)
+    assert "auto_confirm_before_arrival" not in codes(p)
+    assert {s.code: s for s in p.steps}["apply_online"].done
+
+
+def test_conflict_not_returnable_carries_the_cost() -> None:
+    p = plan(
+        purchase(rows=[order_row(category="内衣", title="无痕内衣")]),
+        SHIPPED + timedelta(days=3),
+        sale_case=sale(),
+        sale_order=SALE_ORDER,
+    )
+    [c] = [c for c in p.conflicts if c.code == "not_returnable"]
+    assert c.level == "danger" and c.amount_fen == 5800 and "before you agree downstream" in c.body.lower()
+
+
+def test_conflict_partly_returnable() -> None:
+    rows = [order_row(quantity="5", unit_price="40.00")]
+    sale_order = Order(
+        external_id="4000000000000001",
+        status=OrderStatus.REFUNDING,
+        platform_status="x",
+        created_at=SHIPPED,
+        updated_at=SHIPPED,
+        lines=(OrderLine(external_id="T1", title="连衣裙", sku_name="黑色 M", quantity=5),),
+    )
+    p = plan(
+        purchase(rows=rows, settings={"style_return_cap": "3"}),
+        SHIPPED + timedelta(days=3),
+        sale_case=sale(),
+        sale_order=sale_order,
+    )
+    [c] = [c for c in p.conflicts if c.code == "partly_returnable"]
+    assert c.amount_fen == 8000 and "3 of 5" in c.title
+
+
+def test_conflict_price_drop() -> None:
+    p = plan(
+        purchase(rows=[order_row(current_price="48.00")]),
+        SHIPPED + timedelta(days=3),
+        sale_case=sale(),
+        sale_order=SALE_ORDER,
+    )
+    [c] = [c for c in p.conflicts if c.code == "price_drop"]
+    assert c.amount_fen == 1000 and "¥99.00" in c.body and p.eligibility is not None
+    assert p.eligibility.expected_refund_fen == 4800
+
+
+def test_conflict_trade_success() -> None:
+    rows = [order_row(status="交易成功", completed_at="2026-11-14 10:00:00")]
+    p = plan(purchase(rows=rows), SHIPPED + timedelta(days=13), sale_case=sale(), sale_order=SALE_ORDER)
+    [c] = [c for c in p.conflicts if c.code == "trade_success"]
+    assert c.level == "danger" and c.amount_fen == 5800
+
+
+def test_conflict_downstream_exchange() -> None:
+    p = plan(
+        purchase(),
+        SHIPPED + timedelta(days=3),
+        sale_case=sale(kind=AfterSaleKind.EXCHANGE),
+        sale_order=SALE_ORDER,
+    )
+    assert "downstream_exchange" in codes(p)
+
+
+def test_conflict_refund_only_downstream() -> None:
+    p = plan(
+        purchase(),
+        SHIPPED + timedelta(days=3),
+        sale_case=sale(kind=AfterSaleKind.REFUND_ONLY),
+        sale_order=SALE_ORDER,
+    )
+    assert codes(p) == ["refund_only_downstream"] and p.conflicts[0].amount_fen == 5800 and p.steps == ()
+
+
+def test_conflict_upstream_refused() -> None:
+    rows = [order_row()]
+    p = plan(
+        purchase(rows=rows, returns=[return_row(status="退货失败")]),
+        SHIPPED + timedelta(days=9),
+        sale_case=sale(),
+        sale_order=SALE_ORDER,
+    )
+    assert "upstream_refused" in codes(p)
+
+
+def test_return_shipped_downstream_uses_its_time() -> None:
+    shipped_back = SHIPPED + timedelta(days=8)
+    p = plan(
+        purchase(),
+        SHIPPED + timedelta(days=9),
+        sale_case=sale(status=AfterSaleStatus.RETURN_SHIPPED, updated_at=shipped_back),
+        sale_order=SALE_ORDER,
+    )
+    assert p.arrival_at == shipped_back + timedelta(days=2)
+    p = plan(
+        purchase(settings={"return_transit": "4d"}),
+        SHIPPED + timedelta(days=9),
+        sale_case=sale(status=AfterSaleStatus.RETURN_SHIPPED, updated_at=shipped_back),
+        sale_order=SALE_ORDER,
+    )
+    assert p.arrival_at == shipped_back + timedelta(days=4)
+
+
+def test_own_case_steps_after_signing() -> None:
+    ret = return_row(status="代发已签收", return_waybill="SF1", daifa_signed_at="2026-11-08 10:00:00")
+    p = plan(purchase(returns=[ret]), SHIPPED + timedelta(days=7))
+    steps = {s.code: s for s in p.steps}
+    assert steps["stall_processing"].due_at == datetime(2026, 11, 13, 2, tzinfo=UTC)
+    assert steps["enter_waybill"].done and steps["apply_online"].done

@@ -1,0 +1,177 @@
+"""The hooks: registration, the demo sandbox, and insights on 17网 cases and on linked sales."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import plugins.seventeen as plugin
+from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus, Shop
+from hub.platform import CaseContext, LinkedOrder
+from hub.plugins import build_registry, get_plugin_manager
+from hub.testing.fake_server import FakeClock
+from plugins.seventeen.sandbox import DEMO_TAOBAO_TIDS, SeventeenSandbox
+from plugins.seventeen.snapshot import PURCHASE, PURCHASE_RETURN
+
+from .conftest import NOW, fetch_all, make_adapter
+
+SHOP = Shop(name="17网代发", platform="seventeen", settings={"style_return_cap": "3"})
+TAOBAO = Shop(name="淘宝店", platform="taobao")
+
+
+def test_hook_hub_register_platforms_and_sandboxes() -> None:
+    registry = build_registry(get_plugin_manager(load_entrypoints=False, plugins=[plugin]))
+    info = registry.info("seventeen")
+    assert {c.action for c in info.capabilities if c.supported} == {
+        "apply_return",
+        "daifa_agreed",
+        "enter_return_waybill",
+        "daifa_signed",
+        "stall_result",
+        "extend_receipt",
+    }
+    assert all(c.reason for c in info.capabilities if not c.supported)
+    assert "import_dir" in {s.name for s in info.settings}
+    assert isinstance(registry.sandboxes["seventeen"](), SeventeenSandbox)
+
+
+async def demo(tmp_path: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    sandbox = SeventeenSandbox(clock=FakeClock(NOW))
+    [shop] = await sandbox.start(str(tmp_path))
+    assert Path(shop.settings["import_dir"]) == tmp_path / "seventeen" / "imports"
+    adapter = make_adapter(dict(shop.settings), tmp_path / "data", sandbox.world.clock.now)
+    orders = {r.external_id: adapter.map_record(r) for r in (await fetch_all(adapter, PURCHASE))[0]}
+    cases = {r.external_id: adapter.map_record(r) for r in (await fetch_all(adapter, PURCHASE_RETURN))[0]}
+    await sandbox.stop()
+    return sandbox, orders, cases
+
+
+def test_hook_hub_case_insights_nothing_without_a_case() -> None:
+    assert plugin.hub_case_insights(CaseContext(shop=TAOBAO, case=None, order=None)) is None
+
+
+async def test_hook_hub_case_insights_on_a_linked_taobao_return(tmp_path: Path) -> None:
+    """The demo's first linked pair: the buyer returns on Taobao; 17网 auto-confirms before arrival."""
+    _, orders, _ = await demo(tmp_path)
+    purchase = next(
+        o for o in orders.values() if any(ln.sale_external_id == DEMO_TAOBAO_TIDS[0] for ln in o.links)
+    )
+    sale_order = Order(
+        external_id=DEMO_TAOBAO_TIDS[0],
+        status=OrderStatus.REFUNDING,
+        platform_status="TRADE_FINISHED",
+        created_at=NOW - timedelta(days=12),
+        updated_at=NOW,
+        lines=(OrderLine(external_id="o1", title="法式碎花连衣裙", sku_name="颜色分类:黑色;尺码:M"),),
+    )
+    case = AfterSale(
+        external_id="rf1",
+        order_external_id=DEMO_TAOBAO_TIDS[0],
+        kind=AfterSaleKind.RETURN_REFUND,
+        status=AfterSaleStatus.AWAITING_RETURN,
+        platform_status="WAIT_BUYER_RETURN_GOODS",
+        created_at=NOW - timedelta(days=1),
+        updated_at=NOW - timedelta(hours=3),
+        refund_fen=12900,
+        line_external_id="o1",
+    )
+    ctx = CaseContext(
+        shop=TAOBAO,
+        case=case,
+        order=sale_order,
+        now=NOW,
+        linked=[LinkedOrder(shop=SHOP, order=purchase, cases=[])],
+    )
+    insights = plugin.hub_case_insights(ctx)
+    assert insights
+    kinds = [i.kind for i in insights]
+    assert kinds[0] == "link" and "eligibility" in kinds and "guide" in kinds
+    steps = [i for i in insights if i.kind == "upstream_step"]
+    assert {i.data["step"] for i in steps} >= {
+        "apply_online",
+        "enter_waybill",
+        "extend_receipt",
+        "claim_within_15d",
+    }
+    assert all(
+        i.due_at
+        for i in steps
+        if i.data["step"] != "ask_stall"
+        and i.data["step"] != "return_address"
+        and i.data["step"] != "stall_processing"
+    )
+    [warn] = [i for i in insights if i.data.get("conflict") == "auto_confirm_before_arrival"]
+    assert warn.level == "danger" and warn.due_at is not None and warn.due_at < NOW + timedelta(days=1)
+    guide = next(i for i in insights if i.kind == "guide")
+    assert guide.data["downstream_refund_fen"] == 12900 and guide.data["upstream_refund_fen"] == 5800
+
+
+async def test_hook_hub_case_insights_other_platform_without_links_says_nothing(tmp_path: Path) -> None:
+    case = AfterSale(
+        external_id="rf1",
+        order_external_id="1",
+        kind=AfterSaleKind.RETURN_REFUND,
+        status=AfterSaleStatus.REQUESTED,
+        platform_status="x",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    assert plugin.hub_case_insights(CaseContext(shop=TAOBAO, case=case, order=None)) is None
+
+
+async def test_hook_hub_case_insights_on_17wang_cases(tmp_path: Path) -> None:
+    _, orders, cases = await demo(tmp_path)
+    capped = next(c for c in cases.values() if c.facts.get("quantity") == 5)
+    ins = plugin.hub_case_insights(
+        CaseContext(shop=SHOP, case=capped, order=orders[capped.order_external_id], now=NOW)
+    )
+    assert ins
+    elig = next(i for i in ins if i.kind == "eligibility")
+    assert elig.data["verdict"] == "partly" and (elig.data["returnable"], elig.data["total"]) == (3, 5)
+    washed = next(c for c in cases.values() if c.facts.get("condition") == "已水洗")
+    ins = plugin.hub_case_insights(
+        CaseContext(shop=SHOP, case=washed, order=orders[washed.order_external_id], now=NOW)
+    )
+    assert ins and next(i for i in ins if i.kind == "eligibility").data["reasons"] == ["unsellable"]
+    exchange = next(c for c in cases.values() if c.facts.get("exchange_requested"))
+    ins = plugin.hub_case_insights(
+        CaseContext(shop=SHOP, case=exchange, order=orders[exchange.order_external_id], now=NOW)
+    )
+    assert ins and ins[0].title == "17网 has no exchange"
+
+
+async def test_demo_covers_every_case(tmp_path: Path) -> None:
+    _, orders, cases = await demo(tmp_path)
+    statuses = {c.status for c in cases.values()}
+    assert statuses >= {
+        AfterSaleStatus.REQUESTED,
+        AfterSaleStatus.AWAITING_RETURN,
+        AfterSaleStatus.RETURN_SHIPPED,
+        AfterSaleStatus.SUCCEEDED,
+        AfterSaleStatus.SELLER_REFUSED,
+        AfterSaleStatus.CLOSED,
+    }
+    assert {o.status for o in orders.values()} >= {
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.PAID,
+        OrderStatus.SHIPPED,
+        OrderStatus.COMPLETED,
+        OrderStatus.REFUNDING,
+        OrderStatus.CANCELLED,
+    }
+    assert any(o.facts["out_of_stock"] and o.facts["ship_available_after_3d"] for o in orders.values())
+    assert any(c.warnings for c in cases.values())
+    linked = [o for o in orders.values() if any(ln.sale_external_id for ln in o.links)]
+    assert len(linked) == 6
+    # deterministic for a seed
+    _, again, _ = await demo(tmp_path / "again")
+    assert sorted(again) == sorted(orders)
+
+
+async def test_demo_clock_is_real_time_by_default(tmp_path: Path) -> None:
+    sandbox = SeventeenSandbox()
+    await sandbox.start(str(tmp_path))
+    assert abs(sandbox.world.clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
+    sandbox.advance(timedelta(days=1))
+    assert (tmp_path / "seventeen" / "imports" / "17网退货导出.csv").exists()
