@@ -224,7 +224,9 @@ def map_purchase(payload: Mapping[str, Any], updated_at: datetime) -> Order:
     completed_at = (
         _time(first.get("completed_at")) if status in (OrderStatus.COMPLETED, OrderStatus.CLOSED) else None
     )
+    warnings = tuple(facts.pop("warnings", ()))
     return Order(
+        warnings=warnings,
         external_id=payload["order_id"],
         role=OrderRole.PURCHASE,
         status=status,

@@ -68,7 +68,7 @@ def test_order_statuses(text: str, status: OrderStatus) -> None:
 def test_unknown_order_status_is_kept_with_a_warning() -> None:
     o = mapped(records([[order_row(status="仓库盘点中")]])[0]["1726110100001"])
     assert o.status is OrderStatus.SHIPPED and o.platform_status == "仓库盘点中"
-    assert "仓库盘点中" in o.facts["warnings"][0]
+    assert "仓库盘点中" in o.warnings[0]
 
 
 def test_out_of_stock_and_discontinued_facts() -> None:
