@@ -30,8 +30,19 @@ from ..domain import (
 )
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """A JSON-safe copy: datetimes ISO, enums by value, dataclasses as dicts, tuples as lists."""
+    kind = type(value)
+    # Fast paths first: this runs for every value of every payload on every sync.
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [jsonable(v) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):

@@ -171,9 +171,10 @@ async def upsert_batch(
             latest[key] = rec
         else:
             stats.stale += 1
-    by_resource: dict[str, list[tuple[RawRecord, str]]] = {}
+    by_resource: dict[str, list[tuple[RawRecord, str, Any]]] = {}
     for rec in latest.values():
-        by_resource.setdefault(rec.resource, []).append((rec, digest(jsonable(rec.payload))))
+        doc = jsonable(rec.payload)  # serialised once: hashed, then stored as is
+        by_resource.setdefault(rec.resource, []).append((rec, digest(doc), doc))
 
     raw_inserts: list[dict[str, Any]] = []
     raw_updates: list[dict[str, Any]] = []
@@ -185,11 +186,11 @@ async def upsert_batch(
             RAW,
             ("id", "external_id", "payload_hash", "platform_updated_at"),
             shop_id,
-            [r.external_id for r, _ in items],
+            [r.external_id for r, _, _ in items],
             resource,
         )
-        todo: list[tuple[RawRecord, str]] = []
-        for rec, h in items:
+        todo: list[tuple[RawRecord, str, Any]] = []
+        for rec, h, doc in items:
             old = stored.get(rec.external_id)
             if old is not None and (
                 old["payload_hash"] == h or _older(rec.updated_at, None, old["platform_updated_at"], None)
@@ -199,7 +200,7 @@ async def upsert_batch(
                 else:
                     stats.stale += 1
                 continue
-            todo.append((rec, h))
+            todo.append((rec, h, doc))
         if not todo:
             continue
         quarantined = await _existing(
@@ -207,11 +208,11 @@ async def upsert_batch(
             QUAR,
             ("id", "external_id", "payload_hash", "resolved_at"),
             shop_id,
-            [r.external_id for r, _ in todo],
+            [r.external_id for r, _, _ in todo],
             resource,
         )
         resolve_ids: list[int] = []
-        for rec, h in todo:
+        for rec, h, doc in todo:
             q = quarantined.get(rec.external_id)
             try:
                 obj = mapper(rec)
@@ -228,7 +229,7 @@ async def upsert_batch(
                         "resource": resource,
                         "external_id": rec.external_id,
                         "platform_updated_at": rec.updated_at,
-                        "payload": jsonable(rec.payload),
+                        "payload": doc,
                         "payload_hash": h,
                         "error": message,
                         "first_seen_at": now,
@@ -245,7 +246,7 @@ async def upsert_batch(
                 "resource": resource,
                 "external_id": rec.external_id,
                 "platform_updated_at": rec.updated_at or obj.updated_at,
-                "payload": jsonable(rec.payload),
+                "payload": doc,
                 "payload_hash": h,
                 "received_at": now,
             }

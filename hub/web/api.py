@@ -66,7 +66,7 @@ async def api_cases(request: web.Request) -> web.Response:
     hub = request.app[hub_key]
     principal = principal_of(request)
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), hub.now())
-    page, version = await worklist_page(hub, lq)
+    page, _summary, version = await worklist_page(hub, lq)
     return web.json_response(
         {"items": page.items, "next_cursor": page.next_cursor, "total": page.total, "version": version}
     )
@@ -93,7 +93,7 @@ async def api_worklist_version(request: web.Request) -> web.Response:
     hub = request.app[hub_key]
     principal = principal_of(request)
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), hub.now())
-    page, version = await worklist_page(hub, lq)
+    page, _summary, version = await worklist_page(hub, lq)
     return web.json_response({"version": version, "total": page.total})
 
 

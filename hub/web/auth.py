@@ -194,9 +194,7 @@ async def list_users(engine: AsyncEngine) -> list[dict[str, Any]]:
                 await conn.execute(
                     select(T.c.user_id, func.count()).where(T.c.revoked_at.is_(None)).group_by(T.c.user_id)
                 )
-            )
-            
-            .all()
+            ).all()
         )
     return [
         {

@@ -209,8 +209,12 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     never attaches a bearer token by itself."""
     principal = request.get(PRINCIPAL)
     # /login checks its own double-submit token: the caller may be switching from another session
-    if (request.method in UNSAFE_METHODS and principal is not None and principal.via == "session"
-            and request.path != "/login"):
+    if (
+        request.method in UNSAFE_METHODS
+        and principal is not None
+        and principal.via == "session"
+        and request.path != "/login"
+    ):
         given = request.headers.get(CSRF_HEADER)
         if not given and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()

@@ -3,14 +3,19 @@ audit), storing evidence, reading a case with what the caller may see of it, the
 
 from __future__ import annotations
 
+import json
+import re
+import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import structlog
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..actions import (
@@ -23,7 +28,8 @@ from ..actions import (
 )
 from ..errors import ActionError, NotFoundError
 from ..runtime import Hub
-from ..store.cases import CasePage, case_detail, list_cases
+from ..store.cases import C, CaseFilter, CasePage, S, case_detail, list_cases
+from ..store.cases import _where as filter_where  # the one definition of filters and scope
 from ..store.models import ActionRecord
 from ..store.serialize import digest, jsonable
 from . import auth
@@ -175,7 +181,12 @@ async def store_evidence(
     if not hasattr(upload, "file") or not getattr(upload, "filename", None):
         raise ApiError(422, "send the evidence as a multipart file field named 'file'")
     content = upload.file.read()
-    name = Path(str(upload.filename)).name[:200] or "evidence"
+    raw_name = str(upload.filename)
+    # RFC 5987 clients (aiohttp's own, curl --form-string) send filename*=utf-8''%E7...; the parser
+    # hands that over still percent-encoded, while browsers send the UTF-8 name as it is
+    if re.search(r"%[0-9A-Fa-f]{2}", raw_name):
+        raw_name = unquote(raw_name)
+    name = Path(raw_name).name[:200] or "evidence"
     try:
         ident = await add_evidence(
             hub,
@@ -230,10 +241,79 @@ async def case_view(hub: Hub, principal: Principal, case_id: int) -> CaseView:
     return CaseView(detail=detail, actions=actions, insights=insights)
 
 
-async def worklist_page(hub: Hub, lq: ListQuery) -> tuple[CasePage, str]:
-    """A work-list page with its total, and a version that changes whenever what it shows changes
-    (a new case, a changed status, deadline or assignee): the page polls it to refresh itself."""
-    page = await list_cases(hub.engine, lq.filter, limit=lq.limit, cursor=lq.cursor, with_total=True)
+@dataclass
+class Summary:
+    """The filtered list's total and its counts per platform, shop, kind, status and awaiting."""
+
+    total: int
+    facets: dict[str, dict[str, int]]
+
+
+#: counts are reused this long: a busy team polling the same list must not rescan 200,000 rows
+#: on every poll, and a count a few seconds old is still the right count to show an agent
+SUMMARY_TTL = 5.0
+#: per engine (weakly: a closed hub's cache goes with it), then per filter and scope
+_summaries: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, Summary]]] = weakref.WeakKeyDictionary()
+
+
+def _filter_key(f: CaseFilter) -> str:
+    return json.dumps(
+        [
+            sorted(f.platforms),
+            sorted(f.shops),
+            sorted(f.kinds),
+            sorted(f.statuses) if f.statuses is not None else None,
+            sorted(f.awaiting),
+            f.due_within.total_seconds() if f.due_within is not None else None,
+            f.dispute_only,
+            f.search,
+            sorted(f.shop_ids) if f.shop_ids is not None else None,
+        ]
+    )
+
+
+async def summary(hub: Hub, f: CaseFilter, *, fresh: bool = False) -> Summary:
+    """Total and facet counts of the filtered list in ONE grouped scan (the core's ``facet_counts``
+    makes one scan per facet), with the core's own filter and scope clauses, so the same rows."""
+    cache = _summaries.setdefault(hub.engine.sync_engine, {})
+    key = _filter_key(f)
+    now = time.monotonic()
+    cached = cache.get(key)
+    if cached is not None and not fresh and cached[0] > now:
+        return cached[1]
+    cols = (C.c.shop_id, C.c.kind, C.c.status, C.c.awaiting)
+    stmt = filter_where(select(*cols, func.count()).select_from(C.join(S, S.c.id == C.c.shop_id)), f)
+    async with hub.engine.connect() as conn:
+        rows = (await conn.execute(stmt.group_by(*cols))).all()
+        shops = {
+            r.id: (r.name, r.platform) for r in await conn.execute(select(S.c.id, S.c.name, S.c.platform))
+        }
+    facets: dict[str, dict[str, int]] = {k: {} for k in ("platform", "shop", "kind", "status", "awaiting")}
+    total = 0
+    for shop_id, kind, status, awaiting, n in rows:
+        name, platform = shops.get(shop_id, (str(shop_id), "unknown"))
+        for facet, value in (
+            ("platform", platform),
+            ("shop", name),
+            ("kind", kind),
+            ("status", status),
+            ("awaiting", awaiting),
+        ):
+            facets[facet][value] = facets[facet].get(value, 0) + int(n)
+        total += int(n)
+    result = Summary(total=total, facets=facets)
+    if len(cache) > 1000:  # bounded: many distinct searches must not grow it forever
+        cache.clear()
+    cache[key] = (now + SUMMARY_TTL, result)
+    return result
+
+
+async def worklist_page(hub: Hub, lq: ListQuery, *, fresh: bool = False) -> tuple[CasePage, Summary, str]:
+    """A work-list page, its counts, and a version that changes whenever what the page shows changes
+    (a new or changed case on it, or a new total): the open page polls it to refresh itself."""
+    page = await list_cases(hub.engine, lq.filter, limit=lq.limit, cursor=lq.cursor)
+    counts = await summary(hub, lq.filter, fresh=fresh)
+    page.total = counts.total
     stamp = [
         [
             c["id"],
@@ -245,4 +325,4 @@ async def worklist_page(hub: Hub, lq: ListQuery) -> tuple[CasePage, str]:
         ]
         for c in page.items
     ]
-    return page, digest([page.total, stamp])[:16]
+    return page, counts, digest([counts.total, stamp])[:16]

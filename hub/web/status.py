@@ -67,9 +67,7 @@ async def sync_status(
                 await conn.execute(
                     select(R.c.shop_id, func.count()).where(R.c.shop_id.in_(ids)).group_by(R.c.shop_id)
                 )
-            )
-            
-            .all()
+            ).all()
         )
         checkpoints: dict[int, list[Any]] = {}
         for k in (await conn.execute(select(K).where(K.c.shop_id.in_(ids)).order_by(K.c.resource))).all():
@@ -81,9 +79,7 @@ async def sync_status(
                     .where(Q.c.shop_id.in_(ids), Q.c.resolved_at.is_(None))
                     .group_by(Q.c.shop_id)
                 )
-            )
-            
-            .all()
+            ).all()
         )
         open_cases: dict[int, int] = dict(
             (
@@ -92,9 +88,7 @@ async def sync_status(
                     .where(C.c.shop_id.in_(ids), C.c.is_open.is_(True))
                     .group_by(C.c.shop_id)
                 )
-            )
-            
-            .all()
+            ).all()
         )
     out = []
     for s in shops:

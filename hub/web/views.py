@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..actions import evidence_file, evidence_pack
 from ..clock import CST
 from ..money import fen_to_yuan
-from ..store.cases import facet_counts, quarantined, urgency_counts
+from ..store.cases import quarantined, urgency_counts
 from ..store.models import ShopRecord
 from . import auth
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, parse_list_query
@@ -275,8 +275,8 @@ async def worklist(request: web.Request) -> web.Response:
     principal = principal_of(request)
     now = hub.now()
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), now)
-    page, version = await worklist_page(hub, lq)
-    counts = await facet_counts(hub.engine, lq.filter)
+    page, summary, version = await worklist_page(hub, lq)
+    counts = summary.facets
     urgent = await urgency_counts(hub.engine, now, principal.shop_ids)
     lang = request.get(LANG, "zh")
     query = MultiDict(request.query)

@@ -1,0 +1,1 @@
+"""Benchmarks: run them as scripts (``python bench/ingest.py``); see bench/README.md."""
