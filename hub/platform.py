@@ -211,7 +211,8 @@ class PlatformInfo:
     name_zh: str
     settings: tuple[SettingSpec, ...] = ()
     capabilities: tuple[Capability, ...] = ()
-    rate_limits: Mapping[str, float] = field(default_factory=dict)  #: API name -> calls/s ("*": shop total)
+    #: API name -> calls/s, or (calls, per seconds) for a windowed quota; "*": the shop's total calls/s
+    rate_limits: Mapping[str, float | tuple[int, float]] = field(default_factory=dict)
     docs: str | None = None  #: the plugin README
 
     def capability(self, action: str) -> Capability | None:

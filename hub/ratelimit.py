@@ -41,6 +41,14 @@ class TokenBucket:
         return waited
 
 
+def _bucket(limit: float | tuple[int, float]) -> TokenBucket:
+    """``10.0`` is 10 calls a second; ``(100, 10)`` is 100 calls per 10 seconds, in bursts of 100."""
+    if isinstance(limit, tuple):
+        calls, seconds = limit
+        return TokenBucket(calls / seconds, burst=float(calls))
+    return TokenBucket(float(limit))
+
+
 class RateLimiter:
     """One shop's limiter: a bucket per API name, the default bucket for APIs with no own limit.
 
@@ -48,9 +56,11 @@ class RateLimiter:
     :param per_api: calls a second for named APIs (the platform's published per-API limits).
     """
 
-    def __init__(self, default_rate: float = 10.0, per_api: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self, default_rate: float = 10.0, per_api: Mapping[str, float | tuple[int, float]] | None = None
+    ) -> None:
         self.default = TokenBucket(default_rate)
-        self.per_api = {name: TokenBucket(rate) for name, rate in (per_api or {}).items()}
+        self.per_api = {name: _bucket(limit) for name, limit in (per_api or {}).items()}
         self.waited = 0.0
 
     async def acquire(self, api: str | None = None) -> None:

@@ -74,7 +74,9 @@ class Hub:
         if shop.id not in self._limiters:
             info = self.registry.info(shop.platform)
             rates = dict(info.rate_limits)
-            default = float(shop.settings.get("rate_limit") or rates.pop("*", self.settings.default_rate))
+            total = rates.pop("*", self.settings.default_rate)
+            total_rate = total[0] / total[1] if isinstance(total, tuple) else float(total)
+            default = float(shop.settings.get("rate_limit") or total_rate)
             self._limiters[shop.id] = RateLimiter(default, rates)
         return self._limiters[shop.id]
 

@@ -29,7 +29,6 @@ from ..domain import (
     PlatformDeadline,
 )
 
-
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 

@@ -13,26 +13,36 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..clock import utcnow
 from ..domain import Shop
 from ..errors import ConfigError, NotFoundError
-from ..platform import PlatformInfo
+from ..platform import PlatformInfo, SettingSpec
 from .base import tbl
 from .models import ShopRecord
 
 SHOPS = tbl(ShopRecord)
 
 
+#: settings every shop has, whatever its platform
+CORE_SETTINGS = (
+    SettingSpec(
+        name="rate_limit", help="calls per second for this shop (default: the platform's published limit)"
+    ),
+)
+
+
 def validate_settings(
     info: PlatformInfo, given: Mapping[str, str], *, partial: bool = False
 ) -> dict[str, str]:
     """Check ``given`` against the platform's settings; fill defaults. Secrets may be ``env:VAR``."""
-    known = {s.name: s for s in info.settings if not s.name.endswith(".*")}
-    prefixes = tuple(s.name[:-1] for s in info.settings if s.name.endswith(".*"))
+    own = {s.name for s in info.settings}
+    specs = (*info.settings, *(c for c in CORE_SETTINGS if c.name not in own))
+    known = {s.name: s for s in specs if not s.name.endswith(".*")}
+    prefixes = tuple(s.name[:-1] for s in specs if s.name.endswith(".*"))
     unknown = sorted(k for k in set(given) - set(known) if not (prefixes and k.startswith(prefixes)))
     if unknown:
         raise ConfigError(
             f"{info.id} has no setting {', '.join(unknown)} (settings: {', '.join(sorted(known)) or 'none'})"
         )
     out = dict(given)
-    for spec in info.settings:
+    for spec in specs:
         if spec.name.endswith(".*"):
             continue
         value = out.get(spec.name)

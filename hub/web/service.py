@@ -3,19 +3,21 @@ audit), storing evidence, reading a case with what the caller may see of it, the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import structlog
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..actions import (
@@ -28,9 +30,9 @@ from ..actions import (
 )
 from ..errors import ActionError, NotFoundError
 from ..runtime import Hub
-from ..store.cases import C, CaseFilter, CasePage, S, case_detail, list_cases
+from ..store.cases import C, CaseFilter, CasePage, S, case_detail, list_cases, urgency_counts
 from ..store.cases import _where as filter_where  # the one definition of filters and scope
-from ..store.models import ActionRecord
+from ..store.models import NO_DEADLINE, ActionRecord
 from ..store.serialize import digest, jsonable
 from . import auth
 from .auth import Principal
@@ -249,11 +251,11 @@ class Summary:
     facets: dict[str, dict[str, int]]
 
 
-#: counts are reused this long: a busy team polling the same list must not rescan 200,000 rows
-#: on every poll, and a count a few seconds old is still the right count to show an agent
-SUMMARY_TTL = 5.0
+#: facet counts are reused this long: rescanning 200,000 rows on every render of a busy team's list
+#: would cost more than it tells; the total beside them is always counted fresh (it is cheap)
+FACETS_TTL = 30.0
 #: per engine (weakly: a closed hub's cache goes with it), then per filter and scope
-_summaries: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, Summary]]] = weakref.WeakKeyDictionary()
+_facets: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, Summary]]] = weakref.WeakKeyDictionary()
 
 
 def _filter_key(f: CaseFilter) -> str:
@@ -272,19 +274,46 @@ def _filter_key(f: CaseFilter) -> str:
     )
 
 
+async def _without_join(hub: Hub, f: CaseFilter) -> CaseFilter:
+    """The same filter with its platform and shop-name conditions turned into shop ids (intersected
+    with the caller's scope), so counts read the after-sales index alone instead of joining shops
+    row by row: at 200,000 cases a total costs milliseconds instead of a quarter of a second."""
+    if not f.platforms and not f.shops:
+        return f
+    stmt = select(S.c.id)
+    if f.platforms:
+        stmt = stmt.where(S.c.platform.in_(list(f.platforms)))
+    if f.shops:
+        stmt = stmt.where(S.c.name.in_(list(f.shops)))
+    async with hub.engine.connect() as conn:
+        ids = set((await conn.execute(stmt)).scalars())
+    if f.shop_ids is not None:
+        ids &= set(f.shop_ids)
+    return dataclasses.replace(f, platforms=(), shops=(), shop_ids=sorted(ids))
+
+
+async def count_total(hub: Hub, f: CaseFilter) -> int:
+    """How many cases the filter matches (within the caller's scope)."""
+    g = await _without_join(hub, f)
+    async with hub.engine.connect() as conn:
+        return int((await conn.execute(filter_where(select(func.count()).select_from(C), g))).scalar_one())
+
+
 async def summary(hub: Hub, f: CaseFilter, *, fresh: bool = False) -> Summary:
-    """Total and facet counts of the filtered list in ONE grouped scan (the core's ``facet_counts``
-    makes one scan per facet), with the core's own filter and scope clauses, so the same rows."""
-    cache = _summaries.setdefault(hub.engine.sync_engine, {})
+    """Facet counts (and their total) of the filtered list in ONE grouped scan, where the core's
+    ``facet_counts`` makes one scan per facet; built from the core's own filter and scope clauses,
+    so it counts exactly the rows ``list_cases`` lists. Cached for :data:`FACETS_TTL` seconds."""
+    cache = _facets.setdefault(hub.engine.sync_engine, {})
     key = _filter_key(f)
     now = time.monotonic()
     cached = cache.get(key)
     if cached is not None and not fresh and cached[0] > now:
         return cached[1]
+    g = await _without_join(hub, f)
     cols = (C.c.shop_id, C.c.kind, C.c.status, C.c.awaiting)
-    stmt = filter_where(select(*cols, func.count()).select_from(C.join(S, S.c.id == C.c.shop_id)), f)
+    stmt = filter_where(select(*cols, func.count()).select_from(C), g).group_by(*cols)
     async with hub.engine.connect() as conn:
-        rows = (await conn.execute(stmt.group_by(*cols))).all()
+        rows = (await conn.execute(stmt)).all()
         shops = {
             r.id: (r.name, r.platform) for r in await conn.execute(select(S.c.id, S.c.name, S.c.platform))
         }
@@ -304,16 +333,15 @@ async def summary(hub: Hub, f: CaseFilter, *, fresh: bool = False) -> Summary:
     result = Summary(total=total, facets=facets)
     if len(cache) > 1000:  # bounded: many distinct searches must not grow it forever
         cache.clear()
-    cache[key] = (now + SUMMARY_TTL, result)
+    cache[key] = (now + FACETS_TTL, result)
     return result
 
 
-async def worklist_page(hub: Hub, lq: ListQuery, *, fresh: bool = False) -> tuple[CasePage, Summary, str]:
-    """A work-list page, its counts, and a version that changes whenever what the page shows changes
-    (a new or changed case on it, or a new total): the open page polls it to refresh itself."""
+async def worklist_page(hub: Hub, lq: ListQuery) -> tuple[CasePage, str]:
+    """A work-list page with its (fresh) total, and a version that changes whenever what the page
+    shows changes (a new or changed case on it, or a new total): the open page polls it."""
     page = await list_cases(hub.engine, lq.filter, limit=lq.limit, cursor=lq.cursor)
-    counts = await summary(hub, lq.filter, fresh=fresh)
-    page.total = counts.total
+    page.total = await count_total(hub, lq.filter)
     stamp = [
         [
             c["id"],
@@ -325,4 +353,30 @@ async def worklist_page(hub: Hub, lq: ListQuery, *, fresh: bool = False) -> tupl
         ]
         for c in page.items
     ]
-    return page, counts, digest([counts.total, stamp])[:16]
+    return page, digest([page.total, stamp])[:16]
+
+
+async def urgency(hub: Hub, now: datetime, shop_ids: Collection[int] | None) -> dict[str, int]:
+    """Open cases by urgency, like the core's ``urgency_counts``. For a scoped caller it is one grouped
+    scan of their shops' open cases: the core's five range counts each filter ``shop_id IN (...)``
+    row by row, which costs a third of a second for an agent at 200,000 cases."""
+    if shop_ids is None:
+        return await urgency_counts(hub.engine, now, None)
+    w = C.c.work_due_at
+    bucket = case(
+        (w == NO_DEADLINE, "none"),
+        (w < now, "breached"),
+        (w < now + timedelta(hours=24), "lt_24h"),
+        (w < now + timedelta(hours=72), "lt_72h"),
+        else_="later",
+    )
+    stmt = (
+        select(bucket, func.count())
+        .where(C.c.is_open.is_(True), C.c.shop_id.in_(list(shop_ids) or [-1]))
+        .group_by(bucket)
+    )
+    out = dict.fromkeys(("breached", "lt_24h", "lt_72h", "later", "none"), 0)
+    async with hub.engine.connect() as conn:
+        for name, n in (await conn.execute(stmt)).all():
+            out[str(name)] = int(n)
+    return out

@@ -15,14 +15,15 @@ from sqlalchemy import select
 from ..actions import evidence_file, evidence_pack
 from ..clock import CST
 from ..money import fen_to_yuan
-from ..store.cases import quarantined, urgency_counts
+from ..store.cases import quarantined
 from ..store.models import ShopRecord
 from . import auth
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, parse_list_query
 from .i18n import LANGS, labeller, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
 from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
-from .service import act, case_view, store_evidence, worklist_page
+from .service import act, case_view, store_evidence, summary, worklist_page
+from .service import urgency as open_by_urgency
 from .status import sync_status
 
 routes = web.RouteTableDef()
@@ -275,9 +276,9 @@ async def worklist(request: web.Request) -> web.Response:
     principal = principal_of(request)
     now = hub.now()
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), now)
-    page, summary, version = await worklist_page(hub, lq)
-    counts = summary.facets
-    urgent = await urgency_counts(hub.engine, now, principal.shop_ids)
+    page, version = await worklist_page(hub, lq)
+    counts = (await summary(hub, lq.filter)).facets
+    urgent = await open_by_urgency(hub, now, principal.shop_ids)
     lang = request.get(LANG, "zh")
     query = MultiDict(request.query)
     rows = [

@@ -75,6 +75,11 @@ class PddAdapter:
             now=ctx.now,
             timeout=timeout,
         )
+        try:
+            self.initial_lookback = timedelta(days=float(settings.get("initial_sync_days") or 30))
+        except ValueError as err:
+            days = settings.get("initial_sync_days")
+            raise ConfigError(f"initial_sync_days must be a number, got {days!r}") from err
         self.status_filter = settings.get("after_sales_status_filter") or "all"
         if self.status_filter not in ("all", "each"):
             raise ConfigError(f"after_sales_status_filter must be all or each, got {self.status_filter!r}")
@@ -98,6 +103,7 @@ class PddAdapter:
                 overlap=timedelta(minutes=5),
                 lag=LAG,
                 page_order=PageOrder.LAST_FIRST,
+                initial_lookback=self.initial_lookback,
             ),
             ResourceSpec(
                 name=AFTER_SALE,
@@ -105,6 +111,7 @@ class PddAdapter:
                 overlap=timedelta(minutes=5),
                 lag=LAG,
                 page_order=PageOrder.LAST_FIRST,
+                initial_lookback=self.initial_lookback,
             ),
         )
 
@@ -320,7 +327,15 @@ class PddAdapter:
         result: Mapping[str, Any] = raw_result if isinstance(raw_result, Mapping) else {}
         ok = _truthy(result.get("succ", result.get("success")))
         message = str(result.get("message") or "")
-        refreshed = [r for r in [await self._fetch_case(case.external_id, case.order_external_id)] if r]
+        # The case and its order both changed (the order's refund_status follows the case).
+        refreshed = [
+            r
+            for r in (
+                await self._fetch_case(case.external_id, case.order_external_id),
+                await self.fetch_one(ORDER, case.order_external_id),
+            )
+            if r is not None
+        ]
         return ActionResult(
             outcome=ActionOutcome.DONE if ok else ActionOutcome.FAILED,
             message=message or ("done" if ok else "PDD refused the action"),

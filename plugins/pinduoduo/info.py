@@ -18,7 +18,7 @@ DEFAULT_GATEWAY = "https://gw-api.pinduoduo.com/api/router"
 DEFAULT_PUSH_URL = "wss://message-api.pinduoduo.com"
 
 #: Where to do in the merchant backend what the open platform has no API for.
-REFUSE_WHERE = "商家后台 → 售后管理 → 售后详情 → 驳回 (reject in the merchant backend)"
+REFUSE_WHERE = "the merchant backend (商家后台, the case's 售后详情 page: 驳回)"
 APPEAL_WHERE = "商家后台 → 订单售后详情页 → 售后状态 → 维权申诉 (seed 003)"
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -45,6 +45,15 @@ SETTINGS: tuple[SettingSpec, ...] = (
         choices=("all", "each"),
     ),
     SettingSpec(name="request_timeout", help="seconds one API call may take", default="30"),
+    SettingSpec(
+        name="initial_sync_days",
+        help="how many days back the first sync of a shop reads (PDD windows are 30 minutes: 48 calls a day)",
+        default="30",
+    ),
+    SettingSpec(
+        name="rate_limit",
+        help="calls a second this shop makes in all (PDD publishes per-API limits only; empty: the default)",
+    ),
     # Shop policy: figures the platform does not publish; the merchant sets them (DOMAIN.md).
     SettingSpec(
         name="reply_within",
@@ -116,13 +125,13 @@ CAPABILITIES: tuple[Capability, ...] = (
     ),
 )
 
-#: Published per-API limits (platform-apis.md §2.2/§2.3), as calls a second for one shop.
+#: Published per-API limits (platform-apis.md §2.2/§2.3), as (calls, per seconds) for one shop:
 #: refund.list.increment.get: 商家 100 次/10 秒; order.list.get: 商家 10000 次/60 秒;
 #: refund.information.get: 接口总 1400 次/1 秒 (a global cap, so also an upper bound per shop).
-RATE_LIMITS: dict[str, float] = {
-    "pdd.refund.list.increment.get": 10.0,
-    "pdd.order.list.get": 10000 / 60,
-    "pdd.refund.information.get": 1400.0,
+RATE_LIMITS: dict[str, float | tuple[int, float]] = {
+    "pdd.refund.list.increment.get": (100, 10.0),
+    "pdd.order.list.get": (10000, 60.0),
+    "pdd.refund.information.get": (1400, 1.0),
 }
 
 INFO = PlatformInfo(

@@ -381,7 +381,7 @@ def map_after_sale(payload: Mapping[str, Any]) -> AfterSale:
 
     platform_deadline = None
     if expire is not None and status.is_open:
-        platform_deadline = _stated_deadline(expire, status)
+        platform_deadline = _stated_deadline(expire, status, code)
 
     sku = _text(_pick(row, detail, "sku_id"))
     goods = _text(row.get("goods_id"))
@@ -421,8 +421,12 @@ def _refund_fen(row: Mapping[str, Any], detail: Mapping[str, Any], warnings: lis
     return amount
 
 
-def _stated_deadline(expire: datetime, status: AfterSaleStatus) -> PlatformDeadline:
+def _stated_deadline(expire: datetime, status: AfterSaleStatus, code: int | None) -> PlatformDeadline:
     """PDD's ``expire_time`` (售后逾期时间): the seller's deadline in the current status."""
+    if code == 33:  # 同意召回后退款，待商家召回: recall the parcel, then the refund goes out
+        return PlatformDeadline(
+            due_at=expire, action="recall_parcel", on_expiry=OnExpiry.AUTO_REFUND, party=Party.SELLER
+        )
     if status is S.RETURN_SHIPPED:
         return PlatformDeadline(
             due_at=expire, action="confirm_receipt", on_expiry=OnExpiry.AUTO_REFUND, party=Party.SELLER

@@ -22,8 +22,8 @@ REF_EXPIRE = (
 )
 REF_SHIP = "platform-apis.md §2.2 order fields: last_ship_time (承诺发货时间)"
 REF_AUTO = (
-    "effect: seed 003 (逾期未响应, 系统会自动为双方达成退货协议 / 系统会自动退款); "
-    "PDD's own after-sales status 12/13 (买家逾期) show buyer timeouts close the case"
+    "effect [U for PDD]: seed 003 (卖家未响应 → 系统会自动为双方达成退货协议; 逾期未确认 → 系统会自动退款), "
+    "stated without naming a platform (DOMAIN.md files it under Taobao)"
 )
 POLICY = "shop policy (DOMAIN.md 'The merchant's own procedures')"
 
@@ -43,6 +43,18 @@ RULES: tuple[Rule, ...] = (
         source=f"{REF_EXPIRE}; {REF_AUTO}",
         summary_zh="商家须在售后逾期时间前处理，逾期平台自动同意",
         summary_en="Answer before PDD's expire_time, or PDD agrees by itself",
+    ),
+    Rule(
+        id="pinduoduo.platform_recall",
+        match=Match(platform_statuses=frozenset({"33"}), facts=_HAS_EXPIRE),
+        anchor="fact:expire_time",
+        duration=timedelta(0),
+        party=Party.SELLER,
+        action="recall_parcel",
+        on_expiry=OnExpiry.AUTO_REFUND,
+        source=f"{REF_EXPIRE}; status 33 同意召回后退款，待商家召回 (platform-apis.md §2.3); {REF_AUTO}",
+        summary_zh="已同意召回后退款：逾期前召回（拦截）包裹，否则平台直接退款",
+        summary_en="Refund after recall: recall (intercept) the parcel before expire_time, or PDD refunds",
     ),
     Rule(
         id="pinduoduo.platform_confirm_return",

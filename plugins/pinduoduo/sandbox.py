@@ -31,15 +31,21 @@ from hub.testing.fake_server import FakeClock, FakePlatformServer
 from . import sandbox_data
 from .client import sign
 from .push import digest
-from .sandbox_data import SELLER_HOURS, SELLER_PENDING, SimCase, SimOrder, settle_order
+from .sandbox_data import (
+    BUYER_TIMEOUT,
+    REFUND_PROCESSING,
+    SELLER_HOURS,
+    SELLER_PENDING,
+    SimCase,
+    SimOrder,
+    settle_order,
+)
 
 K = AfterSaleKind
 LIST_TYPE = {K.REFUND_ONLY: 2, K.RETURN_REFUND: 3, K.EXCHANGE: 4, K.RESHIP: 5, K.REPAIR: 6}
 DETAIL_TYPE = {K.REFUND_ONLY: 1, K.RETURN_REFUND: 2, K.EXCHANGE: 3, K.RESHIP: 4, K.REPAIR: 5}
 MAX_SKEW = timedelta(minutes=10)
 MAX_SPAN = 30 * 60
-REFUND_PROCESSING = timedelta(minutes=10)  # 退款中 → 退款成功
-BUYER_TIMEOUT = timedelta(days=7)  # the sandbox's buyer timeouts (7 → 12, 6 → 13)
 NO_AUTH = frozenset({"pdd.time.get"})
 MALL_ID = 171504183
 
@@ -71,7 +77,6 @@ class FakePddServer(FakePlatformServer):
     pending: dict[int, PushMsg] = field(default_factory=dict)
     acked: list[int] = field(default_factory=list)
     extra_frames: list[dict[str, Any]] = field(default_factory=list)
-    banned_until: float = 0.0
     token_expired: bool = False
     _msg_seq: int = 0
     _sockets: set[web.WebSocketResponse] = field(default_factory=set)
@@ -123,9 +128,9 @@ class FakePddServer(FakePlatformServer):
                 },
             ]
 
-    def generate(self, *, seed: int = 20261101) -> None:
-        """Load a realistic shop built relative to the clock's now."""
-        orders, cases = sandbox_data.generate(self.clock.now(), seed=seed)
+    def generate(self, *, seed: int = 20261101, span: timedelta = timedelta(days=11)) -> None:
+        """Load a realistic shop built relative to the clock's now (history reaching back ``span``)."""
+        orders, cases = sandbox_data.generate(self.clock.now(), seed=seed, span=span)
         self.load(orders, cases)
 
     # ------------------------------------------------------------------ clock and life of cases
@@ -318,12 +323,6 @@ class FakePddServer(FakePlatformServer):
                 early = await self._play(fault)
                 if early is not None:
                     return early
-            if time.monotonic() < self.banned_until:
-                raise PddError(
-                    52101,
-                    "当前接口被限流，请稍后重试",
-                    f"请{max(self.banned_until - time.monotonic(), 0.01):.2f}秒后重试",
-                )
             self._check_common(api, params)
             handler = self._apis().get(api)
             if handler is None:
@@ -352,8 +351,8 @@ class FakePddServer(FakePlatformServer):
     async def _play(self, fault: Any) -> web.StreamResponse | None:
         kind = fault.kind
         if kind == "rate_limit":
-            self.banned_until = time.monotonic() + fault.seconds
-            return None  # the ban check answers 52101
+            # PDD states no ban length; the sandbox says it in sub_msg so tests stay fast.
+            raise PddError(52101, "当前接口被限流，请稍后重试", f"请{fault.seconds:g}秒后重试")
         if kind == "auth_expired":
             raise PddError(10019, "access_token已过期")
         if kind == "server_error":
@@ -680,16 +679,19 @@ def render_detail(c: SimCase, order: SimOrder | None) -> dict[str, Any]:
 class PddSandbox:
     """``hub demo``'s Pinduoduo: the fake router with a shop generated around the real current time."""
 
-    def __init__(self, *, clock: FakeClock | None = None, seed: int = 20261101) -> None:
+    def __init__(
+        self, *, clock: FakeClock | None = None, seed: int = 20261101, span: timedelta = timedelta(days=3)
+    ) -> None:
         self.server = FakePddServer(clock=clock or FakeClock(datetime.now(UTC).replace(microsecond=0)))
         self.seed = seed
+        self.span = span
         self._real_time = clock is None
 
     async def start(self, workdir: str) -> Sequence[DemoShop]:
         if self._real_time:
             # The demo's shop is built around the real current time, so deadlines look real.
             self.server.clock.set(datetime.now(UTC).replace(microsecond=0))
-        self.server.generate(seed=self.seed)
+        self.server.generate(seed=self.seed, span=self.span)
         await self.server.start()
         return [self.demo_shop()]
 
@@ -704,6 +706,10 @@ class PddSandbox:
                 "gateway_url": s.gateway_url,
                 "push_url": s.push_url,
                 "request_timeout": "5",
+                # The demo history reaches back `span`: the first sync need not read 30 days of
+                # 30-minute windows at PDD's 10 calls/s (the published refund-list limit).
+                "initial_sync_days": f"{self.span / timedelta(days=1) + 1:g}",
+                "rate_limit": "100",
             },
         )
 

@@ -17,6 +17,12 @@ K = AfterSaleKind
 
 #: The sandbox's own reply window for cases waiting for the seller (what its expire_time gives).
 SELLER_HOURS = 48
+#: 退款中 → 退款成功 in the sandbox (the payment channel's time).
+REFUND_PROCESSING = timedelta(hours=24)
+#: The sandbox's buyer timeouts: 7 → 12 (no return shipped), 6 → 13 (no answer to a refusal).
+BUYER_TIMEOUT = timedelta(days=7)
+#: How long ago a generated case may have entered a status the platform later moves on by itself.
+_RECENT = {4: REFUND_PROCESSING, 5: REFUND_PROCESSING, 6: BUYER_TIMEOUT, 7: BUYER_TIMEOUT}
 
 
 @dataclass
@@ -126,7 +132,7 @@ COVERAGE: tuple[tuple[int, AfterSaleKind, str, bool], ...] = (
     (33, K.REFUND_ONLY, "address", False),
     (2, K.REFUND_ONLY, "damaged", False),
     (3, K.RETURN_REFUND, "damaged", False),
-    (2, K.RESHIP, "missing", False),
+    (14, K.RESHIP, "missing", False),
 )
 
 SELLER_PENDING = frozenset({2, 3, 14, 21, 32, 33})
@@ -140,10 +146,19 @@ def order_sn(day: datetime, n: int) -> str:
 
 
 def generate(
-    now: datetime, *, seed: int = 20261101, extra_orders: int = 40
+    now: datetime, *, seed: int = 20261101, extra_orders: int = 40, span: timedelta = timedelta(days=11)
 ) -> tuple[list[SimOrder], list[SimCase]]:
-    """The shop's orders and cases; everything last modified at least 10 minutes before ``now``."""
+    """The shop's orders and cases; everything last modified at least 10 minutes before ``now``.
+
+    ``span`` is how far back the shop's history reaches (11 days for a demo); a shorter one
+    squeezes every age proportionally, so tests sync few windows with the same variety of cases.
+    """
     rng = random.Random(seed)
+    f = span / timedelta(days=11)
+
+    def hours(a: float, b: float | None = None) -> timedelta:
+        return timedelta(hours=rng.uniform(a, b) if b is not None else a) * f
+
     orders: list[SimOrder] = []
     cases: list[SimCase] = []
     settle = now - timedelta(minutes=10)
@@ -170,13 +185,13 @@ def generate(
             receiver_phone=f"1{rng.randint(3, 9)}{rng.randint(0, 10**9 - 1):09d}",
         )
         if shipped:
-            o.shipping_time = min(paid + timedelta(hours=rng.randint(2, 20)), settle)
+            o.shipping_time = min(paid + hours(2, 20), settle)
             o.order_status = 2
             o.tracking_number = f"YT{rng.randint(10**11, 10**12 - 1)}"
             o.updated = o.shipping_time
         if shipped and signed:
             assert o.shipping_time is not None
-            o.receive_time = min(o.shipping_time + timedelta(hours=rng.randint(30, 70)), settle)
+            o.receive_time = min(o.shipping_time + hours(30, 70), settle)
             o.order_status = 3
             o.updated = o.receive_time
         orders.append(o)
@@ -185,19 +200,25 @@ def generate(
     for i, (status, kind, reason_key, waybill) in enumerate(COVERAGE):
         before_ship = kind is K.REFUND_ONLY and reason_key in ("dont_want",) and status in (4, 11)
         o = new_order(
-            timedelta(days=rng.uniform(4.5, 11)),
+            timedelta(days=rng.uniform(4.5, 11)) * f,
             shipped=not before_ship,
             signed=not before_ship and reason_key not in ("no_update", "out_of_area", "address"),
         )
         base = o.receive_time or o.shipping_time or o.paid
-        created = min(base + timedelta(hours=rng.uniform(1, 30)), settle - timedelta(hours=2))
+        created = min(base + hours(1, 30), settle - hours(2))
         if status in SELLER_PENDING:
             # Waiting for the seller: entered the status within the last 46 h, so PDD's expire_time
             # (48 h on) is still ahead, some of them only just.
-            since = now - timedelta(hours=rng.choice((2, 9, 20, 31, 46.5)))
+            # Not squeezed by ``span`` beyond its length: the 48-hour reply window is PDD's.
+            ago = min(rng.choice((2, 9, 20, 31, 46.5)) - rng.uniform(0, 1.5), span / timedelta(hours=1))
+            since = min(now - timedelta(hours=ago), settle)
+            created = min(created, since)
+        elif status in _RECENT:
+            # Still in a status PDD moves on by itself: entered it recently enough.
+            since = min(now - _RECENT[status] * rng.uniform(0.1, 0.9) * f, settle)
             created = min(created, since)
         else:
-            since = min(created + timedelta(hours=rng.uniform(2, 60)), settle)
+            since = min(created + hours(2, 60), settle)
         reason, remark = REASONS[reason_key]
         refund = o.pay_fen if kind in (K.REFUND_ONLY, K.RETURN_REFUND) else 0
         case = SimCase(
@@ -223,13 +244,18 @@ def generate(
         cases.append(case)
 
     for _ in range(extra_orders):
-        age = timedelta(hours=rng.uniform(0.5, 24 * 10))
-        shipped = age > timedelta(hours=20) and rng.random() < 0.85
-        new_order(age, shipped=shipped, signed=shipped and age > timedelta(days=3))
+        age = hours(0.5, 24 * 10) + timedelta(minutes=15)
+        shipped = age > hours(20) and rng.random() < 0.85
+        new_order(age, shipped=shipped, signed=shipped and age > hours(72))
     # A group that failed, a cancelled order and one still forming a group.
     orders[-1].group_status = 2
     orders[-2].confirm_status = 2
     orders[-3].group_status, orders[-3].confirm_status = 0, 0
+    # PDD's times have whole seconds (expire_time: milliseconds of a whole second).
+    for item in (*orders, *cases):
+        for name, value in vars(item).items():
+            if isinstance(value, datetime):
+                setattr(item, name, value.replace(microsecond=0))
     for o in orders:
         settle_order(o, [c for c in cases if c.order_sn == o.order_sn])
     return orders, cases

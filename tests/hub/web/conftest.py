@@ -27,8 +27,12 @@ from hub.web.auth import create_token, ensure_user
 from tests.testplatform.server import TOKEN, AcmeServer
 
 PASSWORD = "correct horse battery"
-USERS = {"admin": ("admin", []), "alice": ("agent", ["shop-a"]), "vera": ("viewer", ["shop-a"]),
-         "bob": ("agent", ["shop-b"])}
+USERS = {
+    "admin": ("admin", []),
+    "alice": ("agent", ["shop-a"]),
+    "vera": ("viewer", ["shop-a"]),
+    "bob": ("agent", ["shop-b"]),
+}
 
 
 @dataclass
@@ -42,16 +46,31 @@ class World:
         """The hub id of a shop's case."""
         C = AfterSaleRecord.__table__
         async with self.hub.engine.connect() as conn:
-            return int((await conn.execute(select(C.c.id).where(
-                C.c.shop_id == self.shop_ids[shop], C.c.external_id == external_id))).scalar_one())
+            return int(
+                (
+                    await conn.execute(
+                        select(C.c.id).where(
+                            C.c.shop_id == self.shop_ids[shop], C.c.external_id == external_id
+                        )
+                    )
+                ).scalar_one()
+            )
 
     async def first(self, shop: str, platform_status: str) -> tuple[int, str]:
         """(hub id, external id) of the first case of ``shop`` in the sandbox's ``platform_status``."""
         C = AfterSaleRecord.__table__
         async with self.hub.engine.connect() as conn:
-            row = (await conn.execute(select(C.c.id, C.c.external_id).where(
-                C.c.shop_id == self.shop_ids[shop], C.c.platform_status == platform_status,
-                C.c.is_open.is_(True)).order_by(C.c.id))).first()
+            row = (
+                await conn.execute(
+                    select(C.c.id, C.c.external_id)
+                    .where(
+                        C.c.shop_id == self.shop_ids[shop],
+                        C.c.platform_status == platform_status,
+                        C.c.is_open.is_(True),
+                    )
+                    .order_by(C.c.id)
+                )
+            ).first()
         assert row is not None, f"no {platform_status} case in {shop}"
         return int(row.id), str(row.external_id)
 
@@ -73,8 +92,9 @@ async def build_world(make_hub: Callable[..., Hub], *, days: int = 5) -> World:
     shop_ids = {}
     for name, server in servers.items():
         url = await server.start()
-        shop_ids[name] = await add_shop(hub.engine, hub.registry.info("acme"), name,
-                                        {"api_url": url + "/api", "token": TOKEN})
+        shop_ids[name] = await add_shop(
+            hub.engine, hub.registry.info("acme"), name, {"api_url": url + "/api", "token": TOKEN}
+        )
     summaries = await sync_shops(hub)
     assert all(s.status == "ok" for s in summaries), [s.errors for s in summaries]
     world = World(hub=hub, servers=servers, shop_ids=shop_ids)
@@ -111,8 +131,11 @@ async def login(client: TestClient, name: str, password: str = PASSWORD) -> str:
     page = await client.get("/login")
     token = re.search(r'name="login_token" value="([^"]+)"', await page.text())
     assert token, "the login form has no CSRF field"
-    resp = await client.post("/login", data={"login_token": token.group(1), "name": name, "password": password,
-                                             "next": "/"}, allow_redirects=False)
+    resp = await client.post(
+        "/login",
+        data={"login_token": token.group(1), "name": name, "password": password, "next": "/"},
+        allow_redirects=False,
+    )
     assert resp.status == 303, await resp.text()
     home = await client.get("/")
     csrf = re.search(r'<meta name="csrf-token" content="([^"]*)"', await home.text())

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
 import structlog
+from sqlalchemy import select
 from structlog.testing import LogCapture
 
 from hub.logging import redact
-
 from hub.store.access import UserRecord
 from hub.store.models import AfterSaleRecord
 from tests.hub.web.conftest import PASSWORD, World, login
@@ -19,8 +18,11 @@ from tests.hub.web.conftest import PASSWORD, World, login
 async def open_count(world: World, shop: str) -> int:
     C = AfterSaleRecord.__table__
     async with world.hub.engine.connect() as conn:
-        rows = (await conn.execute(select(C.c.id).where(C.c.shop_id == world.shop_ids[shop],
-                                                        C.c.is_open.is_(True)))).all()
+        rows = (
+            await conn.execute(
+                select(C.c.id).where(C.c.shop_id == world.shop_ids[shop], C.c.is_open.is_(True))
+            )
+        ).all()
     return len(rows)
 
 
@@ -28,8 +30,12 @@ async def test_agent_of_shop_a_gets_404_for_shop_b_case_in_page_and_api(world: W
     other = await world.case_id("shop-b", "C50045")
     mine = await world.case_id("shop-a", "C50001")
     same_external_in_b = await world.case_id("shop-b", "C50001")
-    for path in (f"/api/cases/{other}", f"/api/cases/{other}/actions", f"/api/cases/{other}/evidence-pack",
-                 f"/api/cases/{same_external_in_b}"):
+    for path in (
+        f"/api/cases/{other}",
+        f"/api/cases/{other}/actions",
+        f"/api/cases/{other}/evidence-pack",
+        f"/api/cases/{same_external_in_b}",
+    ):
         resp = await client.get(path, headers=world.auth("alice"))
         assert resp.status == 404, path
         assert "C50045" not in await resp.text()
@@ -61,14 +67,47 @@ async def test_shop_b_cases_are_absent_from_a_lists_counts_and_search(world: Wor
     only_b = await (await client.get("/api/cases?shop=shop-b", headers=world.auth("alice"))).json()
     assert only_b["items"] == [] and only_b["total"] == 0
     # search: C50045 is shop-b's alone; C50001 exists in both shops and only A's comes back
-    assert (await (await client.get("/api/cases?q=C50045", headers=world.auth("alice"))).json())["items"] == []
-    both = await (await client.get("/api/cases?q=C50001&status=" + ",".join(
-        ["requested", "seller_refused", "awaiting_return", "return_shipped", "awaiting_reship", "reshipped",
-         "refunding", "platform_review", "succeeded", "closed"]), headers=world.auth("alice"))).json()
+    assert (await (await client.get("/api/cases?q=C50045", headers=world.auth("alice"))).json())[
+        "items"
+    ] == []
+    both = await (
+        await client.get(
+            "/api/cases?q=C50001&status="
+            + ",".join(
+                [
+                    "requested",
+                    "seller_refused",
+                    "awaiting_return",
+                    "return_shipped",
+                    "awaiting_reship",
+                    "reshipped",
+                    "refunding",
+                    "platform_review",
+                    "succeeded",
+                    "closed",
+                ]
+            ),
+            headers=world.auth("alice"),
+        )
+    ).json()
     assert [c["shop"] for c in both["items"]] == ["shop-a"]
-    admin_search = await (await client.get("/api/cases?q=C50045&status=" + ",".join(
-        ["requested", "seller_refused", "return_shipped", "refunding", "platform_review", "succeeded",
-         "closed"]), headers=world.auth("admin"))).json()
+    admin_search = await (
+        await client.get(
+            "/api/cases?q=C50045&status="
+            + ",".join(
+                [
+                    "requested",
+                    "seller_refused",
+                    "return_shipped",
+                    "refunding",
+                    "platform_review",
+                    "succeeded",
+                    "closed",
+                ]
+            ),
+            headers=world.auth("admin"),
+        )
+    ).json()
     assert [c["shop"] for c in admin_search["items"]] == ["shop-b"]
     # counts: facets and urgency add up to shop-a's open cases only
     counts = await (await client.get("/api/cases/counts", headers=world.auth("alice"))).json()
@@ -92,7 +131,9 @@ async def test_shop_b_cases_are_absent_from_a_lists_counts_and_search(world: Wor
 
 async def test_viewer_cannot_act_and_sees_why(world: World, client) -> None:
     case_id, _ = await world.first("shop-a", "NEW")
-    resp = await client.post(f"/api/cases/{case_id}/actions/agree_refund", json={}, headers=world.auth("vera"))
+    resp = await client.post(
+        f"/api/cases/{case_id}/actions/agree_refund", json={}, headers=world.auth("vera")
+    )
     assert resp.status == 403
     assert "viewer" in (await resp.json())["error"]
     resp = await client.post(f"/api/cases/{case_id}/notes", json={"text": "hi"}, headers=world.auth("vera"))
@@ -104,9 +145,11 @@ async def test_viewer_cannot_act_and_sees_why(world: World, client) -> None:
     csrf = await login(client, "vera")
     page = await (await client.get(f"/cases/{case_id}")).text()
     assert "viewers cannot act" in page
-    resp = await client.post(f"/cases/{case_id}/act/note", data={"_csrf": csrf, "note": "x",
-                                                                  "idempotency_key": "web-viewer-note-1"},
-                             allow_redirects=False)
+    resp = await client.post(
+        f"/cases/{case_id}/act/note",
+        data={"_csrf": csrf, "note": "x", "idempotency_key": "web-viewer-note-1"},
+        allow_redirects=False,
+    )
     assert resp.status == 403
 
 
@@ -121,9 +164,14 @@ async def test_passwords_are_hashed_never_logged_and_sessions_are_safe_cookies(w
     try:
         page = await client.get("/login")
         token = re.search(r'name="login_token" value="([^"]+)"', await page.text()).group(1)  # type: ignore[union-attr]
-        resp = await client.post("/login", data={"login_token": token, "name": "alice", "password": PASSWORD},
-                                 allow_redirects=False)
-        await client.post("/login", data={"login_token": token, "name": "alice", "password": "wrong-" + PASSWORD})
+        resp = await client.post(
+            "/login",
+            data={"login_token": token, "name": "alice", "password": PASSWORD},
+            allow_redirects=False,
+        )
+        await client.post(
+            "/login", data={"login_token": token, "name": "alice", "password": "wrong-" + PASSWORD}
+        )
     finally:
         structlog.reset_defaults()
     logs = cap.entries
@@ -149,19 +197,25 @@ async def test_state_changes_need_the_csrf_token_or_a_bearer_token(world: World,
     csrf = await login(client, "alice")
     no_token = await client.post(f"/api/cases/{case_id}/notes", json={"text": "no csrf"})
     assert no_token.status == 403 and "CSRF" in (await no_token.json())["error"]
-    wrong = await client.post(f"/api/cases/{case_id}/notes", json={"text": "x"}, headers={"X-CSRF-Token": "nope"})
+    wrong = await client.post(
+        f"/api/cases/{case_id}/notes", json={"text": "x"}, headers={"X-CSRF-Token": "nope"}
+    )
     assert wrong.status == 403
-    form = await client.post(f"/cases/{case_id}/act/note", data={"note": "no csrf in form"},
-                             allow_redirects=False)
+    form = await client.post(
+        f"/cases/{case_id}/act/note", data={"note": "no csrf in form"}, allow_redirects=False
+    )
     assert form.status == 403
-    ok = await client.post(f"/api/cases/{case_id}/notes", json={"text": "with csrf"},
-                           headers={"X-CSRF-Token": csrf})
+    ok = await client.post(
+        f"/api/cases/{case_id}/notes", json={"text": "with csrf"}, headers={"X-CSRF-Token": csrf}
+    )
     assert ok.status == 201
     # logout is a state change too
     assert (await client.post("/logout", allow_redirects=False)).status == 403
     # scripts use bearer tokens (a browser never sends one by itself): no CSRF token needed
     client.session.cookie_jar.clear()
-    scripted = await client.post(f"/api/cases/{case_id}/notes", json={"text": "script"}, headers=world.auth("alice"))
+    scripted = await client.post(
+        f"/api/cases/{case_id}/notes", json={"text": "script"}, headers=world.auth("alice")
+    )
     assert scripted.status == 201
     assert (await client.get("/api/me", headers={"Authorization": "Bearer hub_not-a-token"})).status == 401
     assert (await client.get("/api/me", headers={"Authorization": "Basic abc"})).status == 401
@@ -176,38 +230,51 @@ async def test_login_attempts_are_rate_limited_and_audited(world: World, client)
     page = await client.get("/login")
     token = re.search(r'name="login_token" value="([^"]+)"', await page.text()).group(1)  # type: ignore[union-attr]
     for _ in range(5):
-        resp = await client.post("/login", data={"login_token": token, "name": "alice", "password": "guess-guess"})
+        resp = await client.post(
+            "/login", data={"login_token": token, "name": "alice", "password": "guess-guess"}
+        )
         assert resp.status == 401
     # the limit holds even for the right password, until the window passes
-    resp = await client.post("/login", data={"login_token": token, "name": "alice", "password": PASSWORD},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/login", data={"login_token": token, "name": "alice", "password": PASSWORD}, allow_redirects=False
+    )
     assert resp.status == 429 and int(resp.headers["Retry-After"]) > 0
     # another user from the same address is not limited yet (the address allows 20 failures)
-    resp = await client.post("/login", data={"login_token": token, "name": "bob", "password": PASSWORD},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/login", data={"login_token": token, "name": "bob", "password": PASSWORD}, allow_redirects=False
+    )
     assert resp.status == 303
     from datetime import timedelta
 
     world.servers["shop-a"].clock.advance(timedelta(minutes=16))
     page = await client.get("/login")  # a login spends its form token: the next login needs a fresh one
     token = re.search(r'name="login_token" value="([^"]+)"', await page.text()).group(1)  # type: ignore[union-attr]
-    resp = await client.post("/login", data={"login_token": token, "name": "alice", "password": PASSWORD},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/login", data={"login_token": token, "name": "alice", "password": PASSWORD}, allow_redirects=False
+    )
     assert resp.status == 303
     audit = await (await client.get("/api/audit?limit=50", headers=world.auth("admin"))).json()
     kinds = [e["kind"] for e in audit["items"]]
-    assert kinds.count("login_failed") == 5 and kinds.count("login_limited") == 1 and kinds.count("login") == 2
+    assert (
+        kinds.count("login_failed") == 5 and kinds.count("login_limited") == 1 and kinds.count("login") == 2
+    )
     assert all(PASSWORD not in str(e) for e in audit["items"])
     assert (await client.get("/api/audit", headers=world.auth("alice"))).status == 403
 
 
 async def test_every_action_is_audited_with_its_key(world: World, client) -> None:
     case_id, _ = await world.first("shop-a", "NEW")
-    resp = await client.post(f"/api/cases/{case_id}/actions/agree_refund", json={"idempotency_key": "audit-key-001"},
-                             headers=world.auth("alice"))
+    resp = await client.post(
+        f"/api/cases/{case_id}/actions/agree_refund",
+        json={"idempotency_key": "audit-key-001"},
+        headers=world.auth("alice"),
+    )
     assert resp.status == 200
-    await client.post(f"/api/cases/{case_id}/actions/agree_refund", json={"idempotency_key": "audit-key-001"},
-                      headers=world.auth("alice"))
+    await client.post(
+        f"/api/cases/{case_id}/actions/agree_refund",
+        json={"idempotency_key": "audit-key-001"},
+        headers=world.auth("alice"),
+    )
     audit = await (await client.get("/api/audit?kind=action", headers=world.auth("admin"))).json()
     entries = [e for e in audit["items"] if e["detail"].get("idempotency_key") == "audit-key-001"]
     assert [e["detail"]["replayed"] for e in reversed(entries)] == [False, True]

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from hub.store.cases import CaseFilter, all_cases
 from tests.hub.web.conftest import World
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-                    "0000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+)
 
 
 def api_routes(app: Any) -> set[tuple[str, str]]:
@@ -61,15 +63,18 @@ async def test_list_returns_the_cli_objects_with_keyset_paging(world: World, cli
     assert seen == json.loads(json.dumps(expected))  # the same objects, in the same order
     dues = [c["deadline"]["due_at"] for c in seen if c["deadline"]]
     assert dues == sorted(dues)
-    filtered = await (await client.get("/api/cases?status=platform_review&dispute=1",
-                                       headers=world.auth("admin"))).json()
+    filtered = await (
+        await client.get("/api/cases?status=platform_review&dispute=1", headers=world.auth("admin"))
+    ).json()
     assert filtered["items"] and all(c["dispute"]["kind"] == "intervention" for c in filtered["items"])
 
 
 async def test_an_action_with_the_same_key_never_acts_twice(world: World, client) -> None:
     case_id, external = await world.first("shop-a", "NEW")
     url = f"/api/cases/{case_id}/actions/agree_refund"
-    first = await client.post(url, json={"params": {}}, headers={**world.auth("alice"), "Idempotency-Key": "k-0001-abc"})
+    first = await client.post(
+        url, json={"params": {}}, headers={**world.auth("alice"), "Idempotency-Key": "k-0001-abc"}
+    )
     body = await first.json()
     assert first.status == 200 and body["status"] == "done" and body["replayed"] is False
     again = await client.post(url, json={"idempotency_key": "k-0001-abc"}, headers=world.auth("alice"))
@@ -88,8 +93,12 @@ async def test_an_action_with_the_same_key_never_acts_twice(world: World, client
 async def test_a_double_click_racing_with_one_key_acts_once(world: World, client) -> None:
     case_id, _ = await world.first("shop-a", "NEW")
     url = f"/api/cases/{case_id}/actions/agree_refund"
-    replies = await asyncio.gather(*(client.post(url, json={"idempotency_key": "race-key-42"},
-                                                 headers=world.auth("alice")) for _ in range(4)))
+    replies = await asyncio.gather(
+        *(
+            client.post(url, json={"idempotency_key": "race-key-42"}, headers=world.auth("alice"))
+            for _ in range(4)
+        )
+    )
     assert all(r.status == 200 for r in replies)
     bodies = [await r.json() for r in replies]
     assert sorted(b["replayed"] for b in bodies) == [False, True, True, True]
@@ -107,13 +116,21 @@ async def test_bad_action_parameters_are_422_and_unknown_actions_404(world: Worl
     assert (await client.post(f"{base}/assign", json={"params": {"agent": "bob"}}, headers=h)).status == 422
     ok = await client.post(f"{base}/assign", json={"params": {"agent": "alice"}}, headers=h)
     assert ok.status == 200
-    outcome = await client.post(f"{base}/record_appeal_outcome", json={"params": {"outcome": "won"}}, headers=h)
+    outcome = await client.post(
+        f"{base}/record_appeal_outcome", json={"params": {"outcome": "won"}}, headers=h
+    )
     assert outcome.status == 409  # no appeal recorded yet: disabled, with the reason
-    assert (await client.post(f"{base}/record_appeal", json={"params": {"note": "filed"}}, headers=h)).status == 200
-    outcome = await client.post(f"{base}/record_appeal_outcome", json={"params": {"outcome": "won"}}, headers=h)
+    assert (
+        await client.post(f"{base}/record_appeal", json={"params": {"note": "filed"}}, headers=h)
+    ).status == 200
+    outcome = await client.post(
+        f"{base}/record_appeal_outcome", json={"params": {"outcome": "won"}}, headers=h
+    )
     assert outcome.status == 422 and "ruled_for_seller" in (await outcome.json())["error"]
     assert (await client.post(f"{base}/refuse", json={}, headers=h)).status == 409
-    assert (await client.post(f"{base}/note", json={"params": {"note": "x"}, "key": 1}, headers=h)).status == 422
+    assert (
+        await client.post(f"{base}/note", json={"params": {"note": "x"}, "key": 1}, headers=h)
+    ).status == 422
     assert (await client.post(f"{base}/note", json={"idempotency_key": "short"}, headers=h)).status == 422
     detail = await (await client.get(f"/api/cases/{case_id}", headers=h)).json()
     assert detail["assignee"] == "alice"
@@ -131,16 +148,26 @@ async def test_evidence_upload_is_checked_and_notes_land(world: World, client) -
         data.add_field("description", "外箱照片")
         return data
 
-    ok = await client.post(f"/api/cases/{case_id}/evidence", data=form(PNG, "box.png", "image/png"), headers=h)
+    ok = await client.post(
+        f"/api/cases/{case_id}/evidence", data=form(PNG, "box.png", "image/png"), headers=h
+    )
     assert ok.status == 201
     ident = (await ok.json())["id"]
-    wrong_type = await client.post(f"/api/cases/{case_id}/evidence",
-                                   data=form(b"MZ\x90", "tool.exe", "application/x-msdownload"), headers=h)
+    wrong_type = await client.post(
+        f"/api/cases/{case_id}/evidence",
+        data=form(b"MZ\x90", "tool.exe", "application/x-msdownload"),
+        headers=h,
+    )
     assert wrong_type.status == 422 and "not accepted" in (await wrong_type.json())["error"]
-    too_big = await client.post(f"/api/cases/{case_id}/evidence",
-                                data=form(b"\0" * (10 * 1024 * 1024 + 1), "big.png", "image/png"), headers=h)
+    too_big = await client.post(
+        f"/api/cases/{case_id}/evidence",
+        data=form(b"\0" * (10 * 1024 * 1024 + 1), "big.png", "image/png"),
+        headers=h,
+    )
     assert too_big.status in (413, 422)
-    empty = await client.post(f"/api/cases/{case_id}/evidence", data=form(b"", "e.png", "image/png"), headers=h)
+    empty = await client.post(
+        f"/api/cases/{case_id}/evidence", data=form(b"", "e.png", "image/png"), headers=h
+    )
     assert empty.status == 422
     not_multipart = await client.post(f"/api/cases/{case_id}/evidence", json={"file": "x"}, headers=h)
     assert not_multipart.status == 415
@@ -159,6 +186,7 @@ async def test_evidence_upload_is_checked_and_notes_land(world: World, client) -
 
 
 # -- malformed requests: schema-driven, then property-based ------------------------------------------
+
 
 def malformed_for(schema: dict[str, Any]) -> list[str]:
     """Values the parameter's own schema forbids: out of range, not in the enum, against the pattern."""
@@ -195,8 +223,9 @@ async def test_every_declared_parameter_rejects_malformed_values_with_a_4xx(worl
                 if param["in"] == "query":
                     for bad in malformed_for(param["schema"]):
                         url = path.replace("{id}", str(case_id)).replace("{action}", "note")
-                        resp = await client.request(method, url, params={param["name"]: bad},
-                                                    headers=world.auth("admin"))
+                        resp = await client.request(
+                            method, url, params={param["name"]: bad}, headers=world.auth("admin")
+                        )
                         tried += 1
                         assert 400 <= resp.status < 500, (method, path, param["name"], bad, resp.status)
                         assert (await resp.json())["error"]
@@ -209,12 +238,19 @@ async def test_every_declared_parameter_rejects_malformed_values_with_a_4xx(worl
                         assert 400 <= resp.status < 500, (method, url, resp.status)
             if method == "post" and "requestBody" in op:
                 url = path.replace("{id}", str(case_id)).replace("{action}", "note")
-                for body, ctype in ((b"{not json", "application/json"), (b"[1, 2]", "application/json"),
-                                    (b'"text"', "application/json"), (b"\xff\xfe", "application/json"),
-                                    (b"a=b", "text/plain"), (b"--x\r\n", "multipart/form-data; boundary=x"),
-                                    (b'{"params": []}', "application/json"),
-                                    (b'{"text": 5, "params": {"note": {"a": 1}}}', "application/json")):
-                    resp = await client.post(url, data=body, headers={**world.auth("admin"), "Content-Type": ctype})
+                for body, ctype in (
+                    (b"{not json", "application/json"),
+                    (b"[1, 2]", "application/json"),
+                    (b'"text"', "application/json"),
+                    (b"\xff\xfe", "application/json"),
+                    (b"a=b", "text/plain"),
+                    (b"--x\r\n", "multipart/form-data; boundary=x"),
+                    (b'{"params": []}', "application/json"),
+                    (b'{"text": 5, "params": {"note": {"a": 1}}}', "application/json"),
+                ):
+                    resp = await client.post(
+                        url, data=body, headers={**world.auth("admin"), "Content-Type": ctype}
+                    )
                     tried += 1
                     assert 400 <= resp.status < 500, (url, body, resp.status, await resp.text())
                     assert (await resp.json())["error"]
@@ -226,9 +262,11 @@ async def test_every_declared_parameter_rejects_malformed_values_with_a_4xx(worl
 
 
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
-_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _text,
-                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
-                            max_leaves=8)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
@@ -238,26 +276,42 @@ async def test_random_malformed_requests_never_get_a_500(world: World, client, d
     ops = sorted((m, p, op) for p, spec in doc["paths"].items() for m, op in spec.items())
     method, path, op = data.draw(st.sampled_from(ops), label="operation")
     real_id = await world.case_id("shop-a", "C50001")
-    case_id = data.draw(st.one_of(st.just(str(real_id)), _text.filter(lambda s: "/" not in s and "?" not in s
-                                                                        and "#" not in s and s.strip())),
-                        label="id")
-    url = path.replace("{id}", case_id or "x").replace("{action}", data.draw(
-        st.sampled_from(["note", "agree_refund", "assign", "record_appeal_outcome", "x"]), label="action"))
+    case_id = data.draw(
+        st.one_of(
+            st.just(str(real_id)),
+            _text.filter(lambda s: "/" not in s and "?" not in s and "#" not in s and s.strip()),
+        ),
+        label="id",
+    )
+    url = path.replace("{id}", case_id or "x").replace(
+        "{action}",
+        data.draw(
+            st.sampled_from(["note", "agree_refund", "assign", "record_appeal_outcome", "x"]), label="action"
+        ),
+    )
     names = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"] + ["junk"]
     query = data.draw(st.dictionaries(st.sampled_from(names), _text, max_size=4), label="query")
-    body = data.draw(st.one_of(st.binary(max_size=64), _json_values.map(lambda v: json.dumps(v).encode())),
-                     label="body")
-    ctype = data.draw(st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]),
-                      label="content-type")
+    body = data.draw(
+        st.one_of(st.binary(max_size=64), _json_values.map(lambda v: json.dumps(v).encode())), label="body"
+    )
+    ctype = data.draw(
+        st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]),
+        label="content-type",
+    )
     user = data.draw(st.sampled_from(["admin", "alice", "vera"]), label="user")
     headers = {**world.auth(user), "Content-Type": ctype}
     # header values a client can send at all: printable ASCII
-    key = data.draw(st.one_of(st.none(), st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
-                                                              max_size=130)), label="idempotency-key")
+    key = data.draw(
+        st.one_of(
+            st.none(), st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=130)
+        ),
+        label="idempotency-key",
+    )
     if key is not None:
         headers["Idempotency-Key"] = key
-    resp = await client.request(method, url, params=query, data=body if method == "post" else None,
-                                headers=headers)
+    resp = await client.request(
+        method, url, params=query, data=body if method == "post" else None, headers=headers
+    )
     assert resp.status < 500, (method, url, query, body, resp.status, await resp.text())
     if resp.status >= 400:
         assert (await resp.json())["error"]

@@ -48,7 +48,8 @@ async def test_agree_refund_end_to_end(server: FakePddServer, adapter: PddAdapte
         "order_sn": case.order_external_id,
         "operate_desc": "已同意，请留意退款",
     }
-    (fresh,) = result.refreshed
+    fresh, order = result.refreshed
+    assert order.resource == "order" and order.payload["refund_status"] == 3  # 退款中
     mapped = adapter.map_record(fresh)
     assert (
         isinstance(mapped, AfterSale) and mapped.platform_status == "4" and mapped.status.value == "refunding"

@@ -107,9 +107,8 @@ async def test_pages_are_read_from_the_last_back_and_a_moving_row_is_not_lost(
             moved.updated = now  # modified now: out of this window
         return body
 
-    server._refund_increment = one_moves_after_first_read  # type: ignore[method-assign]
-    server._apis = lambda: {
-        **FakePddServer._apis(server),  # type: ignore[method-assign]
+    server._apis = lambda: {  # type: ignore[method-assign]
+        **FakePddServer._apis(server),
         "pdd.refund.list.increment.get": one_moves_after_first_read,
     }
     pages = [

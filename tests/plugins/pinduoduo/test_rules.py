@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hub.domain import AfterSale, DeadlineSource, OnExpiry, Order, Party
-from hub.rules import blocked_actions, check_table, next_deadline
+from hub.rules import Constraint, Rule, blocked_actions, check_table, next_deadline
 from plugins.pinduoduo.adapter import PddAdapter
 from plugins.pinduoduo.info import INFO
 from plugins.pinduoduo.mapping import map_after_sale, map_order
@@ -55,7 +55,8 @@ def order(**fields: Any) -> Order:
 
 def test_table_is_well_formed_and_every_row_cites_a_source() -> None:
     assert check_table(TABLE) == []
-    for row in (*TABLE.rules, *TABLE.constraints):
+    rows: list[Rule | Constraint] = [*TABLE.rules, *TABLE.constraints]
+    for row in rows:
         assert any(ref in row.source for ref in ("platform-apis.md", "DOMAIN.md", "seed", "shop policy")), (
             row.id
         )
@@ -93,6 +94,14 @@ def test_platform_confirm_return() -> None:
     d = next_deadline(case(3, 3, expire=due, tracking_number="SF1"), TABLE)
     assert d is not None and d.due_at == due and d.rule_id == "pinduoduo.platform_confirm_return"
     assert d.action == "confirm_receipt" and d.on_expiry is OnExpiry.AUTO_REFUND
+
+
+def test_platform_recall() -> None:
+    """pinduoduo.platform_recall: expire_time on 33 同意召回后退款，待商家召回 (platform-apis.md §2.3)."""
+    due = T0 + timedelta(hours=5)
+    d = next_deadline(case(33, expire=due), TABLE)
+    assert d is not None and d.due_at == due and d.rule_id == "pinduoduo.platform_recall"
+    assert d.action == "recall_parcel" and d.on_expiry is OnExpiry.AUTO_REFUND
 
 
 def test_platform_reship() -> None:
@@ -157,17 +166,17 @@ def test_closed_cases_have_no_deadline() -> None:
     assert next_deadline(case(10, expire=T0), TABLE) is None
 
 
-@pytest.mark.parametrize(
-    ("subject", "action", "constraint"),
-    [
-        (case(99), "agree_refund", "pinduoduo.unknown_status_no_agree"),
-        (case(99, 3), "agree_return", "pinduoduo.unknown_status_no_return"),
-        (case(7, 3), "agree_refund", "pinduoduo.agree_only_pending"),
-        (case(14, 4), "agree_refund", "pinduoduo.agree_not_exchange_repair"),
-        (case(2, 2), "agree_return", "pinduoduo.return_only_for_returns"),
-        (case(3, 3, tracking_number="SF1"), "agree_return", "pinduoduo.return_only_requested"),
-    ],
-)
+CONSTRAINT_ROWS = [
+    (case(99), "agree_refund", "pinduoduo.unknown_status_no_agree"),
+    (case(99, 3), "agree_return", "pinduoduo.unknown_status_no_return"),
+    (case(7, 3), "agree_refund", "pinduoduo.agree_only_pending"),
+    (case(14, 4), "agree_refund", "pinduoduo.agree_not_exchange_repair"),
+    (case(2, 2), "agree_return", "pinduoduo.return_only_for_returns"),
+    (case(3, 3, tracking_number="SF1"), "agree_return", "pinduoduo.return_only_requested"),
+]
+
+
+@pytest.mark.parametrize(("subject", "action", "constraint"), CONSTRAINT_ROWS)
 def test_constraint_rows(subject: AfterSale, action: str, constraint: str) -> None:
     row = next(c for c in TABLE.constraints if c.id == constraint)
     assert row.match.matches(subject)
@@ -214,3 +223,10 @@ async def test_sandbox_clock_return_request_lapses_to_awaiting_return(
     assert isinstance(mapped, AfterSale) and mapped.platform_status == "7"
     d = next_deadline(mapped, TABLE, status_since=mapped.updated_at)
     assert d is not None and d.rule_id == "pinduoduo.policy_buyer_return"
+
+
+def test_every_rule_row_has_its_own_test() -> None:
+    """One test per row, named after it (test_<row>), so a new row cannot land untested."""
+    for rule in TABLE.rules:
+        assert f"test_{rule.id.split('.', 1)[1]}" in globals(), rule.id
+    assert {c.id for c in TABLE.constraints} == {row[2] for row in CONSTRAINT_ROWS}
