@@ -7,12 +7,13 @@ import asyncio
 import json
 import shutil
 import sys
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .clock import utcnow
+from .clock import CST, utcnow
 from .config import Settings
 from .errors import ConfigError, HubError
 from .money import fen_to_yuan
@@ -338,14 +339,37 @@ class Progress:
             self.stream.flush()
 
 
+def show_time(iso: str | None) -> str:
+    """An ISO time as the merchants read it: Beijing time to the minute."""
+    if not iso:
+        return "-"
+    return datetime.fromisoformat(iso).astimezone(CST).strftime("%Y-%m-%d %H:%M 北京时间")
+
+
+def width(text: str) -> int:
+    """Terminal columns ``text`` takes: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def cell(text: str, columns: int) -> str:
+    """``text`` cut and padded to exactly ``columns`` terminal columns (CJK-aware)."""
+    out, used = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > columns - 1:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (columns - used)
+
+
 def print_summaries(summaries: Sequence[Any]) -> None:
     print(
-        f"{'shop':<22}{'status':<9}{'fetched':>8}{'new':>7}{'changed':>8}{'same':>7}{'quarant.':>9}{'errors':>7}"
+        f"{'shop':<26}{'status':<9}{'fetched':>8}{'new':>7}{'changed':>8}{'same':>7}{'quarant.':>9}{'errors':>7}"
     )
     for s in summaries:
         d = s.as_dict()
         print(
-            f"{d['shop']:<22}{d['status']:<9}{d['fetched']:>8}{d['new']:>7}{d['changed']:>8}"
+            f"{cell(d['shop'], 26)}{d['status']:<9}{d['fetched']:>8}{d['new']:>7}{d['changed']:>8}"
             f"{d['unchanged']:>7}{d['quarantined']:>9}{len(d['errors']):>7}"
         )
         for e in d["errors"] + d["problems"]:
@@ -424,7 +448,7 @@ def print_cases(items: Sequence[dict[str, Any]], now: datetime) -> None:
         d = c["deadline"] or {}
         flag = "!" if d and d["due_at"] < now.isoformat() else " "
         print(
-            f"{c['id']:>6} {relative(d.get('due_at'), now):>9}{flag} {c['platform']:<10}{c['shop'][:17]:<18}"
+            f"{c['id']:>6} {relative(d.get('due_at'), now):>9}{flag} {c['platform']:<10}{cell(c['shop'], 18)}"
             f"{c['kind']:<14}{c['status']:<16}{c['awaiting']:<9}{fen_to_yuan(c['refund_fen']):>9}  "
             f"{c['external_id'][:19]:<20}{d.get('summary') or d.get('on_expiry') or ''}"
         )
@@ -504,7 +528,8 @@ def print_case(c: dict[str, Any]) -> None:
     d = c["deadline"]
     if d:
         print(
-            f"  deadline: {d['action']} by {d['party']} before {d['due_at']} ({relative(d['due_at'], now)}), "
+            f"  deadline: {d['action']} by {d['party']} before {show_time(d['due_at'])} "
+            f"({relative(d['due_at'], now)}), "
             f"then {d['on_expiry']}  [{d['source']}: {d['rule_id'] or '-'}]"
         )
         if d.get("summary"):
@@ -530,7 +555,7 @@ def print_case(c: dict[str, Any]) -> None:
         for lc in lk.get("cases", []):
             print(f"      case {lc['id']}: {lc['kind']} {lc['status']}")
     for i in c.get("insights", []):
-        due = f" — by {i['due_at']}" if i.get("due_at") else ""
+        due = f" — by {show_time(i['due_at'])}" if i.get("due_at") else ""
         amount = f" ({fen_to_yuan(i['amount_fen'])} yuan)" if i.get("amount_fen") is not None else ""
         print(f"  [{i['level']}] {i['kind']}: {i['title']}{amount}{due}")
         if i.get("body"):
@@ -540,7 +565,7 @@ def print_case(c: dict[str, Any]) -> None:
             print(f"        source: {i['source']}")
     print("  timeline:")
     for e in c["timeline"]:
-        print(f"    {e['at']}  {e['actor']:<10} {e['summary']}")
+        print(f"    {show_time(e['at'])}  {e['actor']:<10} {e['summary']}")
     acts = c.get("actions_available", [])
     if acts:
         print("  actions:")
@@ -733,23 +758,25 @@ async def _demo_show(hub: Any) -> None:
         for p, s, method in pairs[:10]:
             print(f"  17网 purchase {ext.get(p)}  ↔  sale {ext.get(s)}  ({method})")
     linked_sales = {ext.get(s) for _, s, _ in pairs}
-    shown = 0
-    for c in await all_cases(hub.engine, CaseFilter(now=now, statuses=None)):
+    # Show the buyer returns behind which the 17网 chain has something to say, conflicts first.
+    chains: list[tuple[int, dict[str, Any], list[dict[str, Any]]]] = []
+    for c in await all_cases(hub.engine, CaseFilter(now=now)):
         if c["order_external_id"] not in linked_sales or c["platform"] == "seventeen":
             continue
         insights = jsonable(await case_insights(hub, c["id"]))
         if not any(i["kind"] in ("upstream_step", "warning") for i in insights):
             continue
+        conflicts = sum(i["level"] in ("warning", "danger") for i in insights)
+        chains.append((-conflicts, c, insights))
+    chains.sort(key=lambda t: (t[0], t[1]["id"]))
+    for _, c, insights in chains[:2]:
         print(
             f"\nBuyer return {c['external_id']} ({c['platform']}/{c['shop']}, {c['kind']} {c['status']}):"
             " upstream 17网 steps and warnings"
         )
         for i in insights:
-            due = f" — by {i['due_at']}" if i.get("due_at") else ""
+            due = f" — by {show_time(i['due_at'])}" if i.get("due_at") else ""
             print(f"  [{i['level']}] {i['title']}{due}")
-        shown += 1
-        if shown >= 2:
-            break
 
 
 async def _demo_serve(hub: Any, args: argparse.Namespace) -> None:

@@ -14,7 +14,7 @@ from aiohttp import web
 from ..actions import available_actions, evidence_pack
 from ..store.cases import quarantined
 from . import auth
-from .forms import check_key, parse_list_query
+from .forms import check_key, is_number, parse_list_query
 from .keys import counters_key, hub_key
 from .metrics import render_metrics
 from .middlewares import ApiError
@@ -212,7 +212,7 @@ async def api_audit(request: web.Request) -> web.Response:
     if not principal.is_admin:
         raise ApiError(403, "only admins read the audit log")
     limit = request.query.get("limit", "200")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+    if not is_number(limit) or not 1 <= int(limit) <= 1000:
         raise ApiError(400, "limit must be a whole number from 1 to 1000")
     kind = request.query.get("kind") or None
     return web.json_response(

@@ -24,6 +24,7 @@ DEFAULT_LIMIT = 50
 MAX_SEARCH = 120
 #: the "due within" choices the page offers (the API takes any duration, e.g. 36h)
 DUE_CHOICES = ("0h", "24h", "72h", "7d")
+_NUMBER = re.compile(r"[0-9]{1,18}")
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,120}$")
 
 KINDS = tuple(k.value for k in AfterSaleKind)
@@ -126,7 +127,7 @@ def parse_list_query(
     if len(search) > MAX_SEARCH:
         raise ApiError(400, f"q is longer than {MAX_SEARCH} characters")
     limit_text = str(query.get("limit", DEFAULT_LIMIT)).strip()
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+    if not is_number(limit_text) or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}")
     cursor = str(query.get("cursor", "")).strip() or None
     if cursor is not None:
@@ -159,6 +160,11 @@ def parse_list_query(
         selected={"platform": plats, "shop": shops, "kind": kinds, "status": statuses, "awaiting": awaiting},
         status_param=statuses,
     )
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits that fit a 64-bit id (``str.isdigit`` also accepts '²' and other digits int() refuses)."""
+    return _NUMBER.fullmatch(text) is not None
 
 
 def check_key(key: object) -> str | None:

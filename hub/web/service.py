@@ -36,7 +36,7 @@ from ..store.models import NO_DEADLINE, ActionRecord
 from ..store.serialize import digest, jsonable
 from . import auth
 from .auth import Principal
-from .forms import ListQuery, coerce_params, param_specs
+from .forms import ListQuery, coerce_params, is_number, param_specs
 from .keys import REQUEST_ID, hub_key
 from .middlewares import ApiError, remote_of
 
@@ -76,7 +76,7 @@ async def evidence_path(hub: Hub, principal: Principal, case_id: int, evidence_i
     if (
         isinstance(evidence_id, bool)
         or not isinstance(evidence_id, int | str)
-        or not str(evidence_id).isdigit()
+        or not is_number(str(evidence_id))
     ):
         raise ApiError(422, "a file parameter takes the id of evidence uploaded to this case")
     try:

@@ -18,7 +18,7 @@ from ..money import fen_to_yuan
 from ..store.cases import quarantined
 from ..store.models import ShopRecord
 from . import auth
-from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, parse_list_query
+from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
 from .i18n import LANGS, labeller, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
 from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
@@ -41,7 +41,7 @@ def principal_of(request: web.Request) -> auth.Principal:
 def case_id_of(request: web.Request) -> int:
     """The ``{id}`` of the path; a malformed one is a 404 like any unknown case."""
     text = request.match_info["id"]
-    if not text.isdigit() or len(text) > 18:
+    if not is_number(text):
         raise ApiError(404, f"no case {text[:40]}")
     return int(text)
 
@@ -327,7 +327,7 @@ async def case_page(request: web.Request) -> web.Response:
     lang = request.get(LANG, "zh")
     result = None
     done = request.query.get("done", "")
-    if done.isdigit():
+    if is_number(done):
         result = next((a for a in detail["actions"] if a["id"] == int(done)), None)
     due = detail["deadline"] and detail["deadline"]["due_at"]
     agents = await auth.agents_for_shop(hub.engine, detail["shop"])
@@ -417,7 +417,7 @@ async def case_evidence_file(request: web.Request) -> web.Response:
     principal = principal_of(request)
     case_id = case_id_of(request)
     eid = request.match_info["eid"]
-    if not eid.isdigit() or len(eid) > 18:
+    if not is_number(eid):
         raise ApiError(404, "no such evidence")
     ev, content = await evidence_file(request.app[hub_key], int(eid), principal.shop_ids)
     if ev.after_sale_id != case_id:

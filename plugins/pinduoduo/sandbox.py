@@ -128,9 +128,15 @@ class FakePddServer(FakePlatformServer):
                 },
             ]
 
-    def generate(self, *, seed: int = 20261101, span: timedelta = timedelta(days=11)) -> None:
+    def generate(
+        self,
+        *,
+        seed: int = 20261101,
+        span: timedelta = timedelta(days=11),
+        linked_ages: tuple[float, ...] = (),
+    ) -> None:
         """Load a realistic shop built relative to the clock's now (history reaching back ``span``)."""
-        orders, cases = sandbox_data.generate(self.clock.now(), seed=seed, span=span)
+        orders, cases = sandbox_data.generate(self.clock.now(), seed=seed, span=span, linked_ages=linked_ages)
         self.load(orders, cases)
 
     # ------------------------------------------------------------------ clock and life of cases
@@ -691,7 +697,8 @@ class PddSandbox:
         if self._real_time:
             # The demo's shop is built around the real current time, so deadlines look real.
             self.server.clock.set(datetime.now(UTC).replace(microsecond=0))
-        self.server.generate(seed=self.seed, span=self.span)
+        # Two sales the 17网 demo's purchases fulfil (their remarks name these order numbers).
+        self.server.generate(seed=self.seed, span=self.span, linked_ages=(2.5, 1.5))
         await self.server.start()
         return [self.demo_shop()]
 

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from hub.clock import CST
 from hub.domain import AfterSaleKind
 
 K = AfterSaleKind
@@ -145,13 +146,25 @@ def order_sn(day: datetime, n: int) -> str:
     return f"{day:%y%m%d}-{481803633911509 + n * 7919:015d}"
 
 
+#: order_sn suffixes of the demo sales that the 17网 demo's purchases name in their remarks
+#: (plugins/seventeen/sandbox.py DEMO_PDD_SUFFIXES): ``<Beijing date of the order>-<suffix>``.
+LINKED_SUFFIXES = ("900000000000001", "900000000000002")
+
+
 def generate(
-    now: datetime, *, seed: int = 20261101, extra_orders: int = 40, span: timedelta = timedelta(days=11)
+    now: datetime,
+    *,
+    seed: int = 20261101,
+    extra_orders: int = 40,
+    span: timedelta = timedelta(days=11),
+    linked_ages: tuple[float, ...] = (),
 ) -> tuple[list[SimOrder], list[SimCase]]:
     """The shop's orders and cases; everything last modified at least 10 minutes before ``now``.
 
     ``span`` is how far back the shop's history reaches (11 days for a demo); a shorter one
     squeezes every age proportionally, so tests sync few windows with the same variety of cases.
+    ``linked_ages`` adds, for the demo, sales of that many days ago with the order numbers the 17网
+    demo's purchases name, each with a buyer's return waiting for the seller.
     """
     rng = random.Random(seed)
     f = span / timedelta(days=11)
@@ -251,6 +264,25 @@ def generate(
     orders[-1].group_status = 2
     orders[-2].confirm_status = 2
     orders[-3].group_status, orders[-3].confirm_status = 0, 0
+    for n, age_days in enumerate(linked_ages):
+        o = new_order(timedelta(days=age_days), shipped=True, signed=True)
+        o.order_sn = f"{o.created.astimezone(CST):%y%m%d}-{LINKED_SUFFIXES[n]}"
+        since = min((o.receive_time or o.paid) + hours(1, 5), settle - hours(1))
+        reason, remark = REASONS["no_reason"]
+        case = SimCase(
+            id=309000001 + n,
+            order_sn=o.order_sn,
+            kind=K.RETURN_REFUND,
+            status=3,
+            reason=reason,
+            remark=remark,
+            refund_fen=o.pay_fen,
+            created=since,
+            status_since=since,
+            updated=since,
+        )
+        case.expire = since + timedelta(hours=SELLER_HOURS)
+        cases.append(case)
     # PDD's times have whole seconds (expire_time: milliseconds of a whole second).
     for item in (*orders, *cases):
         for name, value in vars(item).items():

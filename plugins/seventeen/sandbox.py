@@ -29,8 +29,8 @@ from hub.testing.fake_server import FakeClock
 #: Taobao demo trades 310, 311 (agreed returns the buyer must ship), 314 (a return on its way back)
 #: and 305 (a return request) of plugins/taobao/sandbox.py's 淘宝演示店: tid = 2231958349000 + n * 7919.
 DEMO_TAOBAO_TIDS = ("2231960803890", "2231960811809", "2231960835566", "2231960764295")
-#: Pinduoduo order_sn is ``YYMMDD-<15 digits>``; the PDD sandbox's dates come from its random
-#: generator, so these two follow a convention the PDD demo is asked to adopt (see the README).
+#: Pinduoduo order_sn is ``YYMMDD-<15 digits>``: the PDD demo generates these two sales (2.5 and
+#: 1.5 days old, plugins/pinduoduo/sandbox_data.py LINKED_SUFFIXES), dated in Beijing time.
 DEMO_PDD_SUFFIXES = ("900000000000001", "900000000000002")
 
 STALLS = ("沙河南城 3F-A128 衣丽坊", "十三行 新中国大厦 5F-520 潮品", "沙河富壹 2F-B066 简约风")
@@ -277,7 +277,8 @@ class ExportWorld:
         ret(p, "待审核", 0.9, reason="买家退货(淘宝)")
         p = purchase(2.9, [line(3, c, "M") for c in ("黑色", "白色", "杏色")], remark=f"淘宝单号{tb[3]}")
         self.sale_links[p.order_id] = tb[3]  # 看版: one size, 3 colours
-        for n, age in enumerate((6.0, 4.0)):
+        # Pinduoduo sales of 2.5 and 1.5 days ago (plugins/pinduoduo/sandbox_data.py LINKED_SUFFIXES).
+        for n, age in enumerate((2.5, 1.5)):
             sale = sale_id("pdd", n, now - timedelta(days=age))
             p = purchase(age, [line(2 + n, "蓝色", "L")], remark=f"拼多多 {sale}")
             self.sale_links[p.order_id] = sale

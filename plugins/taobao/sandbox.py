@@ -1335,15 +1335,18 @@ def build_shop(
             reason=REASONS_RETURN[k % len(REASONS_RETURN)],
             operation_contraint="cannot_refuse" if k == 3 else None,
         )
+    big = shipped(d * 4)  # a large one (a 1,200-yuan coat): agreeing asks for an SMS code
+    del big.orders[1:]
+    big.orders[0].price_fen, big.orders[0].num, big.orders[0].title = 120_000, 1, "真丝刺绣大衣"
     b.refund(
-        shipped(d * 4),
+        big,
         "WAIT_SELLER_AGREE",
         h * 60,
         has_return=False,
         reason="收到商品破损",
         refund_fen=120_000,
         total_fen=120_000,
-    )  # a large one: agreeing asks for an SMS code
+    )
     for k in range(4):  # agreed returns the buyer must ship; two will ship
         agreed = b._t(d * (1 + k))
         b.refund(
