@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from .domain import DisputeKind, DisputeStatus, EvidenceKind, Insight, Order
 from .errors import ActionError, HubError, NotFoundError, PlatformError
 from .platform import ActionAvailability, ActionOutcome, ActionRequest, CaseContext, LinkedOrder
-from .plugins import await_me_maybe
+from .plugins import collect
 from .runtime import Hub
 from .store.base import tbl
 from .store.cases import case_detail, get_case_row, linked_orders, order_for_case
@@ -541,15 +541,7 @@ async def case_insights(hub: Hub, case_id: int, shop_ids: Collection[int] | None
         linked=linked,
         now=hub.now(),
     )
-    out: list[Insight] = []
-    for result in hub.pm.hook.hub_case_insights(context=ctx):
-        try:
-            items = await await_me_maybe(result)
-        except Exception as err:  # one plugin's bug must not hide the case
-            log.error("hook_failed", hook="hub_case_insights", error=str(err))
-            continue
-        out.extend(items or ())  # type: ignore[arg-type]
-    return out
+    return [i for i in await collect(hub.pm, "hub_case_insights", context=ctx) if isinstance(i, Insight)]
 
 
 async def evidence_pack(hub: Hub, case_id: int, shop_ids: Collection[int] | None = None) -> bytes:

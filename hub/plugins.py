@@ -132,6 +132,30 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     return registry
 
 
+async def collect(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> list[object]:
+    """Call a hook whose implementations return lists (or awaitables of lists); concatenate them.
+    An implementation that fails is logged and skipped: one plugin's bug never hides a case."""
+    out: list[object] = []
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        try:
+            items = await await_me_maybe(impl.function(**kwargs))
+        except Exception as err:
+            log.error("hook_failed", hook=hook, plugin=impl.plugin_name, error=f"{type(err).__name__}: {err}")
+            continue
+        out.extend(items or ())  # type: ignore[arg-type]
+    return out
+
+
+async def notify(pm: pluggy.PluginManager, hook: str, **kwargs: object) -> None:
+    """Call a notification hook: every implementation runs, awaitables are awaited, and an
+    exception in one is logged (with the plugin's name) and never reaches the caller."""
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        try:
+            await await_me_maybe(impl.function(**kwargs))
+        except Exception as err:  # one plugin's bug must never break a sync
+            log.error("hook_failed", hook=hook, plugin=impl.plugin_name, error=f"{type(err).__name__}: {err}")
+
+
 async def await_me_maybe(value: object) -> object:
     """Await ``value`` if it is awaitable (notification hooks may return either)."""
     if inspect.isawaitable(value):

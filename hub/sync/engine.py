@@ -30,7 +30,7 @@ from ..errors import (
     PlatformRequestError,
 )
 from ..platform import Hint, PlatformAdapter, ResourceSpec, Window
-from ..plugins import await_me_maybe
+from ..plugins import notify
 from ..runtime import Hub
 from ..store.base import tbl
 from ..store.links import resolve_links
@@ -341,11 +341,7 @@ async def sync_one_shop(
         errors=len(summary.errors),
     )
     for case, changes in s.changed_cases:
-        for result in hub.pm.hook.hub_on_case_changed(shop=shop, case=case, changes=changes):
-            try:
-                await await_me_maybe(result)
-            except Exception as err:  # a notification plugin must never break a sync
-                blog.error("hook_failed", hook="hub_on_case_changed", error=str(err))
+        await notify(hub.pm, "hub_on_case_changed", shop=shop, case=case, changes=changes)
     s.changed_cases.clear()
     return summary
 

@@ -129,3 +129,52 @@ async def test_unchanged_resync_performs_no_writes(make_hub):
         assert writes == []
     finally:
         await sandbox.stop()
+
+
+async def test_hook_hub_on_case_changed_only_on_real_change(make_hub):
+    """Notification hooks run after a real change (awaitables awaited), never on an unchanged
+    re-sync, and a failing one never breaks the sync."""
+    import types
+
+    from hub import hookimpl
+
+    seen: list[tuple[str, dict]] = []
+    listener = types.ModuleType("listener")
+    broken = types.ModuleType("broken")
+
+    @hookimpl
+    def record_change(shop, case, changes):
+        """Record the change (asynchronously, to prove awaitables are awaited)."""
+
+        async def record():
+            seen.append((case.external_id, dict(changes)))
+
+        return record()
+
+    @hookimpl
+    def fail(shop, case, changes):
+        """Fail."""
+        raise RuntimeError("boom")
+
+    listener.hub_on_case_changed = record_change  # type: ignore[attr-defined]
+    broken.hub_on_case_changed = fail  # type: ignore[attr-defined]
+    sandbox = AcmeSandbox()
+    shops = await sandbox.start("")
+    try:
+        hub = make_hub(acme, listener)
+        await add_shop(hub.engine, hub.registry.info("acme"), "acme-1", dict(shops[0].settings))
+        await sync_shops(hub)
+        assert len(seen) == len(sandbox.server.cases) and all(c == {} for _, c in seen)
+        seen.clear()
+        await sync_shops(hub)
+        assert seen == []
+        case_id = next(k for k, v in sandbox.server.cases.items() if v["status"] == "NEW")
+        sandbox.server.clock.advance(timedelta(hours=1))
+        sandbox.server.touch(case_id, status="AGREED")
+        hub2 = make_hub(acme, listener, broken)
+        [summary] = await sync_shops(hub2)
+        assert summary.status == "ok"
+        assert [c for c, _ in seen] == [case_id]
+        assert seen[0][1]["status"] == ["requested", "refunding"]
+    finally:
+        await sandbox.stop()

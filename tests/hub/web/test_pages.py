@@ -265,7 +265,14 @@ async def test_one_scan_summary_matches_the_core_facet_counts(sqlite_only: None,
 async def test_scoped_urgency_matches_the_core(sqlite_only: None, world: World) -> None:
     from hub.web.service import urgency
 
-    for shop_ids in ([world.shop_ids["shop-a"]], [world.shop_ids["shop-b"]], list(world.shop_ids.values()), []):
+    for shop_ids in (
+        [world.shop_ids["shop-a"]],
+        [world.shop_ids["shop-b"]],
+        list(world.shop_ids.values()),
+        [],
+    ):
         for shift in (timedelta(0), timedelta(hours=30), timedelta(days=9)):
             now = world.hub.now() + shift
-            assert await urgency(world.hub, now, shop_ids) == await urgency_counts(world.hub.engine, now, shop_ids)
+            assert await urgency(world.hub, now, shop_ids) == await urgency_counts(
+                world.hub.engine, now, shop_ids
+            )
