@@ -96,32 +96,75 @@ NEXT_STATUS: Mapping[str, str] = {
     "CLOSED": "CLOSED",
 }
 #: the first-sync mix: 8 open requests, 3 awaiting return, 3 returned, 1 refused, 3 done, 2 closed in 20
-STATUS_MIX = (["WAIT_SELLER_AGREE"] * 8 + ["WAIT_BUYER_RETURN_GOODS"] * 3 + ["WAIT_SELLER_CONFIRM_GOODS"] * 3
-              + ["SELLER_REFUSE_BUYER"] + ["SUCCESS"] * 3 + ["CLOSED"] * 2)
+STATUS_MIX = (
+    ["WAIT_SELLER_AGREE"] * 8
+    + ["WAIT_BUYER_RETURN_GOODS"] * 3
+    + ["WAIT_SELLER_CONFIRM_GOODS"] * 3
+    + ["SELLER_REFUSE_BUYER"]
+    + ["SUCCESS"] * 3
+    + ["CLOSED"] * 2
+)
 REASONS = ("七天无理由退换货", "商品质量问题", "尺码不合适", "未收到货", "与商品描述不符", "发错货")
 CS_STATUS: Mapping[int, DisputeStatus | None] = {
-    1: None, 2: DisputeStatus.OPEN, 3: DisputeStatus.UNDER_REVIEW, 10: DisputeStatus.EVIDENCE_REQUIRED,
+    1: None,
+    2: DisputeStatus.OPEN,
+    3: DisputeStatus.UNDER_REVIEW,
+    10: DisputeStatus.EVIDENCE_REQUIRED,
 }
 
-RULES = RuleTable(platform="bench", rules=(
-    Rule(id="bench.reply_48h", match=Match(statuses=frozenset({"requested"})), anchor="created_at",
-         duration=timedelta(hours=48), party=Party.SELLER, action="reply", on_expiry=OnExpiry.AUTO_AGREE,
-         source="bench (synthetic rule)", summary_zh="48 小时未处理将自动同意退款",
-         summary_en="Auto-agreed after 48 h"),
-    Rule(id="bench.return_7d", match=Match(statuses=frozenset({"awaiting_return"})), anchor="status_since",
-         duration=timedelta(days=7), party=Party.BUYER, action="ship_return", on_expiry=OnExpiry.AUTO_CLOSE,
-         source="bench (synthetic rule)", summary_zh="买家 7 天未退货将自动关闭",
-         summary_en="Closed if the buyer does not ship the return within 7 days"),
-    Rule(id="bench.confirm_10d", match=Match(statuses=frozenset({"return_shipped"})), anchor="status_since",
-         duration=timedelta(days=10), party=Party.SELLER, action="confirm_receipt",
-         on_expiry=OnExpiry.AUTO_REFUND, source="bench (synthetic rule)",
-         summary_zh="10 天未确认收货将自动退款", summary_en="Auto-refunded after 10 days"),
-    Rule(id="bench.modify_7d", match=Match(statuses=frozenset({"seller_refused"})), anchor="status_since",
-         duration=timedelta(days=7), party=Party.BUYER, action="modify_request",
-         on_expiry=OnExpiry.AUTO_CLOSE,
-         source="bench (synthetic rule)", summary_zh="买家 7 天未修改申请将自动关闭",
-         summary_en="Closed if the buyer does not answer within 7 days"),
-))
+RULES = RuleTable(
+    platform="bench",
+    rules=(
+        Rule(
+            id="bench.reply_48h",
+            match=Match(statuses=frozenset({"requested"})),
+            anchor="created_at",
+            duration=timedelta(hours=48),
+            party=Party.SELLER,
+            action="reply",
+            on_expiry=OnExpiry.AUTO_AGREE,
+            source="bench (synthetic rule)",
+            summary_zh="48 小时未处理将自动同意退款",
+            summary_en="Auto-agreed after 48 h",
+        ),
+        Rule(
+            id="bench.return_7d",
+            match=Match(statuses=frozenset({"awaiting_return"})),
+            anchor="status_since",
+            duration=timedelta(days=7),
+            party=Party.BUYER,
+            action="ship_return",
+            on_expiry=OnExpiry.AUTO_CLOSE,
+            source="bench (synthetic rule)",
+            summary_zh="买家 7 天未退货将自动关闭",
+            summary_en="Closed if the buyer does not ship the return within 7 days",
+        ),
+        Rule(
+            id="bench.confirm_10d",
+            match=Match(statuses=frozenset({"return_shipped"})),
+            anchor="status_since",
+            duration=timedelta(days=10),
+            party=Party.SELLER,
+            action="confirm_receipt",
+            on_expiry=OnExpiry.AUTO_REFUND,
+            source="bench (synthetic rule)",
+            summary_zh="10 天未确认收货将自动退款",
+            summary_en="Auto-refunded after 10 days",
+        ),
+        Rule(
+            id="bench.modify_7d",
+            match=Match(statuses=frozenset({"seller_refused"})),
+            anchor="status_since",
+            duration=timedelta(days=7),
+            party=Party.BUYER,
+            action="modify_request",
+            on_expiry=OnExpiry.AUTO_CLOSE,
+            source="bench (synthetic rule)",
+            summary_zh="买家 7 天未修改申请将自动关闭",
+            summary_en="Closed if the buyer does not answer within 7 days",
+        ),
+    ),
+)
 
 _BASE_CST = NOW.astimezone(CST).replace(tzinfo=None)
 
@@ -139,7 +182,8 @@ def make_payload(i: int, revision: int = 0) -> dict[str, Any]:
         status = NEXT_STATUS[status]
         modified = modified + timedelta(hours=revision)
     returning = status in ("WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS") or (
-        status in ("SUCCESS", "CLOSED") and i % 3 == 0)
+        status in ("SUCCESS", "CLOSED") and i % 3 == 0
+    )
     price_fen = 1_990 + (i * 131) % 48_000
     num = 1 + i % 3
     refund_fen = price_fen * num - (i % 7) * 100 if i % 5 else price_fen * num
@@ -150,8 +194,9 @@ def make_payload(i: int, revision: int = 0) -> dict[str, Any]:
         "oid": f"{30_000_000_000_000 + i // 2}{i % 2}",
         "status": status,
         "order_status": "WAIT_BUYER_CONFIRM_GOODS" if i % 4 else "WAIT_SELLER_SEND_GOODS",
-        "good_status": "BUYER_RETURNED_GOODS" if status == "WAIT_SELLER_CONFIRM_GOODS" else (
-            "BUYER_RECEIVED" if i % 4 else "BUYER_NOT_RECEIVED"),
+        "good_status": "BUYER_RETURNED_GOODS"
+        if status == "WAIT_SELLER_CONFIRM_GOODS"
+        else ("BUYER_RECEIVED" if i % 4 else "BUYER_NOT_RECEIVED"),
         "has_good_return": returning,
         "refund_fee": f"{refund_fen // 100}.{refund_fen % 100:02d}",
         "total_fee": f"{price_fen * num // 100}.{price_fen * num % 100:02d}",
@@ -173,7 +218,8 @@ def make_payload(i: int, revision: int = 0) -> dict[str, Any]:
         "company_name": "中通快递" if status == "WAIT_SELLER_CONFIRM_GOODS" else "",
         "sid": f"ZT{78_000_000_000 + i}" if status == "WAIT_SELLER_CONFIRM_GOODS" else "",
         "refund_remind_timeout": {
-            "remind_type": 1, "exist_timeout": status == "WAIT_SELLER_AGREE" and i % 2 == 0,
+            "remind_type": 1,
+            "exist_timeout": status == "WAIT_SELLER_AGREE" and i % 2 == 0,
             "timeout": _cst(created + timedelta(hours=48)),
         },
     }
@@ -218,10 +264,17 @@ def map_refund(raw: RawRecord) -> AfterSale:
         raise MappingError("is missing", field="created" if created is None else "modified")
     cs = int(p.get("cs_status") or 1)
     dispute_status = CS_STATUS.get(cs)
-    dispute = (Dispute(kind=DisputeKind.INTERVENTION, status=dispute_status,
-                       external_id=_text(p, "refund_id"), platform_status=f"cs_status={cs}",
-                       updated_at=modified)
-               if dispute_status is not None else None)
+    dispute = (
+        Dispute(
+            kind=DisputeKind.INTERVENTION,
+            status=dispute_status,
+            external_id=_text(p, "refund_id"),
+            platform_status=f"cs_status={cs}",
+            updated_at=modified,
+        )
+        if dispute_status is not None
+        else None
+    )
     if dispute is not None and dispute.status.is_open and status.is_open:
         status = AfterSaleStatus.PLATFORM_REVIEW
     remind = p.get("refund_remind_timeout") or {}
@@ -229,14 +282,29 @@ def map_refund(raw: RawRecord) -> AfterSale:
     reason = _text(p, "reason")
     good_return_kind = AfterSaleKind.RETURN_REFUND if p.get("has_good_return") else AfterSaleKind.REFUND_ONLY
     return AfterSale(
-        external_id=str(p["refund_id"]), order_external_id=str(p["tid"]), line_external_id=_text(p, "oid"),
-        kind=good_return_kind, status=status, platform_status=raw_status, created_at=created,
-        updated_at=modified, reason=reason, refund_fen=_fen(p, "refund_fee") or 0,
-        paid_fen=_fen(p, "total_fee"), buyer=_text(p, "buyer_nick"), description=_text(p, "desc"),
-        version=int(p["refund_version"]), return_waybill=_text(p, "sid"),
-        facts={"no_reason": bool(reason and "七天无理由" in reason), "order_status": _text(p, "order_status"),
-               "good_status": _text(p, "good_status"), "refund_phase": _text(p, "refund_phase"),
-               "cs_status": cs, "return_company": _text(p, "company_name")},
+        external_id=str(p["refund_id"]),
+        order_external_id=str(p["tid"]),
+        line_external_id=_text(p, "oid"),
+        kind=good_return_kind,
+        status=status,
+        platform_status=raw_status,
+        created_at=created,
+        updated_at=modified,
+        reason=reason,
+        refund_fen=_fen(p, "refund_fee") or 0,
+        paid_fen=_fen(p, "total_fee"),
+        buyer=_text(p, "buyer_nick"),
+        description=_text(p, "desc"),
+        version=int(p["refund_version"]),
+        return_waybill=_text(p, "sid"),
+        facts={
+            "no_reason": bool(reason and "七天无理由" in reason),
+            "order_status": _text(p, "order_status"),
+            "good_status": _text(p, "good_status"),
+            "refund_phase": _text(p, "refund_phase"),
+            "cs_status": cs,
+            "return_company": _text(p, "company_name"),
+        },
         platform_deadline=PlatformDeadline(due_at=due) if due is not None and status.is_open else None,
         dispute=dispute,
     )
@@ -248,8 +316,14 @@ def record_batches(n: int, batch: int, *, changed: bool = False) -> Iterator[lis
         out = []
         for i in range(start, min(n, start + batch)):
             payload = make_payload(i, 1 if changed and i % CHANGED_EVERY == 0 else 0)
-            out.append(RawRecord(resource=RESOURCE, external_id=payload["refund_id"], payload=payload,
-                                 updated_at=parse_cst(payload["modified"])))
+            out.append(
+                RawRecord(
+                    resource=RESOURCE,
+                    external_id=payload["refund_id"],
+                    payload=payload,
+                    updated_at=parse_cst(payload["modified"]),
+                )
+            )
         yield out
 
 
@@ -284,8 +358,10 @@ def shop_id_of(path: Path) -> int:
 def table_counts(path: Path) -> dict[str, int]:
     db = sqlite3.connect(path)
     try:
-        return {t: int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
-                for t in ("raw_records", "after_sales", "events", "quarantine")}
+        return {
+            t: int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+            for t in ("raw_records", "after_sales", "events", "quarantine")
+        }
     finally:
         db.close()
 
@@ -311,15 +387,28 @@ async def hub_pass(path: Path, n: int, batch: int, *, changed: bool = False) -> 
         started = time.perf_counter()
         for records in record_batches(n, batch, changed=changed):
             async with engine.begin() as conn:
-                stats = await upsert_batch(conn, shop_id=shop_id, records=records, mapper=map_refund,
-                                           rules=RULES, settings={}, now=NOW)
+                stats = await upsert_batch(
+                    conn,
+                    shop_id=shop_id,
+                    records=records,
+                    mapper=map_refund,
+                    rules=RULES,
+                    settings={},
+                    now=NOW,
+                )
             for key in totals:
                 totals[key] += getattr(stats, key)
         elapsed = time.perf_counter() - started
     finally:
         await engine.dispose()
-    return {"records": n, "seconds": elapsed, "rate": n / elapsed if elapsed else 0.0, "stats": totals,
-            "rss_before_mb": rss_before, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "records": n,
+        "seconds": elapsed,
+        "rate": n / elapsed if elapsed else 0.0,
+        "stats": totals,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def _dt(value: datetime | None) -> str | None:
@@ -329,14 +418,48 @@ def _dt(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-RAW_COLS = ("shop_id", "resource", "external_id", "platform_updated_at", "payload", "payload_hash",
-            "received_at")
-CASE_COLS = ("shop_id", "external_id", "order_external_id", "line_external_id", "kind", "status", "awaiting",
-             "is_open", "platform_status", "reason", "refund_fen", "buyer", "created_at",
-             "platform_updated_at", "version", "return_waybill", "status_since", "dispute_kind",
-             "dispute_status", "data", "content_hash", "deadline_due_at", "deadline_party",
-             "deadline_action", "deadline_on_expiry", "deadline_source", "deadline_rule_id",
-             "deadline_rule_source", "deadline_summary", "deadline_penalty_fen", "work_due_at")
+RAW_COLS = (
+    "shop_id",
+    "resource",
+    "external_id",
+    "platform_updated_at",
+    "payload",
+    "payload_hash",
+    "received_at",
+)
+CASE_COLS = (
+    "shop_id",
+    "external_id",
+    "order_external_id",
+    "line_external_id",
+    "kind",
+    "status",
+    "awaiting",
+    "is_open",
+    "platform_status",
+    "reason",
+    "refund_fen",
+    "buyer",
+    "created_at",
+    "platform_updated_at",
+    "version",
+    "return_waybill",
+    "status_since",
+    "dispute_kind",
+    "dispute_status",
+    "data",
+    "content_hash",
+    "deadline_due_at",
+    "deadline_party",
+    "deadline_action",
+    "deadline_on_expiry",
+    "deadline_source",
+    "deadline_rule_id",
+    "deadline_rule_source",
+    "deadline_summary",
+    "deadline_penalty_fen",
+    "work_due_at",
+)
 EVENT_COLS = ("shop_id", "subject", "external_id", "at", "kind", "actor", "summary", "data")
 
 
@@ -353,35 +476,102 @@ def baseline_rows(shop_id: int, records: Sequence[RawRecord]) -> tuple[list[tupl
     for rec in records:
         payload = jsonable(rec.payload)
         case = map_refund(rec)
-        raws.append((shop_id, rec.resource, rec.external_id, _dt(rec.updated_at), json.dumps(payload),
-                     digest(payload), now))
+        raws.append(
+            (
+                shop_id,
+                rec.resource,
+                rec.external_id,
+                _dt(rec.updated_at),
+                json.dumps(payload),
+                digest(payload),
+                now,
+            )
+        )
         data = after_sale_data(case)
         since = case.created_at if case.status == AfterSaleStatus.REQUESTED else case.updated_at
         d = next_deadline(case, RULES, status_since=since, settings={})
-        cases.append((
-            shop_id, case.external_id, case.order_external_id, case.line_external_id, case.kind.value,
-            case.status.value, case.awaiting.value, int(case.status.is_open), case.platform_status,
-            case.reason, case.refund_fen, case.buyer, _dt(case.created_at), _dt(case.updated_at),
-            case.version, case.return_waybill, _dt(since), case.dispute.kind.value if case.dispute else None,
-            case.dispute.status.value if case.dispute else None, json.dumps(data),
-            digest([jsonable(case), data]), _dt(d.due_at) if d else None, d.party.value if d else None,
-            d.action if d else None, d.on_expiry.value if d else None, d.source.value if d else None,
-            d.rule_id if d else None, d.rule_source if d else None, d.summary if d else None,
-            d.penalty_fen if d else None, _dt(d.due_at if d else NO_DEADLINE),
-        ))
+        cases.append(
+            (
+                shop_id,
+                case.external_id,
+                case.order_external_id,
+                case.line_external_id,
+                case.kind.value,
+                case.status.value,
+                case.awaiting.value,
+                int(case.status.is_open),
+                case.platform_status,
+                case.reason,
+                case.refund_fen,
+                case.buyer,
+                _dt(case.created_at),
+                _dt(case.updated_at),
+                case.version,
+                case.return_waybill,
+                _dt(since),
+                case.dispute.kind.value if case.dispute else None,
+                case.dispute.status.value if case.dispute else None,
+                json.dumps(data),
+                digest([jsonable(case), data]),
+                _dt(d.due_at) if d else None,
+                d.party.value if d else None,
+                d.action if d else None,
+                d.on_expiry.value if d else None,
+                d.source.value if d else None,
+                d.rule_id if d else None,
+                d.rule_source if d else None,
+                d.summary if d else None,
+                d.penalty_fen if d else None,
+                _dt(d.due_at if d else NO_DEADLINE),
+            )
+        )
         ext = case.external_id
         created = {"status": case.status.value, "kind": case.kind.value, "refund_fen": case.refund_fen}
-        events.append((shop_id, "after_sale", ext, _dt(case.created_at), "created", "platform",
-                       f"{case.kind.value} requested ({case.platform_status})", json.dumps(created)))
+        events.append(
+            (
+                shop_id,
+                "after_sale",
+                ext,
+                _dt(case.created_at),
+                "created",
+                "platform",
+                f"{case.kind.value} requested ({case.platform_status})",
+                json.dumps(created),
+            )
+        )
         if case.status != AfterSaleStatus.REQUESTED:
-            events.append((shop_id, "after_sale", ext, _dt(case.updated_at), "status_changed", "platform",
-                           f"status {case.status.value}", json.dumps(
-                               {"from": None, "to": case.status.value, "status": case.status.value,
-                                "platform_status": case.platform_status})))
+            events.append(
+                (
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    _dt(case.updated_at),
+                    "status_changed",
+                    "platform",
+                    f"status {case.status.value}",
+                    json.dumps(
+                        {
+                            "from": None,
+                            "to": case.status.value,
+                            "status": case.status.value,
+                            "platform_status": case.platform_status,
+                        }
+                    ),
+                )
+            )
         if case.dispute:
-            events.append((shop_id, "after_sale", ext, _dt(case.updated_at), "dispute_changed", "platform",
-                           f"{case.dispute.kind.value} {case.dispute.status.value}",
-                           json.dumps({"from": None, "to": case.dispute.status.value})))
+            events.append(
+                (
+                    shop_id,
+                    "after_sale",
+                    ext,
+                    _dt(case.updated_at),
+                    "dispute_changed",
+                    "platform",
+                    f"{case.dispute.kind.value} {case.dispute.status.value}",
+                    json.dumps({"from": None, "to": case.dispute.status.value}),
+                )
+            )
     return raws, cases, events
 
 
@@ -420,8 +610,14 @@ def baseline_pass(path: Path | None, n: int, batch: int) -> dict[str, Any]:
     finally:
         if db is not None:
             db.close()
-    return {"records": n, "seconds": elapsed, "rate": n / elapsed if elapsed else 0.0, "written": written,
-            "rss_before_mb": rss_before, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "records": n,
+        "seconds": elapsed,
+        "rate": n / elapsed if elapsed else 0.0,
+        "written": written,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def run_phase(phase: str, db: Path | None, n: int, batch: int) -> dict[str, Any]:
@@ -444,8 +640,16 @@ def run_phase(phase: str, db: Path | None, n: int, batch: int) -> dict[str, Any]
 
 def run_phase_subprocess(phase: str, db: Path | None, n: int, batch: int) -> dict[str, Any]:
     """One phase in a fresh interpreter: its ru_maxrss is that phase's own peak."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--records", str(n),
-           "--batch", str(batch)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--phase",
+        phase,
+        "--records",
+        str(n),
+        "--batch",
+        str(batch),
+    ]
     if db is not None:
         cmd += ["--db", str(db)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -463,19 +667,27 @@ def verdicts(results: Mapping[str, Mapping[str, Any]], n: int) -> list[tuple[str
     ratio = first["rate"] / base["rate"] if base["rate"] else 0.0
     speedup = resync["rate"] / first["rate"] if first["rate"] else 0.0
     rss = max(results[p]["peak_rss_mb"] for p in ("first", "resync", "changed"))
-    rss_note = ("" if n >= TARGET_RSS_RECORDS
-                else f" (at {n:,} records; the target is for {TARGET_RSS_RECORDS:,})")
+    rss_note = (
+        "" if n >= TARGET_RSS_RECORDS else f" (at {n:,} records; the target is for {TARGET_RSS_RECORDS:,})"
+    )
     return [
         (f"first ingest >= {TARGET_RATIO} x baseline records/s", f"{ratio:.2f} x", ratio >= TARGET_RATIO),
-        (f"unchanged re-sync >= {TARGET_SPEEDUP:g} x faster than first", f"{speedup:.1f} x",
-         speedup >= TARGET_SPEEDUP),
-        (f"{TARGET_RSS_RECORDS:,} records under {TARGET_RSS_MB:g} MB peak RSS",
-         f"{rss:.0f} MB{rss_note}", rss < TARGET_RSS_MB),
+        (
+            f"unchanged re-sync >= {TARGET_SPEEDUP:g} x faster than first",
+            f"{speedup:.1f} x",
+            speedup >= TARGET_SPEEDUP,
+        ),
+        (
+            f"{TARGET_RSS_RECORDS:,} records under {TARGET_RSS_MB:g} MB peak RSS",
+            f"{rss:.0f} MB{rss_note}",
+            rss < TARGET_RSS_MB,
+        ),
     ]
 
 
 def report(results: Mapping[str, Mapping[str, Any]], n: int, batch: int) -> str:
     src, base, first = results["source"], results["baseline"], results["first"]
+
     def us(r: Mapping[str, Any]) -> float:  # microseconds per record
         return 1e6 / r["rate"] if r["rate"] else 0.0
 
@@ -506,8 +718,10 @@ def report(results: Mapping[str, Mapping[str, Any]], n: int, batch: int) -> str:
         vs = r["rate"] / first["rate"] if first["rate"] else 0.0
         detail = r.get("stats") or r.get("written") or {}
         detail_text = " ".join(f"{k}={v}" for k, v in detail.items() if v or k in ("new", "changed"))
-        lines.append(f"{label:<34}{r['rate']:>11,.0f}{r['seconds']:>9.2f}{vs:>9.2f}x"
-                     f"{r['peak_rss_mb']:>8.0f}MB  {detail_text}")
+        lines.append(
+            f"{label:<34}{r['rate']:>11,.0f}{r['seconds']:>9.2f}{vs:>9.2f}x"
+            f"{r['peak_rss_mb']:>8.0f}MB  {detail_text}"
+        )
     lines += [
         "",
         f"first ingest / baseline: {first['rate'] / base['rate']:.2f}",
@@ -550,11 +764,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=TARGET_RSS_RECORDS, help="records to ingest (200000)")
     parser.add_argument("--batch", type=int, default=1000, help="records per batch/transaction (1000)")
-    parser.add_argument("--db", type=Path, default=None,
-                        help="the hub database file (replaced); the baseline's goes beside it as "
-                             "<name>-baseline.db. Default: a temporary folder, removed afterwards")
-    parser.add_argument("--phase", choices=("source", "baseline", "first", "resync", "changed"),
-                        help=argparse.SUPPRESS)  # internal: run one phase, print its result as JSON
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="the hub database file (replaced); the baseline's goes beside it as "
+        "<name>-baseline.db. Default: a temporary folder, removed afterwards",
+    )
+    parser.add_argument(
+        "--phase", choices=("source", "baseline", "first", "resync", "changed"), help=argparse.SUPPRESS
+    )  # internal: run one phase, print its result as JSON
     parser.add_argument("--json", action="store_true", help="also print the raw results as JSON")
     args = parser.parse_args(argv)
     if args.phase:

@@ -521,6 +521,8 @@ async def case_insights(hub: Hub, case_id: int, shop_ids: Collection[int] | None
         order_row = await order_for_case(conn, row)
         if order_row is not None:
             for lrow, _lshop, _lplatform, _method in await linked_orders(conn, order_row.id):
+                if shop_ids is not None and lrow.shop_id not in shop_ids:
+                    continue
                 lcases = (
                     await conn.execute(
                         select(C).where(

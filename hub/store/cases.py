@@ -8,13 +8,14 @@ list, a count or a search, and reads as not found.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain import OPEN_STATUSES
@@ -55,7 +56,9 @@ class CaseFilter:
     now: datetime | None = None
 
 
-def _where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
+def filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
+    """Apply a filter and the caller's scope to a statement over ``after_sales`` (joined with
+    ``shops`` when the filter names platforms or shop names): the one definition of both."""
     if f.shop_ids is not None:
         stmt = stmt.where(C.c.shop_id.in_(list(f.shop_ids) or [-1]))
     statuses = set(f.statuses) if f.statuses is not None else None
@@ -78,12 +81,13 @@ def _where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
         stmt = stmt.where(C.c.dispute_kind.is_not(None))
     if f.search:
         term = f.search.strip()
+        # Ids match exactly; a buyer's nick matches anywhere in it (agents remember part of a
+        # nick). That reads every open row of the scope: about 0.25 s at 200,000 cases.
         stmt = stmt.where(
             or_(
                 C.c.external_id == term,
                 C.c.order_external_id == term,
-                C.c.buyer == term,
-                C.c.buyer.like(f"%{term}%"),
+                C.c.buyer.contains(term, autoescape=True),
             )
         )
     return stmt
@@ -172,21 +176,13 @@ async def list_cases(
     with_total: bool = False,
 ) -> CasePage:
     """One page of the work list, soonest deadline first (cases with none last), keyset-paged."""
-    stmt = _where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
+    stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
     if cursor:
         due, ident = decode_cursor(cursor)
         stmt = stmt.where(or_(C.c.work_due_at > due, and_(C.c.work_due_at == due, C.c.id > ident)))
     async with engine.connect() as conn:
         rows = (await conn.execute(stmt)).all()
-        total = None
-        if with_total:
-            total = int(
-                (
-                    await conn.execute(
-                        _where(select(func.count()).select_from(C.join(S, S.c.id == C.c.shop_id)), f)
-                    )
-                ).scalar_one()
-            )
+    total = await count_cases(engine, f) if with_total else None
     more = len(rows) > limit
     rows = rows[:limit]
     return CasePage(
@@ -197,53 +193,87 @@ async def list_cases(
 
 
 async def all_cases(engine: AsyncEngine, f: CaseFilter) -> list[dict[str, Any]]:
-    stmt = _where(_base(), f).order_by(C.c.work_due_at, C.c.id)
+    stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id)
     async with engine.connect() as conn:
         return [case_json(r) for r in (await conn.execute(stmt)).all()]
 
 
+async def join_free(engine: AsyncEngine, f: CaseFilter) -> CaseFilter:
+    """The same filter with its platform and shop-name conditions turned into shop ids (intersected
+    with the caller's scope), so counts read the after-sales index alone instead of joining shops
+    row by row: at 200,000 cases a total costs milliseconds instead of a quarter of a second."""
+    if not f.platforms and not f.shops:
+        return f
+    stmt = select(S.c.id)
+    if f.platforms:
+        stmt = stmt.where(S.c.platform.in_(list(f.platforms)))
+    if f.shops:
+        stmt = stmt.where(S.c.name.in_(list(f.shops)))
+    async with engine.connect() as conn:
+        ids = set((await conn.execute(stmt)).scalars())
+    if f.shop_ids is not None:
+        ids &= set(f.shop_ids)
+    return dataclasses.replace(f, platforms=(), shops=(), shop_ids=sorted(ids))
+
+
+async def count_cases(engine: AsyncEngine, f: CaseFilter) -> int:
+    """How many cases the filter matches, within the caller's scope."""
+    g = await join_free(engine, f)
+    async with engine.connect() as conn:
+        return int((await conn.execute(filter_where(select(func.count()).select_from(C), g))).scalar_one())
+
+
+async def facet_summary(engine: AsyncEngine, f: CaseFilter) -> tuple[int, dict[str, dict[str, int]]]:
+    """The total and the counts per platform, shop, kind, status and awaiting of the filtered list,
+    in one grouped scan (within the caller's scope)."""
+    g = await join_free(engine, f)
+    cols = (C.c.shop_id, C.c.kind, C.c.status, C.c.awaiting)
+    stmt = filter_where(select(*cols, func.count()).select_from(C), g).group_by(*cols)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(stmt)).all()
+        shops = {
+            r.id: (r.name, r.platform) for r in await conn.execute(select(S.c.id, S.c.name, S.c.platform))
+        }
+    facets: dict[str, dict[str, int]] = {k: {} for k in ("platform", "shop", "kind", "status", "awaiting")}
+    total = 0
+    for shop_id, kind, status, awaiting, n in rows:
+        name, platform = shops.get(shop_id, (str(shop_id), "unknown"))
+        for facet, value in (
+            ("platform", platform),
+            ("shop", name),
+            ("kind", kind),
+            ("status", status),
+            ("awaiting", awaiting),
+        ):
+            facets[facet][value] = facets[facet].get(value, 0) + int(n)
+        total += int(n)
+    return total, facets
+
+
 async def facet_counts(engine: AsyncEngine, f: CaseFilter) -> dict[str, dict[str, int]]:
     """Counts per platform, shop, kind, status and awaiting, within the filter (and the scope)."""
-    out: dict[str, dict[str, int]] = {}
-    join = C.join(S, S.c.id == C.c.shop_id)
-    async with engine.connect() as conn:
-        for name, col in (
-            ("platform", S.c.platform),
-            ("shop", S.c.name),
-            ("kind", C.c.kind),
-            ("status", C.c.status),
-            ("awaiting", C.c.awaiting),
-        ):
-            stmt = _where(select(col, func.count()).select_from(join), f).group_by(col)
-            out[name] = {str(k): int(n) for k, n in (await conn.execute(stmt)).all()}
-    return out
+    return (await facet_summary(engine, f))[1]
 
 
 async def urgency_counts(
     engine: AsyncEngine, now: datetime, shop_ids: Collection[int] | None = None
 ) -> dict[str, int]:
-    """Open cases by urgency: breached, due within 24 h, within 72 h, later, none."""
-    bounds = [
-        ("breached", None, now),
-        ("lt_24h", now, now + timedelta(hours=24)),
-        ("lt_72h", now + timedelta(hours=24), now + timedelta(hours=72)),
-        ("later", now + timedelta(hours=72), NO_DEADLINE),
-    ]
-    out: dict[str, int] = {}
+    """Open cases by urgency (breached, due within 24 h, within 72 h, later, none): one grouped scan."""
+    w = C.c.work_due_at
+    bucket = case(
+        (w == NO_DEADLINE, "none"),
+        (w < now, "breached"),
+        (w < now + timedelta(hours=24), "lt_24h"),
+        (w < now + timedelta(hours=72), "lt_72h"),
+        else_="later",
+    )
+    stmt = select(bucket, func.count()).where(C.c.is_open.is_(True)).group_by(bucket)
+    if shop_ids is not None:
+        stmt = stmt.where(C.c.shop_id.in_(list(shop_ids) or [-1]))
+    out = dict.fromkeys(("breached", "lt_24h", "lt_72h", "later", "none"), 0)
     async with engine.connect() as conn:
-        for name, lo, hi in bounds:
-            stmt = select(func.count()).select_from(C).where(C.c.is_open.is_(True), C.c.work_due_at < hi)
-            if lo is not None:
-                stmt = stmt.where(C.c.work_due_at >= lo)
-            if shop_ids is not None:
-                stmt = stmt.where(C.c.shop_id.in_(list(shop_ids) or [-1]))
-            out[name] = int((await conn.execute(stmt)).scalar_one())
-        stmt = (
-            select(func.count()).select_from(C).where(C.c.is_open.is_(True), C.c.work_due_at == NO_DEADLINE)
-        )
-        if shop_ids is not None:
-            stmt = stmt.where(C.c.shop_id.in_(list(shop_ids) or [-1]))
-        out["none"] = int((await conn.execute(stmt)).scalar_one())
+        for name, n in (await conn.execute(stmt)).all():
+            out[str(name)] = int(n)
     return out
 
 
@@ -375,6 +405,8 @@ async def case_detail(
         out["linked"] = []
         if order is not None:
             for lrow, lshop, lplatform, method in await linked_orders(conn, order.id):
+                if shop_ids is not None and lrow.shop_id not in shop_ids:
+                    continue  # a linked order of a shop the caller does not serve stays unseen
                 item = _order_json(lrow, lshop, lplatform)
                 item["link_method"] = method
                 lcases = (

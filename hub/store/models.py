@@ -31,6 +31,10 @@ class ShopRecord(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
     needs_reauth: Mapped[bool] = mapped_column(Boolean, default=False)
     reauth_reason: Mapped[str | None] = mapped_column(Text)
+    #: a sync process's lease on the shop: several hub processes on one database never sync the
+    #: same shop at once (a conditional UPDATE takes it; it lapses if the holder dies)
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -37,6 +37,7 @@ from ..store.links import resolve_links
 from ..store.models import SyncCheckpointRecord, SyncRunRecord
 from ..store.shops import list_shop_rows, mark_reauth, shop_from_row
 from ..store.upsert import UpsertStats, upsert_batch
+from . import leases
 from .crash import crashpoint
 from .windows import sync_range, windows
 
@@ -209,6 +210,8 @@ async def sync_resource(
         crashpoint("window_fetched")
         current = await _write_window(hub, shop, adapter, spec, window, records, current, summary)
         summary.windows += 1
+        if not await leases.acquire(hub.engine, shop.id, hub.now()):  # renew; lost only if it lapsed
+            raise _ResourceFailed("the shop's sync lease lapsed and another process took it")
         for problem in problems:
             summary.errors.append(problem)
             blog.warning("fetch_problem", resource=spec.name, problem=problem)
@@ -265,6 +268,28 @@ async def sync_one_shop(
         summary.status = "reauth"
         summary.errors.append("needs re-authorisation: update its credentials with `hub shop set`")
         return summary
+    if not await leases.acquire(hub.engine, shop.id, hub.now()):
+        summary.status = "skipped"
+        summary.errors.append("another hub process is syncing this shop now")
+        blog.info("sync_skipped", reason="leased")
+        return summary
+    try:
+        return await _sync_leased(hub, shop, summary, blog, since=since, until=until, progress=progress)
+    finally:
+        await leases.release(hub.engine, shop.id)
+
+
+async def _sync_leased(
+    hub: Hub,
+    shop: Shop,
+    summary: ShopSummary,
+    blog: Any,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    progress: ProgressFn | None,
+) -> ShopSummary:
+    assert shop.id is not None
     async with hub.engine.begin() as conn:
         run_id = (
             await conn.execute(

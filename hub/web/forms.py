@@ -193,8 +193,8 @@ def coerce_params(
     """Check ``given`` against the action's parameters and convert each to its type.
 
     Unknown names, wrong types and missing required values are a 422 that names the parameter.
-    ``file`` parameters arrive here already replaced by the stored evidence file's path (see the
-    callers); blank optional values are left out so the platform's defaults apply.
+    ``file`` parameters are evidence ids of the case (checked by the callers; the core passes the
+    file's content to the plugin); blank optional values are left out so the platform's defaults apply.
     """
     known = {str(s["name"]): s for s in specs}
     unknown = sorted(set(given) - set(known))

@@ -107,7 +107,7 @@ async def test_malformed_record_is_quarantined_and_rest_lands(make_hub):
 
 
 async def test_unchanged_resync_performs_no_writes(make_hub):
-    """Apart from the sync-run bookkeeping, a re-sync of unchanged data writes nothing at all."""
+    """Apart from the run log and the shop lease, a re-sync of unchanged data writes nothing."""
     from sqlalchemy import event
 
     hub, sandbox = await setup(make_hub)
@@ -117,7 +117,11 @@ async def test_unchanged_resync_performs_no_writes(make_hub):
 
         def spy(conn, cursor, statement, params, context, executemany):
             verb = statement.lstrip().split(" ", 1)[0].upper()
-            if verb in ("INSERT", "UPDATE", "DELETE") and "sync_runs" not in statement:
+            if (
+                verb in ("INSERT", "UPDATE", "DELETE")
+                and "sync_runs" not in statement
+                and "lease_" not in statement
+            ):
                 writes.append(statement.split("\n", 1)[0][:80])
 
         event.listen(hub.engine.sync_engine, "before_cursor_execute", spy)
@@ -176,5 +180,29 @@ async def test_hook_hub_on_case_changed_only_on_real_change(make_hub):
         assert summary.status == "ok"
         assert [c for c, _ in seen] == [case_id]
         assert seen[0][1]["status"] == ["requested", "refunding"]
+    finally:
+        await sandbox.stop()
+
+
+async def test_a_leased_shop_is_skipped_and_a_lapsed_lease_is_taken(make_hub):
+    """Two hub processes on one database never sync the same shop at once."""
+    from hub.store.models import ShopRecord
+    from hub.sync import leases
+
+    hub, sandbox = await setup(make_hub)
+    try:
+        async with hub.engine.connect() as conn:
+            shop_id = (await conn.execute(select(ShopRecord.id))).scalar_one()
+        now = sandbox.server.clock.now()
+        assert await leases.acquire(hub.engine, shop_id, now, owner="other-worker")
+        [summary] = await sync_shops(hub)
+        assert summary.status == "skipped" and summary.stats.fetched == 0
+        # the other worker died: once its lease lapses, this one syncs
+        sandbox.server.clock.advance(leases.LEASE + timedelta(seconds=1))
+        [summary] = await sync_shops(hub)
+        assert summary.status == "ok" and summary.stats.new > 0
+        async with hub.engine.connect() as conn:
+            owner = (await conn.execute(select(ShopRecord.lease_owner))).scalar_one()
+        assert owner is None  # released at the end
     finally:
         await sandbox.stop()
