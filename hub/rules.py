@@ -11,7 +11,7 @@ wins over a computed one; it keeps the matching rule's id so the agent still see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from .clock import ensure_utc, parse_duration
 from .domain import AfterSale, Deadline, DeadlineSource, OnExpiry, Order, Party
 from .money import percent_of
+from .platform import ActionAvailability, Capability
 
 #: Anchors every subject has; ``fact:<name>`` reads an ISO time from the subject's facts and
 #: ``status_since`` is when the case entered its current status, from its own history.
@@ -242,6 +243,26 @@ def blocked_actions(subject: Subject, table: RuleTable, lang: str = "zh") -> dic
     return out
 
 
+def action_availability(
+    capabilities: Iterable[Capability],
+    subject: Subject,
+    table: RuleTable,
+    state_reason: Callable[[str], str | None] = lambda _action: None,
+) -> list[ActionAvailability]:
+    """Every capability for one case: unsupported ones with their reason; supported ones enabled
+    unless ``state_reason(action)`` (the platform's own state checks) or a constraint row says why
+    not. What a plugin's ``available_actions`` usually returns."""
+    blocked = blocked_actions(subject, table)
+    out: list[ActionAvailability] = []
+    for cap in capabilities:
+        if not cap.supported:
+            out.append(ActionAvailability(action=cap.action, enabled=False, reason=cap.reason))
+            continue
+        reason = state_reason(cap.action) or blocked.get(cap.action)
+        out.append(ActionAvailability(action=cap.action, enabled=reason is None, reason=reason))
+    return out
+
+
 def status_since(history: Iterable[tuple[datetime, str | None]], current: str) -> datetime | None:
     """When the case entered ``current``, from its (time, status) history in time order."""
     since: datetime | None = None
@@ -278,6 +299,7 @@ __all__: Sequence[str] = [
     "Penalty",
     "Rule",
     "RuleTable",
+    "action_availability",
     "blocked_actions",
     "check_table",
     "computed_deadline",

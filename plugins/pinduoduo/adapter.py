@@ -25,7 +25,7 @@ from hub.platform import (
     ResourceSpec,
     Window,
 )
-from hub.rules import RuleTable, blocked_actions
+from hub.rules import RuleTable, action_availability
 
 from . import mapping
 from .client import PddClient
@@ -278,16 +278,7 @@ class PddAdapter:
     # ------------------------------------------------------------------ actions
 
     def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:
-        blocked = blocked_actions(case, TABLE)
-        out = []
-        for cap in CAPABILITIES:
-            if not cap.supported:
-                out.append(ActionAvailability(action=cap.action, enabled=False, reason=cap.reason))
-            elif cap.action in blocked:
-                out.append(ActionAvailability(action=cap.action, enabled=False, reason=blocked[cap.action]))
-            else:
-                out.append(ActionAvailability(action=cap.action, enabled=True))
-        return out
+        return action_availability(CAPABILITIES, case, TABLE)
 
     async def perform(self, request: ActionRequest) -> ActionResult:
         cap = next((c for c in CAPABILITIES if c.action == request.action), None)

@@ -30,7 +30,7 @@ from hub.platform import (
     ResourceSpec,
     Window,
 )
-from hub.rules import RuleTable, blocked_actions
+from hub.rules import RuleTable, action_availability
 
 from . import snapshot as snap
 from .info import CAPABILITIES
@@ -105,18 +105,12 @@ class SeventeenAdapter:
 
     # -- actions ----------------------------------------------------------------------------
     def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:
-        blocked = blocked_actions(case, TABLE)
         state = state_from_case(case.facts, case.platform_status, case.return_waybill)
         facts = _order_facts(order, case)
         now = ensure_utc(self.ctx.now())
-        out: list[ActionAvailability] = []
-        for cap in CAPABILITIES:
-            if not cap.supported:
-                out.append(ActionAvailability(action=cap.action, enabled=False, reason=cap.reason))
-                continue
-            reason = blocked.get(cap.action) or check_step(cap.action, state, facts, {}, now)
-            out.append(ActionAvailability(action=cap.action, enabled=reason is None, reason=reason))
-        return out
+        return action_availability(
+            CAPABILITIES, case, TABLE, lambda action: check_step(action, state, facts, {}, now)
+        )
 
     async def perform(self, request: ActionRequest) -> ActionResult:
         action = request.action

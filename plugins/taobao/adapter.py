@@ -28,7 +28,7 @@ from hub.platform import (
     ResourceSpec,
     Window,
 )
-from hub.rules import RuleTable, blocked_actions
+from hub.rules import RuleTable, action_availability
 
 from .client import FileParam, TopClient, unwrap_list
 from .info import CAPABILITIES, DEFAULT_TRADE_TYPES, PLATFORM_ID
@@ -312,15 +312,9 @@ class TaobaoAdapter:
 
     def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:
         """Every supported capability, enabled or with the reason it is not (state, shop, rules)."""
-        blocked = blocked_actions(case, RULE_TABLE)
-        out = []
-        for cap in CAPABILITIES:
-            if not cap.supported:
-                out.append(ActionAvailability(action=cap.action, enabled=False, reason=cap.reason))
-                continue
-            reason = self._state_reason(cap.action, case) or blocked.get(cap.action)
-            out.append(ActionAvailability(action=cap.action, enabled=reason is None, reason=reason))
-        return out
+        return action_availability(
+            CAPABILITIES, case, RULE_TABLE, lambda action: self._state_reason(action, case)
+        )
 
     def _state_reason(self, action: str, case: AfterSale) -> str | None:
         """Why ``action`` does not fit the case's state or shop, or ``None`` when it does."""
