@@ -13,15 +13,15 @@ from multidict import MultiDict
 from sqlalchemy import select
 
 from ..actions import evidence_file, evidence_pack
-from ..clock import CST
 from ..money import fen_to_yuan
 from ..store.cases import quarantined
-from ..store.models import ShopRecord
+from ..store.models import AfterSaleRecord, ShopRecord
 from . import auth
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
 from .i18n import LANGS, labeller, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
 from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
+from .present import arrange_insights, beijing_text, event_text, fmt_time, status_label
 from .service import act, case_view, store_evidence, summary, worklist_page
 from .service import urgency as open_by_urgency
 from .status import sync_status
@@ -44,14 +44,6 @@ def case_id_of(request: web.Request) -> int:
     if not is_number(text):
         raise ApiError(404, f"no case {text[:40]}")
     return int(text)
-
-
-def fmt_time(value: str | datetime | None, full: bool = False) -> str:
-    """A time in Beijing time, as the agents read it."""
-    if not value:
-        return "—"
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S" if full else "%m-%d %H:%M")
 
 
 def countdown(due: str | None, now: datetime, lang: str) -> str:
@@ -269,6 +261,22 @@ def _with(query: MultiDict[str], **changes: str | None) -> str:
     return "?" + urlencode(list(q.items()))
 
 
+async def _status_labels(request: web.Request, ids: list[int]) -> dict[int, str]:
+    """The platform's own label of each listed case's status, where its plugin keeps one in the facts
+    (a page of at most 200 rows, read by primary key)."""
+    if not ids:
+        return {}
+    AS = AfterSaleRecord.__table__
+    async with request.app[hub_key].engine.connect() as conn:
+        rows = (await conn.execute(select(AS.c.id, AS.c.data).where(AS.c.id.in_(ids)))).all()
+    out: dict[int, str] = {}
+    for ident, data in rows:
+        text = status_label((data or {}).get("facts"))
+        if text:
+            out[int(ident)] = text
+    return out
+
+
 @routes.get("/", name="worklist")
 async def worklist(request: web.Request) -> web.Response:
     """The work list: every open case in the caller's shops, soonest deadline first."""
@@ -281,11 +289,13 @@ async def worklist(request: web.Request) -> web.Response:
     urgent = await open_by_urgency(hub, now, principal.shop_ids)
     lang = request.get(LANG, "zh")
     query = MultiDict(request.query)
+    labels = await _status_labels(request, [c["id"] for c in page.items])
     rows = [
         {
             **c,
             "urgency": urgency(c["deadline"] and c["deadline"]["due_at"], now),
             "countdown": countdown(c["deadline"] and c["deadline"]["due_at"], now, lang),
+            "platform_status_label": labels.get(c["id"]),
         }
         for c in page.items
     ]
@@ -331,12 +341,17 @@ async def case_page(request: web.Request) -> web.Response:
         result = next((a for a in detail["actions"] if a["id"] == int(done)), None)
     due = detail["deadline"] and detail["deadline"]["due_at"]
     agents = await auth.agents_for_shop(hub.engine, detail["shop"])
+    action_names = {a["action"]: a["label_zh"] if lang == "zh" else a["label"] for a in view.actions}
     return render(
         request,
         "case.html",
         c=detail,
         actions=view.actions,
-        insights=view.insights,
+        insights=arrange_insights(view.insights, lang),
+        platform_status_label=status_label(detail.get("facts")),
+        action_names=action_names,
+        event_text=lambda e: event_text(e, labeller(lang), lang, action_names),
+        beijing_text=lambda text: beijing_text(text, lang),
         now=now,
         result=result,
         replayed=request.query.get("replayed") == "1",

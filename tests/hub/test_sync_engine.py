@@ -206,3 +206,30 @@ async def test_a_leased_shop_is_skipped_and_a_lapsed_lease_is_taken(make_hub):
         assert owner is None  # released at the end
     finally:
         await sandbox.stop()
+
+
+async def test_a_lease_of_a_killed_local_process_is_taken_at_once(make_hub):
+    import os
+    import socket
+    import subprocess
+
+    from hub.store.models import ShopRecord
+    from hub.sync import leases
+
+    hub, sandbox = await setup(make_hub)
+    try:
+        async with hub.engine.connect() as conn:
+            shop_id = (await conn.execute(select(ShopRecord.id))).scalar_one()
+        gone = subprocess.Popen(["true"])
+        gone.wait()  # a pid that no longer runs
+        dead = f"{socket.gethostname()}:{gone.pid}:deadbeef"
+        alive = f"{socket.gethostname()}:{os.getpid()}:cafe0000"
+        now = sandbox.server.clock.now()
+        assert await leases.acquire(hub.engine, shop_id, now, owner=alive)
+        assert not await leases.acquire(hub.engine, shop_id, now, owner=dead)  # alive holder keeps it
+        await leases.release(hub.engine, shop_id, owner=alive)
+        assert await leases.acquire(hub.engine, shop_id, now, owner=dead)
+        [summary] = await sync_shops(hub)  # the dead holder's lease is taken over at once
+        assert summary.status == "ok"
+    finally:
+        await sandbox.stop()
