@@ -159,6 +159,6 @@ def test_setting_family_is_accepted(tmp_path: Path):
     assert validate_settings(info, {"column.order_id": "订单号"}) == {"column.order_id": "订单号"}
     from hub.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="no setting col.x"):
+    with pytest.raises(ConfigError, match=r"no setting col\.x"):
         validate_settings(info, {"col.x": "1"})
 

@@ -209,9 +209,9 @@ async def test_a_leased_shop_is_skipped_and_a_lapsed_lease_is_taken(make_hub):
 
 
 async def test_a_lease_of_a_killed_local_process_is_taken_at_once(make_hub):
+    import asyncio
     import os
     import socket
-    import subprocess
 
     from hub.store.models import ShopRecord
     from hub.sync import leases
@@ -220,8 +220,8 @@ async def test_a_lease_of_a_killed_local_process_is_taken_at_once(make_hub):
     try:
         async with hub.engine.connect() as conn:
             shop_id = (await conn.execute(select(ShopRecord.id))).scalar_one()
-        gone = subprocess.Popen(["true"])
-        gone.wait()  # a pid that no longer runs
+        gone = await asyncio.create_subprocess_exec("true")
+        await gone.wait()  # a pid that no longer runs
         dead = f"{socket.gethostname()}:{gone.pid}:deadbeef"
         alive = f"{socket.gethostname()}:{os.getpid()}:cafe0000"
         now = sandbox.server.clock.now()
