@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import select
 
 import plugins.pinduoduo as plugin
