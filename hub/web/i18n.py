@@ -197,7 +197,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "apply_return": ("申请退货", "apply for the return"),
         "claim_return": ("认领退货包裹", "claim the return parcel"),
         "enter_return_waybill": ("填写退货单号", "enter the return waybill"),
-        "stall_result": ("等待档口处理结果", "await the stall's result"),
+        "stall_result": ("档口处理退货", "the stall handles the return"),
         "ship_available": ("先发有货商品", "ship what is in stock"),
         "exchange": ("换货", "exchange"),
         "request_no_reason_return": ("申请七天无理由退货", "request a no-reason return"),

@@ -98,8 +98,10 @@ def event_text(
         return f"买家退货运单号 {data['waybill']}"
     if kind == "deadline_changed":
         due = data.get("due_at")
-        return "截止时间：" + (f"{fmt_time(due, True)} 北京时间" if due else "无") + (
-            f" · 规则 {data['rule_id']}" if data.get("rule_id") else ""
+        return (
+            "截止时间："
+            + (f"{fmt_time(due, True)} 北京时间" if due else "无")
+            + (f" · 规则 {data['rule_id']}" if data.get("rule_id") else "")
         )
     if kind == "action" and data.get("action"):
         name = (action_names or {}).get(data["action"]) or data["action"]
