@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import unicodedata
@@ -688,11 +689,15 @@ async def cmd_quarantine(args: argparse.Namespace) -> int:
 
 async def cmd_demo(args: argparse.Namespace) -> int:
     """Every installed sandbox, a demo shop each, a sync, the work list, then the workbench."""
+    from .logging import configure_logging
     from .runtime import Hub
     from .store.migrate import upgrade
     from .store.shops import add_shop
 
     base = Settings.from_env()
+    if "HUB_LOG_LEVEL" not in os.environ:
+        # The demo prints its own summary and work list; routine sync lines would bury them.
+        configure_logging(base.log_format, "warning")
     home = (args.home or base.home / "demo").expanduser()
     if home.exists():
         shutil.rmtree(home)

@@ -705,7 +705,7 @@ class PddSandbox:
     def demo_shop(self) -> DemoShop:
         s = self.server
         return DemoShop(
-            name="拼多多 · 家居日用旗舰店 (sandbox)",
+            name="拼多多家居日用旗舰店",
             settings={
                 "client_id": s.client_id,
                 "client_secret": s.client_secret,
