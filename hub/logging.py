@@ -66,8 +66,22 @@ def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written (tests and embedders swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(fmt: str = "auto", level: str = "info", stream: Any = None) -> None:
-    stream = stream or sys.stderr
+    """Console lines in a terminal, JSON lines otherwise, on ``stream`` (default: standard error)."""
+    stream = stream or _Stderr()
     if fmt == "auto":
         fmt = "console" if hasattr(stream, "isatty") and stream.isatty() else "json"
     renderer: Any = (

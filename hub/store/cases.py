@@ -52,6 +52,8 @@ class CaseFilter:
     due_within: timedelta | None = None
     dispute_only: bool = False
     search: str | None = None
+    #: set by :func:`resolve_search` when the term is an after-sales or order id: ids only
+    search_ids_only: bool = False
     shop_ids: Collection[int] | None = None  #: the caller's scope (access control)
     now: datetime | None = None
 
@@ -81,15 +83,11 @@ def filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
         stmt = stmt.where(C.c.dispute_kind.is_not(None))
     if f.search:
         term = f.search.strip()
-        # Ids match exactly; a buyer's nick matches anywhere in it (agents remember part of a
-        # nick). That reads every open row of the scope: about 0.25 s at 200,000 cases.
-        stmt = stmt.where(
-            or_(
-                C.c.external_id == term,
-                C.c.order_external_id == term,
-                C.c.buyer.contains(term, autoescape=True),
-            )
-        )
+        # Ids match exactly (indexed). A buyer's nick matches anywhere in it (agents remember
+        # part of a nick), which reads every row of the scope, so resolve_search() drops it when
+        # the term is an id.
+        ids = or_(C.c.external_id == term, C.c.order_external_id == term)
+        stmt = stmt.where(ids if f.search_ids_only else or_(ids, C.c.buyer.contains(term, autoescape=True)))
     return stmt
 
 
@@ -176,6 +174,8 @@ async def list_cases(
     with_total: bool = False,
 ) -> CasePage:
     """One page of the work list, soonest deadline first (cases with none last), keyset-paged."""
+    f = await resolve_search(engine, f)
+    f = await resolve_search(engine, f)
     stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
     if cursor:
         due, ident = decode_cursor(cursor)
@@ -198,10 +198,23 @@ async def all_cases(engine: AsyncEngine, f: CaseFilter) -> list[dict[str, Any]]:
         return [case_json(r) for r in (await conn.execute(stmt)).all()]
 
 
+async def resolve_search(engine: AsyncEngine, f: CaseFilter) -> CaseFilter:
+    """When the search term is an after-sales or order id, search ids only: two index look-ups
+    instead of a scan for buyers' nicks (a quarter of a second at 200,000 cases)."""
+    if not f.search or f.search_ids_only:
+        return f
+    term = f.search.strip()
+    probe = select(C.c.id).where(or_(C.c.external_id == term, C.c.order_external_id == term)).limit(1)
+    async with engine.connect() as conn:
+        hit = (await conn.execute(probe)).first()
+    return dataclasses.replace(f, search_ids_only=True) if hit else f
+
+
 async def join_free(engine: AsyncEngine, f: CaseFilter) -> CaseFilter:
     """The same filter with its platform and shop-name conditions turned into shop ids (intersected
     with the caller's scope), so counts read the after-sales index alone instead of joining shops
     row by row: at 200,000 cases a total costs milliseconds instead of a quarter of a second."""
+    f = await resolve_search(engine, f)
     if not f.platforms and not f.shops:
         return f
     stmt = select(S.c.id)

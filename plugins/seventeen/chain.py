@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hub.clock import parse_duration
+from hub.clock import CST, parse_duration
 from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderStatus
 from hub.money import fen_to_yuan
 
@@ -29,11 +29,73 @@ TRANSIT_DEFAULT = "2d"  #: the quickest a return parcel reaches 代发 (shop set
 SCRAP_AFTER = timedelta(days=15)
 
 
+def beijing(value: datetime) -> str:
+    """A time as the agent reads it in a text: Beijing time to the minute, e.g. ``11月24日 10:32``.
+
+    The exact time goes in ``Insight.due_at``; texts never carry ISO times."""
+    t = value.astimezone(CST)
+    return f"{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def yuan(fen: int) -> str:
+    return f"¥{fen_to_yuan(fen)}"
+
+
+@dataclass(frozen=True)
+class PurchaseMoney:
+    """What the merchant paid 17网 for an order, split the way 17网 refunds it [seed 003
+    退货都能按照买的原价退吗: 档口按商品的当前售价退货]: the goods (货款) can come back at the stall's current
+    price; the postage and the 代发 fee paid on top do not."""
+
+    paid_fen: int  #: the order's total (实付金额), what the linked purchase shows as paid
+    goods_fen: int  #: the goods at the prices paid (单价 × 数量)
+    fees_fen: int  #: the rest: postage and 代发 fee
+    postage_fen: int | None = None
+    service_fee_fen: int | None = None
+
+    @classmethod
+    def of(cls, order: Order) -> PurchaseMoney:
+        goods = sum(line.paid_fen for line in order.lines)
+        paid = order.paid_fen or order.total_fen
+        postage, fee = order.facts.get("postage_fen"), order.facts.get("service_fee_fen")
+        return cls(
+            paid_fen=paid,
+            goods_fen=goods,
+            fees_fen=max(paid - goods, 0),
+            postage_fen=None if postage is None else int(postage),
+            service_fee_fen=None if fee is None else int(fee),
+        )
+
+    def fees_text(self) -> str:
+        """``运费 ¥5.00、代发费 ¥3.00`` when the export gives both, else ``运费/代发费 ¥8.00``."""
+        if (
+            self.postage_fen is not None
+            and self.service_fee_fen is not None
+            and self.postage_fen + self.service_fee_fen == self.fees_fen
+        ):
+            parts = [
+                f"{name} {yuan(fen)}"
+                for name, fen in (("运费", self.postage_fen), ("代发费", self.service_fee_fen))
+                if fen
+            ]
+            return "、".join(parts)
+        return f"运费/代发费 {yuan(self.fees_fen)}"
+
+    def fee_note(self) -> str:
+        """``（本单另付运费 ¥5.00、代发费 ¥3.00，退货不退）``, or nothing when no fee was paid."""
+        return f"（本单另付{self.fees_text()}，退货不退）" if self.fees_fen else ""
+
+    def breakdown(self) -> str:
+        """``实付 ¥30.00 = 货款 ¥22.00 + 运费 ¥5.00、代发费 ¥3.00``: the total is not only the goods."""
+        if not self.fees_fen:
+            return f"实付 {yuan(self.paid_fen)}（全为货款）"
+        return f"实付 {yuan(self.paid_fen)} = 货款 {yuan(self.goods_fen)} + {self.fees_text()}"
+
+
 @dataclass(frozen=True)
 class Step:
     code: str
-    title_zh: str
-    title_en: str
+    title: str  #: what the agent reads (Chinese)
     source: str
     due_at: datetime | None = None
     done: bool = False
@@ -163,6 +225,7 @@ def plan(
     extended = bool(order.facts.get("receipt_extended"))
     completed = order.status is OrderStatus.COMPLETED
     arrival = arrival_estimate(sale_case, now, transit)
+    money = PurchaseMoney.of(order)
     goods_come_back = sale_case is None or sale_case.kind not in (
         AfterSaleKind.REFUND_ONLY,
         AfterSaleKind.COMPENSATION,
@@ -191,9 +254,9 @@ def plan(
             Conflict(
                 "refund_only_downstream",
                 "warning",
-                "Refund without return: nothing goes back to the stall",
-                f"The buyer keeps the goods, so 17网 refunds nothing: "
-                f"you carry the ¥{fen_to_yuan(cost)} paid for them.",
+                "买家仅退款不退货：货不回档口，17网不退款",
+                f"买家不退货，17网就没有可退的货，不会退款：这批货的货款 {yuan(cost)} 由你承担"
+                f"{money.fee_note()}。",
                 f"{SEED} 退货流程",
                 amount_fen=cost,
             )
@@ -205,54 +268,52 @@ def plan(
     steps.append(
         Step(
             "ask_stall",
-            "先联系档口,确认货品支持正常退货",
-            "Ask the stall first whether it takes this back",
+            "先联系档口，确认这款货能正常退",
             f"{SEED} 退货流程(1), 备注(4)",
             done=applied,
+            body="申请退货前先问档口，可降低退货失败的几率。",
         )
     )
     apply_due = min((t for t in (arrival, auto_confirm if not completed else None) if t), default=None)
     steps.append(
         Step(
             "apply_online",
-            "在17网线上申请退货(订单管理 → 订单详情 → 退款退货)",
-            "Apply online on 17网 (订单管理 → 订单详情 → 退款退货) before the parcel arrives",
+            "在17网线上申请退货（订单管理 → 订单详情 → 退款退货）",
             f"{SEED} 退货流程(2)(3)",
             due_at=None if applied else apply_due,
             done=applied,
+            body="要赶在退货包裹到代发仓之前、17网自动确认收货之前申请。",
         )
     )
     steps.append(
         Step(
             "return_address",
-            "代发同意后获得退货地址,按地址寄回",
-            "Once 代发 agrees, send the goods to the address it gives",
+            "代发同意后会给退货地址，退货按这个地址寄回",
             f"{SEED} 退货流程(2)",
             done=stage in ("agreed", "shipped") or at_stall,
-            body=str(cf.get("return_address") or ""),
+            body=f"退货地址：{cf['return_address']}" if cf.get("return_address") else "",
         )
     )
     buyer_waybill = sale_case.return_waybill if sale_case else None
     steps.append(
         Step(
             "enter_waybill",
-            "填写退回来的快递单号,而非17网寄出的快递单号",
-            "Enter the return parcel's own tracking number (not 17网's outbound one)",
+            "在17网填写退回来的快递单号，不是17网寄出的快递单号",
             f"{SEED} 备注(2)",
             due_at=None if waybill_done else arrival,
             done=waybill_done,
-            body=f"buyer's return waybill: {buyer_waybill}" if buyer_waybill else "",
+            body=f"买家的退货运单号：{buyer_waybill}" if buyer_waybill else "",
         )
     )
     if order.status is OrderStatus.SHIPPED and auto_confirm is not None:
         steps.append(
             Step(
                 "extend_receipt",
-                "延长收货(一次,最多7天),以免自动确认收货后无法线上退货",
-                "Extend receipt (once, at most 7 days) before 17网 auto-confirms",
+                "在17网延长收货（只能一次，最多7天）",
                 f"{SEED} 备注(1)",
                 due_at=None if extended or applied else auto_confirm,
                 done=extended,
+                body=f"17网将于 {beijing(auto_confirm)} 自动确认收货，之后不能线上退货。",
             )
         )
     unclaimed = _dt(cf.get("unclaimed_since"))
@@ -262,11 +323,11 @@ def plan(
     steps.append(
         Step(
             "claim_within_15d",
-            "包裹到代发仓库但未线上申请:15天内认领,否则报废",
-            "A parcel at 代发 without an application is scrapped after 15 days: claim it",
+            "包裹到代发仓后15天内在线上认领（申请并填单号），否则报废",
             f"{SEED} 备注(3)",
             due_at=None if waybill_done and applied else claim_due,
             done=applied and waybill_done,
+            body="没有线上申请的退货包裹，代发不拆包，超过15天无人认领会集中报废，无法找回。",
         )
     )
     signed = _dt(cf.get("daifa_signed_at"))
@@ -274,11 +335,12 @@ def plan(
         steps.append(
             Step(
                 "stall_processing",
-                "代发签收后3-5天内拿到档口处理",
-                "代发 takes it to the stall within 3-5 days of signing",
+                "等代发拿到档口处理（签收后3-5天）",
                 f"{SEED} 退货流程(4)",
                 due_at=signed + processing if not unclaimed else None,
                 done=stage in ("accepted", "refused", "sent_back", "refunding"),
+                body=f"代发已于 {beijing(signed)} 签收；大促、节假日可能延迟。档口退货成功才退款，"
+                "不成功货会寄回给你。",
             )
         )
 
@@ -288,9 +350,9 @@ def plan(
             Conflict(
                 "trade_success",
                 "danger",
-                "17网 already confirmed receipt: no online return",
-                f"The 17网 order succeeded, so it takes no online return: you carry ¥{fen_to_yuan(cost)} "
-                "unless the stall agrees off-platform.",
+                "17网已交易成功：不能再线上退货",
+                f"17网订单已确认收货（交易成功），不支持线上申请退货：除非档口同意线下退，"
+                f"这批货的货款 {yuan(cost)} 由你承担{money.fee_note()}。",
                 f"{SEED} 备注(1)",
                 amount_fen=cost,
             )
@@ -304,19 +366,19 @@ def plan(
     ):
         can_extend = not extended and auto_confirm + EXTENSION_MAX >= arrival
         body = (
-            f"17网 auto-confirms at {auto_confirm.isoformat()}, before the buyer's parcel can arrive "
-            f"(about {arrival.isoformat()}). "
+            f"17网将于 {beijing(auto_confirm)} 自动确认收货，买家的退货最早约 {beijing(arrival)} "
+            "才能到代发仓，交易成功后就不能线上退货了。"
             + (
-                "Extend receipt now (once, up to 7 days), then apply online."
+                "请马上在17网延长收货（只能一次，最多7天），再线上申请退货。"
                 if can_extend
-                else "Apply online now: an extension cannot cover the wait."
+                else "延长收货也来不及：请马上在17网线上申请退货。"
             )
         )
         conflicts.append(
             Conflict(
                 "auto_confirm_before_arrival",
                 "danger",
-                "17网 would auto-confirm before the return arrives",
+                "17网会在退货到仓前自动确认收货",
                 body,
                 f"{SEED} 备注(1)",
                 due_at=auto_confirm,
@@ -328,8 +390,8 @@ def plan(
             Conflict(
                 "upstream_refused",
                 "danger",
-                "The stall refused the return",
-                f"17网 refunds nothing; the goods come back to you: you carry ¥{fen_to_yuan(cost)}.",
+                "档口拒绝退货",
+                f"17网不退款，货会由代发寄回给你：这批货的货款 {yuan(cost)} 由你承担{money.fee_note()}。",
                 f"{SEED} 退货流程(4)",
                 amount_fen=cost,
             )
@@ -338,22 +400,21 @@ def plan(
         refused = list(elig.reasons)
         refused_cost = elig.refused_cost_fen
         if elig.verdict is not Verdict.RETURNABLE and refused:
-            why = "; ".join(r.text_en for r in refused)
+            why = "；".join(r.text_zh for r in refused)
             level = "danger"
             code = "not_returnable" if elig.returnable == 0 else "partly_returnable"
             title = (
-                "Not returnable to the stall"
+                "这批货不能退回档口"
                 if elig.returnable == 0
-                else f"Only {elig.returnable} of {elig.total} pieces go back to the stall"
+                else f"只有 {elig.returnable}/{elig.total} 件能退回档口"
             )
             conflicts.append(
                 Conflict(
                     code,
                     level,
                     title,
-                    f"{why}. Before you agree downstream: "
-                    f"you carry ¥{fen_to_yuan(refused_cost)} for the pieces "
-                    "the stall keeps refusing.",
+                    f"{why}。{'同意买家退货前请注意：' if sale_case else ''}"
+                    f"档口不收的货，货款 {yuan(refused_cost)} 由你承担。",
                     "; ".join(dict.fromkeys(r.source for r in refused)),
                     amount_fen=refused_cost,
                 )
@@ -365,11 +426,10 @@ def plan(
                 Conflict(
                     "price_drop",
                     "warning",
-                    "17网 refunds the stall's current price, lower than paid",
-                    f"The stall's price dropped: 17网 refunds ¥{fen_to_yuan(elig.expected_refund_fen)} "
-                    "for what cost "
-                    f"¥{fen_to_yuan(elig.returnable_cost_fen)}; you carry ¥{fen_to_yuan(drop)}"
-                    + (f" while refunding the buyer ¥{fen_to_yuan(downstream)}." if downstream else "."),
+                    "档口降价了：17网按现价退，比你付的货款少",
+                    f"档口按当前售价退货：能退的 {elig.returnable} 件货款 {yuan(elig.returnable_cost_fen)}，"
+                    f"17网只退 {yuan(elig.expected_refund_fen)}，差价 {yuan(drop)} 由你承担"
+                    + (f"；而你要退买家 {yuan(downstream)}。" if downstream else "。"),
                     f"{SEED} 退货都能按照买的原价退吗",
                     amount_fen=drop,
                 )
@@ -379,9 +439,8 @@ def plan(
             Conflict(
                 "downstream_exchange",
                 "warning",
-                "17网 has no exchange",
-                "Upstream this is a return plus a new 17网 order for the replacement: "
-                "apply the return, then order again.",
+                "17网不支持换货",
+                "买家换货，在17网上要拆成两步：先申请退货，再为换的货重新下单。",
                 f"{SEED} 可以换货吗",
             )
         )

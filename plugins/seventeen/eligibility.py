@@ -150,14 +150,15 @@ class Eligibility:
         """What the merchant loses upstream: the cost not refunded (refused pieces, price drops)."""
         return max(self.cost_fen - self.expected_refund_fen, 0)
 
-    def summary_en(self) -> str:
+    def summary_zh(self) -> str:
+        """E.g. ``不能退回档口，17网预计退 ¥0.00（这 1 件货款 ¥22.00）``: goods only, no fees."""
         head = {
-            Verdict.RETURNABLE: "returnable to the stall",
-            Verdict.PARTLY: f"partly returnable: {self.returnable} of {self.total} pieces",
-            Verdict.NOT_RETURNABLE: "not returnable to the stall",
+            Verdict.RETURNABLE: "可以退回档口",
+            Verdict.PARTLY: f"只能部分退回档口（{self.returnable}/{self.total} 件）",
+            Verdict.NOT_RETURNABLE: "不能退回档口",
         }[self.verdict]
         refund, cost = fen_to_yuan(self.expected_refund_fen), fen_to_yuan(self.cost_fen)
-        return f"{head}; 17网 refunds ¥{refund} of ¥{cost} paid"
+        return f"{head}，17网预计退 ¥{refund}（这 {self.total} 件货款 ¥{cost}）"
 
 
 def _has_word(text: str, words: Sequence[str]) -> str | None:
@@ -181,7 +182,7 @@ def assess(
             Reason(
                 "trade_success",
                 total,
-                "订单交易成功后不支持线上申请退货",
+                "17网订单已交易成功（自动确认收货），不支持线上申请退货",
                 "the trade succeeded (auto-confirmed): 17网 takes no online return",
                 "seeds/003 售后代发 备注(1)",
             )
@@ -197,7 +198,7 @@ def assess(
             blocker = Reason(
                 "delisted",
                 qty,
-                "下架商品不退",
+                f"{item.style_no} 已被档口下架：下架商品不退",
                 f"{item.style_no} is delisted by the stall",
                 f"{SEED} (1) 下架商品不退",
             )
@@ -205,7 +206,7 @@ def assess(
             blocker = Reason(
                 "intimate",
                 qty,
-                f"贴身衣物({word})一旦售出概不可退",
+                f"{item.style_no} 属贴身衣物（{word}）：一旦售出概不可退",
                 f"{item.style_no} is an intimate item ({word}): never returnable",
                 f"{SEED} (2) 贴身衣物 … 一旦售出概不可退",
             )
@@ -213,7 +214,7 @@ def assess(
             blocker = Reason(
                 "special_price",
                 qty,
-                "特价商品不退",
+                f"{item.style_no} 是档口特价商品：特价商品不退",
                 f"{item.style_no} was sold at a special price",
                 f"{SEED} (3) 特价商品不退",
             )
@@ -221,7 +222,7 @@ def assess(
             blocker = Reason(
                 "unsellable",
                 qty,
-                f"影响二次销售不退({word})",
+                f"货品「{word}」，影响二次销售：档口不退",
                 f"the goods cannot be resold ({word})",
                 f"{SEED} (2) 影响二次销售不退",
             )
@@ -249,7 +250,8 @@ def assess(
                 Reason(
                     "kanban",
                     pieces - policy.kanban_max,
-                    f"看版拿货不退不换:同款{key[1] or ''}码下了{len(groups[key])}个颜色",
+                    f"看版拿货不退不换：{key[0]} 同一尺码（{key[1] or '-'}）下了 {len(groups[key])} 个颜色，"
+                    f"档口最多退 {policy.kanban_max} 件",
                     f"看版: style {key[0]} ordered in size {key[1] or '-'} in {len(groups[key])} colours; "
                     f"the stall takes back at most {policy.kanban_max}",
                     f"{SEED} (5) 看版拿货不退不换",
@@ -265,9 +267,7 @@ def assess(
         pieces = sum(left[i] for i in members)
         if cap is None:
             if pieces > 1:
-                notes.append(
-                    f"{style}: stalls often cap returns per style; check the stall's cap [{SEED} (4)]"
-                )
+                notes.append(f"{style}：档口通常对单款退货件数有上限，退多件前请先问档口")
             continue
         if pieces > cap:
             allowed = cap
@@ -279,7 +279,7 @@ def assess(
                 Reason(
                     "style_cap",
                     pieces - cap,
-                    f"单款超量不退:{style}最多退{cap}件",
+                    f"单款超量不退：{style} 共 {pieces} 件，档口最多退 {cap} 件",
                     f"over the style's cap: the stall takes back {cap} of {pieces} pieces of {style}",
                     f"{SEED} (4) 单款超量不退",
                 )
@@ -295,9 +295,7 @@ def assess(
             price = rl.item.unit_price_fen
         refund += price * left[i]
     if not price_known and returnable:
-        notes.append(
-            "the stall's current price is unknown: the refund assumes the price paid; 档口按当前售价退货"
-        )
+        notes.append("档口当前售价未知：预计退款按你的拿货价估算（档口按当前售价退货，降价会少退）")
     verdict = (
         Verdict.RETURNABLE
         if returnable == total and total > 0

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 
 from hub.clock import utcnow
 from hub.domain import AfterSale, Insight, Order, OrderRole
-from hub.money import fen_to_yuan
 from hub.platform import CaseContext
 
-from .chain import Plan, Purchase, plan
+from .chain import Plan, Purchase, PurchaseMoney, plan, yuan
 from .mapping import NO_EXCHANGE
 
 PLATFORM = "seventeen"
@@ -25,11 +24,17 @@ def _eligibility_insight(p: Plan, order: Order) -> Insight | None:
     if e is None:
         return None
     level = {"returnable": "info", "partly": "warning", "not_returnable": "danger"}[e.verdict.value]
-    reasons = [f"{r.text_zh} / {r.text_en} [{r.source}]" for r in e.reasons]
+    money = PurchaseMoney.of(order)
+    figures = f"金额说明：{yuan(e.cost_fen)} 是这 {e.total} 件的货款（拿货价）"
+    if money.fees_fen:
+        figures += f"；本单{money.breakdown()}，17网退货只按档口当前售价退货款，运费、代发费不退"
+    else:
+        figures += "；17网退货按档口当前售价退货款"
     return Insight(
         kind="eligibility",
-        title=f"17网 {order.external_id}: {e.summary_en()}",
-        body="\n".join([*reasons, *e.notes]),
+        title=f"17网采购单 {order.external_id}：{e.summary_zh()}",
+        # the reasons' seed passages are in ``source``; the body does not repeat them
+        body="\n".join([*(r.text_zh for r in e.reasons), *e.notes, figures + "。"]),
         level=level,
         source="; ".join(dict.fromkeys(r.source for r in e.reasons))
         or "seeds/003 售后代发 什么情况下档口可能不接受退货",
@@ -60,8 +65,8 @@ def plan_insights(p: Plan, *, downstream: AfterSale | None = None) -> list[Insig
         out.append(
             Insight(
                 kind="upstream_step",
-                title=f"17网: {step.title_zh}",
-                body="\n".join(x for x in (step.title_en, step.body) if x),
+                title=f"17网：{step.title}",
+                body=step.body,
                 level="info",
                 source=step.source,
                 due_at=step.due_at,
@@ -96,13 +101,14 @@ def plan_insights(p: Plan, *, downstream: AfterSale | None = None) -> list[Insig
                     ),
                 ]
             )
+        money = PurchaseMoney.of(order)
         out.append(
             Insight(
                 kind="guide",
-                title=f"Upstream 17网 refund ≈ ¥{fen_to_yuan(p.eligibility.expected_refund_fen)}; "
-                f"you carry ¥{fen_to_yuan(carried)}",
-                body=f"downstream refund ¥{fen_to_yuan(downstream.refund_fen)}; paid 17网 "
-                f"¥{fen_to_yuan(p.eligibility.cost_fen)} for these goods",
+                title=f"17网预计退 {yuan(p.eligibility.expected_refund_fen)}，货款由你承担 {yuan(carried)}",
+                body=f"你要退买家 {yuan(downstream.refund_fen)}；这批货在17网的货款 "
+                f"{yuan(p.eligibility.cost_fen)}，17网预计退 "
+                f"{yuan(p.eligibility.expected_refund_fen)}{money.fee_note()}。",
                 level="warning" if carried else "info",
                 source="seeds/003 售后代发 退货都能按照买的原价退吗",
                 amount_fen=carried,
@@ -133,7 +139,7 @@ def case_insights(context: CaseContext) -> Sequence[Insight]:
                 0,
                 Insight(
                     kind="warning",
-                    title="17网 has no exchange",
+                    title="17网不支持换货",
                     body=NO_EXCHANGE,
                     level="warning",
                     source="seeds/003 售后代发 可以换货吗",
@@ -146,14 +152,15 @@ def case_insights(context: CaseContext) -> Sequence[Insight]:
             continue
         purchase = Purchase(order=linked.order, cases=list(linked.cases), settings=linked.shop.settings)
         p = plan(purchase, now, sale_case=case, sale_order=context.order)
+        goods = "、".join(
+            f"{i.get('style_no')} {i.get('color')}/{i.get('size')} ×{i.get('quantity')}"
+            for i in linked.order.facts.get("items") or []
+        )
         out.append(
             Insight(
                 kind="link",
-                title=f"Fulfilled by 17网 purchase {linked.order.external_id}",
-                body=", ".join(
-                    f"{i.get('style_no')} {i.get('color')}/{i.get('size')} ×{i.get('quantity')}"
-                    for i in linked.order.facts.get("items") or []
-                ),
+                title=f"由17网采购单 {linked.order.external_id} 代发",
+                body="；".join(x for x in (goods, PurchaseMoney.of(linked.order).breakdown()) if x),
                 source="17网 代发",
                 data={"purchase_order": linked.order.external_id, "shop": linked.shop.name},
             )

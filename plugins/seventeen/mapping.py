@@ -169,6 +169,9 @@ def order_facts_of(order_payload: Mapping[str, Any]) -> tuple[OrderStatus, str, 
         "ship_option": option or None,
         "discontinued": discontinued,
         "receipt_extended": bool(extensions),
+        # what was paid on top of the goods: 17网 refunds the goods only [seed 003 退货都能按照买的原价退吗]
+        "postage_fen": _fen(first.get("postage")),
+        "service_fee_fen": _fen(first.get("service_fee")),
     }
     if shipped_at:
         due = shipped_at + AUTO_CONFIRM_AFTER
@@ -325,10 +328,7 @@ KIND_TEXT: Mapping[str, AfterSaleKind] = {
     "仅退款": AfterSaleKind.REFUND_ONLY,
     "退款": AfterSaleKind.REFUND_ONLY,
 }
-NO_EXCHANGE = (
-    "17网 has no exchange (17网暂不支持换货): this request is handled as a return; place a new 17网 order "
-    "for the replacement [seed 003]"
-)
+NO_EXCHANGE = "17网暂不支持换货：这笔申请按退货处理，换的货请在17网重新下单"
 
 
 def map_return(payload: Mapping[str, Any], updated_at: datetime) -> AfterSale:
@@ -429,7 +429,11 @@ def map_return(payload: Mapping[str, Any], updated_at: datetime) -> AfterSale:
         updated_at=updated_at,
         line_external_id=item["line_id"] if item else None,
         reason=(row or {}).get("reason") or facts.get("reason") or None,
-        refund_fen=state.refund_fen or 0,
+        # the amount asked for (hub's model): what 17网 will refund, i.e. the stall's accepted refund
+        # once known, else the goods at the stall's current price; paid_fen is what the goods cost
+        refund_fen=state.refund_fen
+        if state.refund_fen is not None
+        else int(facts.get("expected_refund_fen") or 0),
         paid_fen=paid_fen,
         description=(row or {}).get("note") or None,
         return_waybill=state.waybill,

@@ -27,7 +27,7 @@ AUTO_CONFIRM = Rule(
     action="extend_receipt",
     on_expiry=OnExpiry.AUTO_CONFIRM,
     source=f"{SEED} 备注(1): 自发货起自动确认收货时间为12天 … 订单交易成功后不支持线上申请退货; {DOMAIN}",
-    summary_zh="发货后12天自动确认收货;交易成功后不能线上退货。需要售后请先延长收货(一次,最多7天)",
+    summary_zh="发货后12天自动确认收货；交易成功后不能线上退货。需要售后请先延长收货（一次，最多7天）",
     summary_en="17网 confirms receipt 12 days after shipment; after trade success no online return: "
     "extend receipt (once, at most 7 days) if a return may come",
 )
@@ -40,7 +40,7 @@ AUTO_CONFIRM_EXTENDED = Rule(
     action="apply_return",
     on_expiry=OnExpiry.AUTO_CONFIRM,
     source=f"{SEED} 备注(1): 操作延长收货 最多可延长7天; {DOMAIN}",
-    summary_zh="已延长收货:延长后的期限到期即交易成功,之后不能线上退货",
+    summary_zh="已延长收货：延长后的期限到期即交易成功，之后不能线上退货",
     summary_en="Receipt extended: at the extended time the trade succeeds and no online return is possible",
 )
 APPLY_BEFORE_AUTO_CONFIRM = Rule(
@@ -53,7 +53,7 @@ APPLY_BEFORE_AUTO_CONFIRM = Rule(
     action="extend_receipt",
     on_expiry=OnExpiry.AUTO_CONFIRM,
     source=f"{SEED} 备注(1): 有售后问题需要处理的情况下 … 操作延长收货; {DOMAIN}",
-    summary_zh="退货未寄出:订单将自动确认收货,需要时先延长收货",
+    summary_zh="退货未寄出：订单将自动确认收货，需要时先延长收货",
     summary_en="Return not shipped yet: the order auto-confirms at this time; extend receipt if needed",
 )
 SCRAP_UNCLAIMED = Rule(
@@ -66,7 +66,7 @@ SCRAP_UNCLAIMED = Rule(
     on_expiry=OnExpiry.SCRAPPED,
     source=f"{SEED} 备注(3): 未在线上申请退货的包裹,代发不会将其拆包,"
     f"若超过 15 天无人认领,包裹将被集中报废处理; {DOMAIN}",
-    summary_zh="代发已签收但没有线上申请/运单号:15天内不认领将被报废",
+    summary_zh="代发已签收但没有线上申请/运单号：15天内不认领将被报废",
     summary_en="代发 holds a return parcel with no online application or waybill: "
     "claim it within 15 days or it is scrapped",
 )
@@ -82,7 +82,7 @@ PROCESSING = Rule(
     on_expiry=OnExpiry.OVERDUE,
     source=f"{SEED} 退货流程(4) / 已经申请退货了,多久会处理好: 签收包裹后的 3-5 天内进行退货处理,"
     f"电商大促、特殊节假日可能有延迟; {DOMAIN}",
-    summary_zh="代发签收后3-5天内拿到档口处理退货(大促、节假日可能延迟)",
+    summary_zh="代发签收后3-5天内拿到档口处理退货（大促、节假日可能延迟）",
     summary_en="代发 takes the return to the stall within 3-5 days of signing "
     "(slower in promotions and holidays)",
     setting=PROCESSING_SETTING,
@@ -101,7 +101,7 @@ OUT_OF_STOCK_3D = Rule(
     on_expiry=OnExpiry.NOTHING,
     source=f"{SEED} 缺货常见问题: 下单三天有货先发 … "
     f"超出三天还未拿到货的话,代发会直接将您有货的商品先行发出; {DOMAIN}",
-    summary_zh="缺货(下单三天有货先发):三天内代发继续拿货,之后先发有货商品",
+    summary_zh="缺货（下单三天有货先发）：三天内代发继续拿货，之后先发有货商品",
     summary_en="Out of stock with 下单三天有货先发: 代发 keeps trying for 3 days, then ships what is there",
 )
 
@@ -109,7 +109,7 @@ NO_WAYBILL_BEFORE_APPLY = Constraint(
     id="seventeen.waybill_after_apply",
     action="enter_return_waybill",
     match=Match(facts={"applied": None}),
-    reason_zh="尚未线上申请退货:先在17网申请,再填写退货运单号",
+    reason_zh="尚未线上申请退货：先在17网申请，再填写退货运单号",
     reason_en="No online application yet: apply on 17网 first, then enter the return waybill",
     source=f"{SEED} 退货流程(2)(3)",
 )
@@ -125,7 +125,7 @@ NO_EXCHANGE = Constraint(
     id="seventeen.no_exchange",
     action="exchange",
     match=Match(),
-    reason_zh="17网暂不支持换货:申请退货后再重新下单",
+    reason_zh="17网暂不支持换货：申请退货后再重新下单",
     reason_en="17网 has no exchange: return the goods, then order again",
     source=f"{SEED} 可以换货吗",
 )
@@ -135,7 +135,7 @@ DISCONTINUED_NO_RETURN = Constraint(
     match=Match(
         subject="order", facts={"discontinued": True}, statuses=frozenset({"paid", "refunding", "closed"})
     ),
-    reason_zh="档口不做了:代发联系档口在17网下架并退款,无需退货",
+    reason_zh="档口不做了：代发联系档口在17网下架并退款，无需退货",
     reason_en="Discontinued by the stall: 代发 delists it on 17网 and refunds; nothing to return",
     source=f"{SEED} 商品缺货了之后还会再拿吗: 若档口说商品不做了,我们会联系档口把商品在17网下架,并联系您退款",
 )

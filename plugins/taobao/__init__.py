@@ -32,7 +32,8 @@ def hub_register_sandboxes(register: SandboxRegister) -> None:
 
 @hookimpl
 def hub_case_insights(context: CaseContext) -> Sequence[object] | None:
-    """Late-shipment early warning (shop policy) and 7-day no-reason eligibility, Taobao shops only."""
+    """Late-shipment early warning (shop policy), 7-day no-reason eligibility and the intervention
+    evidence guide (客服介入), Taobao shops only."""
     if context.shop.platform != PLATFORM_ID:
         return None
     from .insights import case_insights

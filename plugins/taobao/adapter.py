@@ -83,6 +83,7 @@ _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
 )
 _VERIFY_MARKERS = ("验证码", "verify", "verification", "sms")
+NEEDS_CODE = "需要短信验证码：请输入验证码 code 后再次提交 (needs a verification code)"
 
 
 def _truthy(value: str | None) -> bool:
@@ -321,39 +322,46 @@ class TaobaoAdapter:
         status = case.status
         is_dispute = case.facts.get("dispute_request") is not None or case.kind is AfterSaleKind.EXCHANGE
         if is_dispute:
-            return "exchanges are handled in the Tmall seller centre (no TOP write API for them)"
+            return "换货请在天猫卖家中心处理（开放平台没有换货的写接口） (exchanges: no TOP write API)"
         if action in ("refuse_return", "review") and not self.tmall:
-            return "Tmall shops only (天猫专用接口)"
+            return "仅限天猫店铺（天猫专用接口） (Tmall shops only)"
         if status is AfterSaleStatus.PLATFORM_REVIEW:
-            return "Taobao customer service is handling this case (客服介入中)"
+            return (
+                "淘宝客服介入中，请按举证要求在卖家中心处理 (Taobao customer service is handling this case)"
+            )
         if action == "agree_refund":
             if status not in (AfterSaleStatus.REQUESTED, AfterSaleStatus.RETURN_SHIPPED):
-                return "only while the refund waits for the seller (requested, or return received)"
+                return (
+                    "仅在退款等待卖家处理（买家申请中，或买家已退货）时可用 "
+                    "(only while the refund waits for the seller)"
+                )
         elif action == "refuse":
             if status is AfterSaleStatus.RETURN_SHIPPED and self.tmall:
-                return "on Tmall refuse the returned goods with refuse_return"
+                return "天猫店铺请用“拒绝收货”拒绝退回的货物 (on Tmall use refuse_return)"
             if status not in (AfterSaleStatus.REQUESTED, AfterSaleStatus.RETURN_SHIPPED):
-                return "only while the refund waits for the seller"
+                return "仅在退款等待卖家处理时可用 (only while the refund waits for the seller)"
         elif action == "agree_return":
             if status is not AfterSaleStatus.REQUESTED or case.kind is not AfterSaleKind.RETURN_REFUND:
-                return "only for a return request waiting for the seller"
+                return "仅在退货申请等待卖家处理时可用 (only for a return request waiting for the seller)"
         elif action == "refuse_return":
             if status is not AfterSaleStatus.RETURN_SHIPPED:
-                return "only once the buyer has shipped the return"
+                return "仅在买家已寄回退货后可用 (only once the buyer has shipped the return)"
         elif action == "review" and status not in (AfterSaleStatus.REQUESTED, AfterSaleStatus.RETURN_SHIPPED):
-            return "only while the refund waits for the seller"
+            return "仅在退款等待卖家处理时可用 (only while the refund waits for the seller)"
         return None
 
     async def perform(self, request: ActionRequest) -> ActionResult:
         """Send one action; return the platform's answer and the refreshed refund."""
         case = request.case
         if case is None:
-            raise ActionError(f"{request.action}: needs an after-sales case")
+            raise ActionError(f"{request.action}：需要一个售后单 (needs an after-sales case)")
         availability = {a.action: a for a in self.available_actions(case, request.order)}
         if request.action not in availability:
-            raise ActionError(f"unknown action {request.action!r} for taobao")
+            raise ActionError(f"淘宝不支持操作 {request.action!r} (unknown action for taobao)")
         if not availability[request.action].enabled:
-            raise ActionError(f"{request.action} is not available: {availability[request.action].reason}")
+            raise ActionError(
+                f"{request.action} 当前不可用 (not available)：{availability[request.action].reason}"
+            )
         handler = {
             "agree_refund": self._agree_refund,
             "refuse": self._refuse,
@@ -387,29 +395,36 @@ class TaobaoAdapter:
             return case.version
         detail = await self._refund_detail(case.external_id)
         if not detail or detail.get("refund_version") in (None, ""):
-            raise ActionError(f"refund {case.external_id}: the platform gave no refund_version")
+            raise ActionError(
+                f"退款 {case.external_id}：平台未返回 refund_version (the platform gave no refund_version)"
+            )
         return int(str(detail["refund_version"]))
 
     def _phase(self, case: AfterSale) -> str | None:
         phase = case.facts.get("refund_phase")
         if phase is None and self.tmall:
-            raise ActionError(f"refund {case.external_id}: refund_phase unknown (required on Tmall)")
+            raise ActionError(
+                f"退款 {case.external_id}：缺少 refund_phase（天猫必填） "
+                "(refund_phase unknown, required on Tmall)"
+            )
         return str(phase) if phase is not None else None
 
     async def _agree_refund(self, case: AfterSale, params: Mapping[str, Any]) -> ActionResult:
         amount = params.get("amount_fen")
         amount_fen = case.refund_fen if amount in (None, "") else int(amount)
         if amount_fen <= 0:
-            raise ActionError("amount_fen must be positive")
+            raise ActionError("退款金额 amount_fen 必须大于 0 (amount_fen must be positive)")
         if amount_fen > case.refund_fen:
             raise ActionError(
-                f"amount {fen_to_yuan(amount_fen)} is more than requested ({fen_to_yuan(case.refund_fen)})"
+                f"退款金额 ¥{fen_to_yuan(amount_fen)} 超过买家申请的 ¥{fen_to_yuan(case.refund_fen)} "
+                "(amount is more than requested)"
             )
         limit = AGREE_MAX_FEN[self.tmall]
         if amount_fen > limit:
             raise ActionError(
-                f"TOP agrees at most {fen_to_yuan(limit)} yuan per call on "
-                f"{'Tmall' if self.tmall else 'Taobao'}: use the seller centre"
+                f"{'天猫' if self.tmall else '淘宝'}接口单次最多同意退款 {fen_to_yuan(limit)} 元，"
+                f"请到卖家中心操作 (TOP agrees at most {fen_to_yuan(limit)} yuan per call on "
+                f"{'Tmall' if self.tmall else 'Taobao'})"
             )
         version = await self._version(case)
         phase = self._phase(case)
@@ -423,7 +438,7 @@ class TaobaoAdapter:
             if _asks_for_code(str(err), err.sub_code):
                 return ActionResult(
                     outcome=ActionOutcome.NEEDS_VERIFICATION,
-                    message="needs a verification code",
+                    message=NEEDS_CODE,
                     response={"error": str(err), "sub_code": err.sub_code},
                 )
             raise
@@ -433,26 +448,29 @@ class TaobaoAdapter:
         message = str((mine or {}).get("message") or inner.get("message") or "")
         if succ:
             return ActionResult(
-                outcome=ActionOutcome.DONE, message=message or "refund agreed", response=inner
+                outcome=ActionOutcome.DONE, message=message or "已同意退款 (refund agreed)", response=inner
             )
         if _asks_for_code(message, inner.get("msg_code")):
-            return ActionResult(
-                outcome=ActionOutcome.NEEDS_VERIFICATION, message="needs a verification code", response=inner
-            )
+            return ActionResult(outcome=ActionOutcome.NEEDS_VERIFICATION, message=NEEDS_CODE, response=inner)
         return ActionResult(
-            outcome=ActionOutcome.FAILED, message=message or "the platform refused", response=inner
+            outcome=ActionOutcome.FAILED,
+            message=message or "平台拒绝了此操作 (the platform refused)",
+            response=inner,
         )
 
     async def _refuse(self, case: AfterSale, params: Mapping[str, Any]) -> ActionResult:
         message = str(params.get("message") or "").strip()
         if not REFUSE_MESSAGE_MIN <= len(message) <= REFUSE_MESSAGE_MAX:
             raise ActionError(
-                f"refuse message must be {REFUSE_MESSAGE_MIN}-{REFUSE_MESSAGE_MAX} characters "
-                f"(taobao.refund.refuse refuse_message), got {len(message)}"
+                f"拒绝理由须为 {REFUSE_MESSAGE_MIN}-{REFUSE_MESSAGE_MAX} 个字符，当前 {len(message)} 个 "
+                "(refuse message length, taobao.refund.refuse refuse_message)"
             )
         proof = params.get("proof")
         if proof in (None, "") and self.tmall:
-            raise ActionError("a proof image is required on Tmall (taobao.refund.refuse refuse_proof)")
+            raise ActionError(
+                "天猫拒绝退款须上传凭证图片 "
+                "(a proof image is required on Tmall, taobao.refund.refuse refuse_proof)"
+            )
         files = (
             {"refuse_proof": self._image(proof, REFUSE_PROOF_MAX_BYTES)} if proof not in (None, "") else None
         )
@@ -468,12 +486,12 @@ class TaobaoAdapter:
             call["refund_version"] = case.version
             call["refund_phase"] = case.facts.get("refund_phase")
         inner = await self.client.call("taobao.refund.refuse", call, files=files)
-        return _success(inner, "refund refused")
+        return _success(inner, "已拒绝退款 (refund refused)")
 
     async def _agree_return(self, case: AfterSale, params: Mapping[str, Any]) -> ActionResult:
         address_id = params.get("address_id")
         if address_id in (None, ""):
-            raise ActionError("address_id (seller_address_id) is required to agree a return")
+            raise ActionError("同意退货须填写退货地址 ID address_id (seller_address_id is required)")
         call: dict[str, Any] = {
             "refund_id": case.external_id,
             "refund_phase": self._phase(case),
@@ -486,14 +504,19 @@ class TaobaoAdapter:
             for key in ("name", "address", "post", "tel", "mobile"):
                 call[key] = params.get(key)
         inner = await self.client.call("taobao.rp.returngoods.agree", call)
-        return _success(inner, "return agreed")
+        return _success(inner, "已同意退货 (return agreed)")
 
     async def _refuse_return(self, case: AfterSale, params: Mapping[str, Any]) -> ActionResult:
         proof = params.get("proof")
         if proof in (None, ""):
-            raise ActionError("a proof image is required (taobao.rp.returngoods.refuse refuse_proof)")
+            raise ActionError(
+                "拒绝收货须上传凭证图片 "
+                "(a proof image is required, taobao.rp.returngoods.refuse refuse_proof)"
+            )
         if params.get("reason_id") in (None, ""):
-            raise ActionError("reason_id is required (taobao.rp.returngoods.refuse refuse_reason_id)")
+            raise ActionError(
+                "拒绝收货须填写拒绝原因 reason_id (required, taobao.rp.returngoods.refuse refuse_reason_id)"
+            )
         call = {
             "refund_id": case.external_id,
             "refund_phase": self._phase(case),
@@ -505,14 +528,14 @@ class TaobaoAdapter:
             call,
             files={"refuse_proof": self._image(proof, RETURN_PROOF_MAX_BYTES)},
         )
-        return _success(inner, "returned goods refused")
+        return _success(inner, "已拒绝收货 (returned goods refused)")
 
     async def _review(self, case: AfterSale, params: Mapping[str, Any]) -> ActionResult:
         operator = str(params.get("operator") or "").strip()
         if not operator:
-            raise ActionError("operator (the reviewer's name) is required")
+            raise ActionError("须填写审核人姓名 operator (the reviewer's name is required)")
         if params.get("result") in (None, ""):
-            raise ActionError("result (true to approve, false to reject) is required")
+            raise ActionError("须填写审核结果 result：true 通过 / false 不通过 (result is required)")
         result = params["result"] if isinstance(params["result"], bool) else _truthy(str(params["result"]))
         call = {
             "refund_id": case.external_id,
@@ -523,7 +546,7 @@ class TaobaoAdapter:
             "message": params.get("message"),
         }
         inner = await self.client.call("taobao.rp.refund.review", call)
-        return _success(inner, "refund reviewed")
+        return _success(inner, "已审核退款 (refund reviewed)")
 
     def _image(self, value: Any, max_bytes: int) -> FileParam:
         """A proof image checked against TOP's limits (GIF/JPG/PNG, size) before anything is sent.
@@ -537,7 +560,7 @@ class TaobaoAdapter:
         elif isinstance(value, Mapping):
             raw = value.get("content", value.get("data"))
             if not isinstance(raw, bytes | bytearray):
-                raise ActionError("proof: content must be bytes")
+                raise ActionError("凭证 proof：content 必须是图片字节 (content must be bytes)")
             content = bytes(raw)
             filename = str(value.get("filename") or filename)
         elif isinstance(value, str | Path):
@@ -547,18 +570,20 @@ class TaobaoAdapter:
             try:
                 content = path.read_bytes()
             except OSError as err:
-                raise ActionError(f"proof: cannot read {path}: {err.strerror}") from err
+                raise ActionError(f"凭证 proof：无法读取 {path}：{err.strerror} (cannot read)") from err
             filename = path.name
         else:
-            raise ActionError("proof: give image bytes or a file path")
+            raise ActionError("凭证 proof：请提供图片内容或文件路径 (give image bytes or a file path)")
         if len(content) > max_bytes:
-            raise ActionError(f"proof image is {len(content)} bytes; the platform takes at most {max_bytes}")
+            raise ActionError(
+                f"凭证图片 {len(content)} 字节，平台最多接受 {max_bytes} 字节 (proof image too large)"
+            )
         for magic, content_type, ext in _IMAGE_MAGIC:
             if content.startswith(magic):
                 if "." not in filename:
                     filename = f"{filename}.{ext}"
                 return FileParam(filename=filename, content=content, content_type=content_type)
-        raise ActionError("proof must be a GIF, JPG or PNG image")
+        raise ActionError("凭证须为 GIF、JPG 或 PNG 图片 (proof must be a GIF, JPG or PNG image)")
 
     # --- push ----------------------------------------------------------------------------------
 
@@ -629,7 +654,7 @@ def _success(inner: Mapping[str, Any], done: str) -> ActionResult:
         return ActionResult(outcome=ActionOutcome.DONE, message=done, response=dict(inner))
     return ActionResult(
         outcome=ActionOutcome.FAILED,
-        message=str(inner.get("message") or "the platform refused"),
+        message=str(inner.get("message") or "平台拒绝了此操作 (the platform refused)"),
         response=dict(inner),
     )
 

@@ -7,7 +7,14 @@ from pathlib import Path
 from hub.platform import Capability, ParamSpec, PlatformInfo, SettingSpec
 
 from .client import SIGN_METHODS, TOP_GATEWAY
-from .rules import SHIP_WARNING_DEFAULT, SHIP_WARNING_SETTING
+from .rules import (
+    EVIDENCE_DEFAULT,
+    EVIDENCE_SETTING,
+    INTERVENTION_DEFAULT,
+    INTERVENTION_SETTING,
+    SHIP_WARNING_DEFAULT,
+    SHIP_WARNING_SETTING,
+)
 
 PLATFORM_ID = "taobao"
 
@@ -70,9 +77,21 @@ SETTINGS = (
         "72 h late-shipment limit (DOMAIN.md: at least 48h)",
         default=SHIP_WARNING_DEFAULT,
     ),
+    SettingSpec(
+        name=INTERVENTION_SETTING,
+        help="shop policy: once Taobao customer service steps in (客服介入), prepare the evidence and "
+        "state the seller's case within this time (no published figure)",
+        default=INTERVENTION_DEFAULT,
+    ),
+    SettingSpec(
+        name=EVIDENCE_SETTING,
+        help="shop policy: upload the evidence within this time of 举证中 (cs_status 10), when the "
+        "platform states no timeout itself (no published figure)",
+        default=EVIDENCE_DEFAULT,
+    ),
 )
 
-_PROOF_HELP = "proof image: GIF/JPG/PNG, at most 130000 bytes (required on Tmall)"
+_PROOF_HELP = "凭证图片：GIF/JPG/PNG，不超过 130000 字节（天猫必填） (proof image)"
 
 CAPABILITIES = (
     Capability(
@@ -84,10 +103,10 @@ CAPABILITIES = (
         params=(
             ParamSpec(
                 name="amount_fen",
-                help="amount to refund in fen (default: the requested amount)",
+                help="退款金额，单位：分（默认为买家申请的金额） (amount in fen)",
                 type="integer",
             ),
-            ParamSpec(name="code", help="SMS verification code, when the platform asked for one"),
+            ParamSpec(name="code", help="短信验证码，平台要求时填写 (SMS verification code)"),
         ),
     ),
     Capability(
@@ -96,11 +115,9 @@ CAPABILITIES = (
         label_zh="拒绝退款",
         api="taobao.refund.refuse",
         params=(
-            ParamSpec(name="message", help="refusal message, 2-200 characters", required=True),
+            ParamSpec(name="message", help="拒绝理由，2-200 个字符 (refusal message)", required=True),
             ParamSpec(name="proof", help=_PROOF_HELP, type="file"),
-            ParamSpec(
-                name="reason_id", help="refuse reason id (taobao.refund.refusereason.get)", type="integer"
-            ),
+            ParamSpec(name="reason_id", help="拒绝原因 ID（taobao.refund.refusereason.get）", type="integer"),
         ),
     ),
     Capability(
@@ -109,16 +126,14 @@ CAPABILITIES = (
         label_zh="同意退货",
         api="taobao.rp.returngoods.agree",
         params=(
-            ParamSpec(name="address_id", help="seller return address id (seller_address_id)", required=True),
-            ParamSpec(name="remark", help="note to the buyer"),
-            ParamSpec(name="name", help="receiver name (Taobao only)"),
-            ParamSpec(name="address", help="return address (Taobao only)"),
-            ParamSpec(name="post", help="postcode (Taobao only)"),
-            ParamSpec(name="tel", help="telephone (Taobao only)"),
-            ParamSpec(name="mobile", help="mobile (Taobao only)"),
-            ParamSpec(
-                name="post_fee_bear_role", help="who pays return postage: 1 buyer, 0 seller", type="integer"
-            ),
+            ParamSpec(name="address_id", help="卖家退货地址 ID（seller_address_id）", required=True),
+            ParamSpec(name="remark", help="给买家的说明 (remark)"),
+            ParamSpec(name="name", help="收货人姓名（仅淘宝）"),
+            ParamSpec(name="address", help="退货地址（仅淘宝）"),
+            ParamSpec(name="post", help="邮编（仅淘宝）"),
+            ParamSpec(name="tel", help="电话（仅淘宝）"),
+            ParamSpec(name="mobile", help="手机（仅淘宝）"),
+            ParamSpec(name="post_fee_bear_role", help="退货运费承担方：1 买家，0 卖家", type="integer"),
         ),
     ),
     Capability(
@@ -127,12 +142,10 @@ CAPABILITIES = (
         label_zh="拒绝收货（天猫）",
         api="taobao.rp.returngoods.refuse",
         params=(
-            ParamSpec(
-                name="proof", help="proof image: GIF/JPG/PNG, at most 5 MB", type="file", required=True
-            ),
+            ParamSpec(name="proof", help="凭证图片：GIF/JPG/PNG，不超过 5 MB", type="file", required=True),
             ParamSpec(
                 name="reason_id",
-                help="refuse reason id (taobao.refund.refusereason.get)",
+                help="拒绝原因 ID（taobao.refund.refusereason.get）",
                 type="integer",
                 required=True,
             ),
@@ -144,14 +157,14 @@ CAPABILITIES = (
         label_zh="审核退款（天猫）",
         api="taobao.rp.refund.review",
         params=(
-            ParamSpec(name="operator", help="reviewer's name (审核人姓名)", required=True),
+            ParamSpec(name="operator", help="审核人姓名 (operator)", required=True),
             ParamSpec(
                 name="result",
-                help="true: approve; false: reject or withdraw the approval",
+                help="true：审核通过；false：不通过或反审核",
                 type="boolean",
                 required=True,
             ),
-            ParamSpec(name="message", help="review note"),
+            ParamSpec(name="message", help="审核备注 (message)"),
         ),
     ),
     Capability(
@@ -159,14 +172,14 @@ CAPABILITIES = (
         label="Confirm returned goods",
         label_zh="确认收货",
         supported=False,
-        reason="TOP has no separate confirm-receipt API for returns: agree the refund once the goods arrive",
+        reason="开放平台没有单独的退货确认收货接口：收到退货后直接“同意退款” (no confirm-receipt API in TOP)",
     ),
     Capability(
         action="appeal",
         label="Appeal a ruling",
         label_zh="维权申诉",
         supported=False,
-        reason="TOP exposes no appeal API: appeals are filed in the seller centre (卖家中心)",
+        reason="开放平台没有申诉接口：请在卖家中心发起申诉 (no appeal API in TOP)",
     ),
 )
 

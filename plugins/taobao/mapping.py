@@ -44,6 +44,21 @@ TRADE_STATUS: Mapping[str, OrderStatus] = {
     "TRADE_CLOSED": OrderStatus.CLOSED,  # closed after payment: refunded
     "TRADE_CLOSED_BY_TAOBAO": OrderStatus.CANCELLED,  # closed before payment
 }
+#: The reference's Chinese meaning of each trade status (shown beside the raw code).
+TRADE_STATUS_ZH: Mapping[str, str] = {
+    "TRADE_NO_CREATE_PAY": "没有创建支付宝交易",
+    "WAIT_BUYER_PAY": "等待买家付款",
+    "SELLER_CONSIGNED_PART": "卖家部分发货",
+    "WAIT_SELLER_SEND_GOODS": "等待卖家发货，即：买家已付款",
+    "WAIT_BUYER_CONFIRM_GOODS": "等待买家确认收货，即：卖家已发货",
+    "TRADE_BUYER_SIGNED": "买家已签收，货到付款专用",
+    "TRADE_FINISHED": "交易成功",
+    "TRADE_CLOSED": "付款以后用户退款成功，交易自动关闭",
+    "TRADE_CLOSED_BY_TAOBAO": "付款以前，卖家或买家主动关闭交易",
+    "PAY_PENDING": "国际信用卡支付付款确认中",
+    "WAIT_PRE_AUTH_CONFIRM": "0元购合约中",
+    "PAID_FORBID_CONSIGN": "拼团中订单或者发货强管控的订单，已付款但禁止发货",
+}
 #: Statuses in which the seller still owes a shipment (late-shipment rule, DOMAIN.md).
 UNSHIPPED_TRADE_STATUSES = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 #: A trade in one of these holds an after-sales case when a sub-order has an open refund.
@@ -62,6 +77,18 @@ REFUND_STATUS: Mapping[str, AfterSaleStatus] = {
     "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS": AfterSaleStatus.RESHIPPED,
     "EXCHANGE_TRANSFORM_TO_REFUND": AfterSaleStatus.CLOSED,  # exchange closed, turned into a refund
     "WAIT_SELLER_CONSIGN_GOODS": AfterSaleStatus.AWAITING_RESHIP,
+}
+#: The reference's Chinese meaning of each refund status (platform-apis.md §1.3).
+REFUND_STATUS_ZH: Mapping[str, str] = {
+    "WAIT_SELLER_AGREE": "买家已经申请退款，等待卖家同意",
+    "WAIT_BUYER_RETURN_GOODS": "卖家已经同意退款，等待买家退货",
+    "WAIT_SELLER_CONFIRM_GOODS": "买家已经退货，等待卖家确认收货",
+    "SELLER_REFUSE_BUYER": "卖家拒绝退款",
+    "CLOSED": "退款关闭",
+    "SUCCESS": "退款成功",
+    "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS": "等待买家确认换货卖家发货商品",
+    "EXCHANGE_TRANSFORM_TO_REFUND": "换货关闭转退款",
+    "WAIT_SELLER_CONSIGN_GOODS": "商家确认收货等待商家发货",
 }
 #: ``order.refund_status`` values meaning an after-sales case is open on the line.
 OPEN_REFUND_STATUSES = frozenset(
@@ -142,6 +169,28 @@ DISPUTE_EXCHANGE_STATUS: Mapping[str, AfterSaleStatus] = {
     "12": AfterSaleStatus.AWAITING_RESHIP,  # 待发出换货商品
     "13": AfterSaleStatus.RESHIPPED,  # 待买家收货
     "14": AfterSaleStatus.REFUNDING,  # 请退款: the exchange turns into a refund
+}
+#: The reference's Chinese meaning of the numeric dispute statuses, per table.
+DISPUTE_REFUND_STATUS_ZH: Mapping[str, str] = {
+    "1": "买家已经申请退款，等待卖家同意",
+    "2": "卖家已经同意退款，等待买家退货",
+    "3": "买家已经退货，等待卖家确认收货",
+    "4": "退款关闭",
+    "5": "退款成功",
+    "6": "卖家拒绝退款",
+    "7": "等待买家确认重新邮寄的货物",
+    "8": "等待卖家确认退货地址",
+}
+DISPUTE_EXCHANGE_STATUS_ZH: Mapping[str, str] = {
+    "1": "换货待处理",
+    "2": "待买家退货",
+    "3": "买家已退货，待收货",
+    "4": "换货关闭",
+    "5": "换货成功",
+    "6": "待买家修改",
+    "12": "待发出换货商品",
+    "13": "待买家收货",
+    "14": "请退款",
 }
 DISPUTE_REQUEST_KIND: Mapping[str, AfterSaleKind] = {
     "仅退款": AfterSaleKind.REFUND_ONLY,
@@ -245,7 +294,9 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
     status = TRADE_STATUS.get(raw_status)
     if status is None:
         status = OrderStatus.PAID
-        warnings.append(f"unknown trade status {raw_status!r}: shown as paid")
+        warnings.append(
+            f"未知的交易状态 {raw_status!r}，暂按已付款显示 (unknown trade status: shown as paid)"
+        )
     orders = _list(payload.get("orders"), "order", "orders")
     lines = tuple(_map_line(o, i) for i, o in enumerate(orders))
     open_refund = False
@@ -254,7 +305,7 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
         if rs in OPEN_REFUND_STATUSES:
             open_refund = True
         elif rs is not None and rs not in _QUIET_REFUND_STATUSES:
-            warnings.append(f"unknown refund_status {rs!r} on sub-order {line.external_id}")
+            warnings.append(f"子订单 {line.external_id} 的退款状态 {rs!r} 未知 (unknown refund_status)")
     if open_refund and status in _REFUNDABLE_ORDER_STATUSES:
         # An after-sales case holds the order (DOMAIN.md: it completes only when that completes).
         status = OrderStatus.REFUNDING
@@ -268,6 +319,8 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
     trade_type = _text(payload, "type")
     waybill = next((_text(o, "invoice_no") for o in orders if _text(o, "invoice_no")), None)
     facts: dict[str, Any] = {
+        # the workbench shows ``platform_status_label`` beside the raw status (hub/web/present.py)
+        "platform_status_label": TRADE_STATUS_ZH.get(raw_status),
         "trade_type": trade_type,
         "presale": bool(step_status) or trade_type == "step",
         "step_trade_status": step_status,
@@ -337,13 +390,19 @@ def refund_kind(payload: Mapping[str, Any], warnings: list[str]) -> AfterSaleKin
     elif dispute_type is not None and dispute_type in DISPUTE_TYPE_KIND:
         kind = DISPUTE_TYPE_KIND[dispute_type]
     elif dispute_type not in (None, "OTHERS"):
-        warnings.append(f"unknown dispute_type {dispute_type!r}: kind taken from has_good_return")
+        warnings.append(
+            f"未知的退款类型 dispute_type {dispute_type!r}，按是否需要退货 (has_good_return) 判断 "
+            "(unknown dispute_type)"
+        )
     if kind is None:
         kind = AfterSaleKind.RETURN_REFUND if has_return else AfterSaleKind.REFUND_ONLY
     if kind is AfterSaleKind.REFUND_ONLY and raw_status in _RETURN_STATUSES:
         # Goods are travelling back, whatever the request said: treat it as a return.
         if dispute_type == "REFUND":
-            warnings.append(f"dispute_type REFUND with return status {raw_status}: treated as a return")
+            warnings.append(
+                f"仅退款 (dispute_type REFUND) 却处于退货状态 {raw_status}，按退货退款处理 "
+                "(treated as a return)"
+            )
         kind = AfterSaleKind.RETURN_REFUND
     return kind
 
@@ -366,7 +425,10 @@ def intervention(payload: Mapping[str, Any], refund_status: str, warnings: list[
     elif cs in CS_STATUS:
         status = CS_STATUS[cs]
     else:
-        warnings.append(f"unknown cs_status {cs}: shown as under review")
+        warnings.append(
+            f"未知的客服介入状态 cs_status {cs}，暂按客服处理中显示 "
+            "(unknown cs_status: shown as under review)"
+        )
         status = DisputeStatus.UNDER_REVIEW
     if status is None:
         return None
@@ -412,7 +474,9 @@ def map_refund(payload: Mapping[str, Any]) -> AfterSale:
         # Keep it in front of the seller (an open status) without inventing a deadline: the
         # rule rows match the raw WAIT_SELLER_AGREE, not this.
         status = AfterSaleStatus.REQUESTED
-        warnings.append(f"unknown refund status {raw_status!r}: shown as requested")
+        warnings.append(
+            f"未知的退款状态 {raw_status!r}，暂按待处理显示 (unknown refund status: shown as requested)"
+        )
     created = _time(payload, "created", required=True)
     modified = _time(payload, "modified", required=True)
     assert created is not None and modified is not None
@@ -423,20 +487,24 @@ def map_refund(payload: Mapping[str, Any]) -> AfterSale:
     order_status = _text(payload, "order_status")
     good_status = _text(payload, "good_status")
     if good_status not in (None, "BUYER_NOT_RECEIVED", "BUYER_RECEIVED", "BUYER_RETURNED_GOODS"):
-        warnings.append(f"unknown good_status {good_status!r}")
+        warnings.append(f"未知的货物状态 good_status {good_status!r} (unknown good_status)")
     remind = payload.get("refund_remind_timeout")
+    cs_status = _int(payload, "cs_status")
     facts: dict[str, Any] = {
+        "platform_status_label": REFUND_STATUS_ZH.get(raw_status),
         "no_reason": bool(reason and any(m in reason for m in NO_REASON_MARKERS)),
         "operation_contraint": _text(payload, "operation_contraint"),
         "unshipped": order_status == "WAIT_SELLER_SEND_GOODS",
         "order_status": order_status,
+        "order_status_label": TRADE_STATUS_ZH.get(order_status or ""),
         "good_status": good_status,
         "has_good_return": _bool(payload, "has_good_return"),
         "dispute_type": _text(payload, "dispute_type"),
         "refund_phase": _text(payload, "refund_phase"),
         "good_return_time": _iso(_time(payload, "good_return_time")),
         "return_company": _text(payload, "company_name"),
-        "cs_status": _int(payload, "cs_status"),
+        "cs_status": cs_status,
+        "cs_status_label": CS_STATUS_ZH.get(cs_status) if cs_status is not None else None,
         "advance_status": _int(payload, "advance_status"),
         "remind_type": _int(remind, "remind_type") if isinstance(remind, Mapping) else None,
         "not_received": good_status == "BUYER_NOT_RECEIVED" and kind is AfterSaleKind.REFUND_ONLY,
@@ -488,23 +556,33 @@ def map_dispute(payload: Mapping[str, Any]) -> AfterSale:
         kind = DISPUTE_REQUEST_KIND[request]
     else:
         if request is not None:
-            warnings.append(f"unknown dispute_request {request!r}: kind taken from has_good_return")
+            warnings.append(
+                f"未知的纠纷类型 dispute_request {request!r}，按是否需要退货 (has_good_return) 判断 "
+                "(unknown dispute_request)"
+            )
         kind = AfterSaleKind.RETURN_REFUND if _bool(payload, "has_good_return") else AfterSaleKind.REFUND_ONLY
-    table = DISPUTE_EXCHANGE_STATUS if kind is AfterSaleKind.EXCHANGE else DISPUTE_REFUND_STATUS
+    exchange = kind is AfterSaleKind.EXCHANGE
+    table = DISPUTE_EXCHANGE_STATUS if exchange else DISPUTE_REFUND_STATUS
+    labels = DISPUTE_EXCHANGE_STATUS_ZH if exchange else DISPUTE_REFUND_STATUS_ZH
     status = table.get(raw_status)
     if status is None:
         status = AfterSaleStatus.REQUESTED
-        warnings.append(f"unknown dispute status {raw_status!r}: shown as requested")
+        warnings.append(
+            f"未知的纠纷状态 {raw_status!r}，暂按待处理显示 (unknown dispute status: shown as requested)"
+        )
     created = _time(payload, "created", required=True)
     modified = _time(payload, "modified", required=True)
     assert created is not None and modified is not None
     due = _time(payload, "time_out")
     reason = _text(payload, "reason")
+    order_status = _text(payload, "order_status")
     facts: dict[str, Any] = {
+        "platform_status_label": labels.get(raw_status),
         "dispute_request": request,
         "no_reason": bool(reason and any(m in reason for m in NO_REASON_MARKERS)),
-        "order_status": _text(payload, "order_status"),
-        "unshipped": _text(payload, "order_status") == "WAIT_SELLER_SEND_GOODS",
+        "order_status": order_status,
+        "order_status_label": TRADE_STATUS_ZH.get(order_status or ""),
+        "unshipped": order_status == "WAIT_SELLER_SEND_GOODS",
         "good_status": _text(payload, "good_status"),
         "refund_phase": _text(payload, "refund_phase"),
         "good_return_time": _iso(_time(payload, "good_return_time")),

@@ -3,7 +3,9 @@
 Sources: DOMAIN.md "Taobao / Tmall" (distilled from seeds/001, seeds/003, seeds/004) and
 platform-apis.md §1.3 (refund fields and the write APIs' documented constraints). The platform's
 own ``refund_remind_timeout`` / ``time_out`` is mapped to ``platform_deadline`` and always wins
-over these computed times (hub.rules.next_deadline).
+over these computed times (hub.rules.next_deadline). Figures no document publishes (how long a
+seller has once Taobao steps in, or in 举证中) are shop policy: a row naming a setting whose
+default is in info.py.
 """
 
 from __future__ import annotations
@@ -39,6 +41,26 @@ SRC_ONWEB = "platform-apis.md §1.3 Other refund fields: operation_contraint = r
 SRC_SHIP_WARNING = (
     "DOMAIN.md shop policy: 'Late-shipment early warning: at least 48 h before the 72 h limit' [seeds/004]"
 )
+
+POLICY = "shop policy (DOMAIN.md 'The merchant's own procedures'; no document publishes this figure)"
+SRC_INTERVENTION = (
+    f"{POLICY}: seeds/003 '平台介入时,相应的凭证要准备好' and 004 '迅速相应买家发起的维权'; "
+    "the platform's refund_remind_timeout wins when it states one (platform-apis.md §1.3)"
+)
+SRC_EVIDENCE = (
+    f"{POLICY}: cs_status 10 举证中 (platform-apis.md §1.3) gives no time; seeds/003 "
+    "'平台介入时,相应的凭证要准备好'; the platform's refund_remind_timeout wins when it states one"
+)
+
+#: Shop policy settings for interventions (客服介入): no published figure, so a setting with a default.
+INTERVENTION_SETTING = "intervention_reply_within"
+INTERVENTION_DEFAULT = "24h"
+EVIDENCE_SETTING = "evidence_upload_within"
+EVIDENCE_DEFAULT = "24h"
+#: ``cs_status`` values of an intervention in progress other than 举证中 (10): 需要客服介入,
+#: 客服已经介入, 客服初审完成, 客服主管复审失败, and 6/11 while the refund is still open.
+CS_INTERVENING = (2, 3, 4, 5, 6, 11)
+CS_EVIDENCE = 10
 
 _REFUND_KINDS = frozenset({"refund_only", "compensation"})
 
@@ -131,6 +153,35 @@ RULES: tuple[Rule, ...] = (
         source=SRC_CONFIRM_10D,
         summary_zh="买家提交退货后卖家 10 天内未确认收货，系统自动退款",
         summary_en="The seller must confirm the return within 10 days of its shipment, else Taobao refunds",
+    ),
+    # -- Shop policy: interventions (客服介入). Only when the platform states no timeout.
+    Rule(
+        id="taobao.intervention_reply",
+        match=Match(statuses=frozenset({"platform_review"}), facts={"cs_status": CS_INTERVENING}),
+        anchor="status_since",
+        duration=timedelta(hours=24),
+        setting=INTERVENTION_SETTING,
+        party=Party.SELLER,
+        action="submit_evidence",
+        on_expiry=OnExpiry.OVERDUE,
+        source=SRC_INTERVENTION,
+        summary_zh="店铺规定：客服介入后在规定时间内（默认 24 小时）整理凭证并向小二说明不能退款的原因",
+        summary_en="Shop policy: prepare the evidence and state the seller's case within the set time "
+        "(default 24 h) of Taobao stepping in",
+    ),
+    Rule(
+        # TOP gives no time for entering 举证中, so count from the refund's last modification.
+        id="taobao.evidence_upload",
+        match=Match(statuses=frozenset({"platform_review"}), facts={"cs_status": CS_EVIDENCE}),
+        anchor="updated_at",
+        duration=timedelta(hours=24),
+        setting=EVIDENCE_SETTING,
+        party=Party.SELLER,
+        action="submit_evidence",
+        on_expiry=OnExpiry.OVERDUE,
+        source=SRC_EVIDENCE,
+        summary_zh="店铺规定：进入举证中后在规定时间内（默认 24 小时）上传凭证",
+        summary_en="Shop policy: upload the evidence within the set time (default 24 h) of 举证中",
     ),
     Rule(
         id="taobao.late_shipment_72h",

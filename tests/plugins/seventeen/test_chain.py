@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus
-from plugins.seventeen.chain import Purchase, plan
+from plugins.seventeen.chain import Purchase, PurchaseMoney, beijing, plan
 from plugins.seventeen.mapping import map_raw
 
 from .helpers import entry, order_row, records, return_row
@@ -68,7 +68,11 @@ def test_conflict_auto_confirm_before_arrival_says_extend() -> None:
     now = SHIPPED + timedelta(days=11)
     p = plan(purchase(), now, sale_case=sale(), sale_order=SALE_ORDER)
     [c] = [c for c in p.conflicts if c.code == "auto_confirm_before_arrival"]
-    assert c.level == "danger" and c.due_at == AUTO and "Extend receipt now" in c.body
+    assert c.level == "danger" and c.due_at == AUTO and "马上在17网延长收货" in c.body
+    # the times are in due_at; the text gives them in Beijing time to the minute, never as ISO
+    assert beijing(AUTO) == "11月14日 10:00" and "11月14日 10:00 自动确认收货" in c.body
+    assert f"最早约 {beijing(now + timedelta(days=2))}" in c.body
+    assert "T02:" not in c.body and "+00:00" not in c.body
     steps = {s.code: s for s in p.steps}
     assert steps["apply_online"].due_at == AUTO  # before auto-confirm, which comes first
 
@@ -83,7 +87,8 @@ def test_conflict_when_even_an_extension_is_too_short() -> None:
         sale_order=SALE_ORDER,
     )
     [c] = [c for c in p.conflicts if c.code == "auto_confirm_before_arrival"]
-    assert "Apply online now" in c.body
+    assert c.due_at == SHIPPED + timedelta(days=13)  # extended by 1 day: still before arrival
+    assert "延长收货也来不及" in c.body and "马上在17网线上申请退货" in c.body
 
 
 def test_no_auto_confirm_conflict_once_applied() -> None:
@@ -101,7 +106,8 @@ def test_conflict_not_returnable_carries_the_cost() -> None:
         sale_order=SALE_ORDER,
     )
     [c] = [c for c in p.conflicts if c.code == "not_returnable"]
-    assert c.level == "danger" and c.amount_fen == 5800 and "before you agree downstream" in c.body.lower()
+    assert c.level == "danger" and c.amount_fen == 5800
+    assert "贴身衣物" in c.body and "同意买家退货前" in c.body and "货款 ¥58.00 由你承担" in c.body
 
 
 def test_conflict_partly_returnable() -> None:
@@ -121,7 +127,8 @@ def test_conflict_partly_returnable() -> None:
         sale_order=sale_order,
     )
     [c] = [c for c in p.conflicts if c.code == "partly_returnable"]
-    assert c.amount_fen == 8000 and "3 of 5" in c.title
+    assert c.amount_fen == 8000 and c.level == "danger" and "3/5 件" in c.title
+    assert "单款超量不退" in c.body and "货款 ¥80.00" in c.body
 
 
 def test_conflict_price_drop() -> None:
@@ -132,7 +139,8 @@ def test_conflict_price_drop() -> None:
         sale_order=SALE_ORDER,
     )
     [c] = [c for c in p.conflicts if c.code == "price_drop"]
-    assert c.amount_fen == 1000 and "¥99.00" in c.body and p.eligibility is not None
+    assert c.amount_fen == 1000 and c.level == "warning" and p.eligibility is not None
+    assert "17网只退 ¥48.00" in c.body and "差价 ¥10.00" in c.body and "退买家 ¥99.00" in c.body
     assert p.eligibility.expected_refund_fen == 4800
 
 
@@ -140,7 +148,7 @@ def test_conflict_trade_success() -> None:
     rows = [order_row(status="交易成功", completed_at="2026-11-14 10:00:00")]
     p = plan(purchase(rows=rows), SHIPPED + timedelta(days=13), sale_case=sale(), sale_order=SALE_ORDER)
     [c] = [c for c in p.conflicts if c.code == "trade_success"]
-    assert c.level == "danger" and c.amount_fen == 5800
+    assert c.level == "danger" and c.amount_fen == 5800 and "货款 ¥58.00 由你承担" in c.body
 
 
 def test_conflict_downstream_exchange() -> None:
@@ -198,3 +206,25 @@ def test_own_case_steps_after_signing() -> None:
     steps = {s.code: s for s in p.steps}
     assert steps["stall_processing"].due_at == datetime(2026, 11, 13, 2, tzinfo=UTC)
     assert steps["enter_waybill"].done and steps["apply_online"].done
+
+
+def test_money_goods_versus_fees() -> None:
+    """seed 003 退货都能按照买的原价退吗: 17网 refunds the goods (at the stall's price), not the fees."""
+    rows = [order_row(unit_price="22.00", postage="5.00", service_fee="3.00", paid_total="30.00")]
+    p = purchase(rows=rows)
+    money = PurchaseMoney.of(p.order)
+    assert (money.paid_fen, money.goods_fen, money.fees_fen) == (3000, 2200, 800)
+    assert money.breakdown() == "实付 ¥30.00 = 货款 ¥22.00 + 运费 ¥5.00、代发费 ¥3.00"
+    assert money.fee_note() == "（本单另付运费 ¥5.00、代发费 ¥3.00，退货不退）"
+    # only the total known: the fees are what the total leaves over the goods
+    only_total = PurchaseMoney.of(purchase(rows=[order_row(unit_price="22.00", paid_total="30.00")]).order)
+    assert only_total.fee_note() == "（本单另付运费/代发费 ¥8.00，退货不退）"
+    assert PurchaseMoney.of(purchase().order).fee_note() == ""
+    refused = plan(
+        purchase(rows=rows, returns=[return_row(status="退货失败")]),
+        SHIPPED + timedelta(days=9),
+        sale_case=sale(),
+        sale_order=SALE_ORDER,
+    )
+    [c] = [c for c in refused.conflicts if c.code == "upstream_refused"]
+    assert c.amount_fen == 2200 and "货款 ¥22.00 由你承担（本单另付运费 ¥5.00、代发费 ¥3.00" in c.body

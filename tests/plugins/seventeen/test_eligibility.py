@@ -38,7 +38,7 @@ def test_price_drop_refunds_the_current_price() -> None:
 
 def test_unknown_current_price_assumes_paid_and_says_so() -> None:
     e = one(item())
-    assert e.expected_refund_fen == 5800 and not e.price_known and "current price is unknown" in e.notes[0]
+    assert e.expected_refund_fen == 5800 and not e.price_known and "当前售价未知" in e.notes[0]
 
 
 def test_delisted_is_not_returnable() -> None:
@@ -82,7 +82,7 @@ def test_style_cap_gives_part() -> None:
 
 def test_no_cap_configured_adds_a_note_not_a_refusal() -> None:
     e = one(item(quantity=2), qty=2)
-    assert e.verdict is Verdict.RETURNABLE and "cap" in e.notes[0]
+    assert e.verdict is Verdict.RETURNABLE and "上限" in e.notes[0] and e.expected_refund_fen == 2 * 5800
 
 
 def test_kanban_one_size_several_colours() -> None:

@@ -100,9 +100,12 @@ def test_return_statuses(text: str, status: AfterSaleStatus) -> None:
     _, returns = records([[order_row()]], [return_row(status=text, refund_amount="50.00")])
     case = mapped(returns["TH1"])
     assert case.status is status and case.platform_status == text and case.warnings == ()
+    # the amount asked for: the stall's accepted refund once known, else the expected refund
+    # (the stall's price × pieces; no 档口现价 column here, so the price paid, 58.00)
     assert case.refund_fen == (
-        5000 if status in (AfterSaleStatus.SUCCEEDED, AfterSaleStatus.REFUNDING) else 0
+        5000 if status in (AfterSaleStatus.SUCCEEDED, AfterSaleStatus.REFUNDING) else 5800
     )
+    assert case.paid_fen == 5800 and case.facts["expected_refund_fen"] == 5800
 
 
 def test_return_case_fields() -> None:
@@ -111,6 +114,7 @@ def test_return_case_fields() -> None:
     assert case.kind is AfterSaleKind.RETURN_REFUND and case.order_external_id == "1726110100001"
     assert case.line_external_id == "1726110100001:A8821:黑色:M"
     assert case.paid_fen == 5800 and case.facts["expected_refund_fen"] == 4800  # the stall's current price
+    assert case.refund_fen == 4800  # what 17网 will refund, shown on the work list
     assert case.return_waybill == "SF123" and case.facts["auto_confirm_at"]
 
 
@@ -118,7 +122,7 @@ def test_exchange_is_a_return_with_a_warning() -> None:
     _, returns = records([[order_row()]], [return_row(type="换货")])
     case = mapped(returns["TH1"])
     assert case.kind is AfterSaleKind.RETURN_REFUND and case.facts["exchange_requested"]
-    assert "no exchange" in case.warnings[0]
+    assert "不支持换货" in case.warnings[0]
 
 
 def test_refund_only_and_unknown_type_and_status() -> None:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import plugins.seventeen as plugin
-from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus, Shop
+from hub.domain import (
+    AfterSale,
+    AfterSaleKind,
+    AfterSaleStatus,
+    Insight,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shop,
+)
 from hub.platform import CaseContext, LinkedOrder
 from hub.plugins import build_registry, get_plugin_manager
 from hub.testing.fake_server import FakeClock
+from plugins.seventeen.chain import PurchaseMoney, beijing
 from plugins.seventeen.sandbox import DEMO_TAOBAO_TIDS, SeventeenSandbox
 from plugins.seventeen.snapshot import PURCHASE, PURCHASE_RETURN
 
@@ -45,6 +57,19 @@ async def demo(tmp_path: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     cases = {r.external_id: adapter.map_record(r) for r in (await fetch_all(adapter, PURCHASE_RETURN))[0]}
     await sandbox.stop()
     return sandbox, orders, cases
+
+
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+ENGLISH = re.compile(r"\b[a-z]{3,}\b")  # style numbers (A8821) and waybills (SF1) are not words
+
+
+def assert_agent_text(insights: Sequence[Insight]) -> None:
+    """What the agent reads is Chinese, without ISO times, and does not repeat the source."""
+    for i in insights:
+        for text in (i.title, i.body):
+            assert not ISO_TIME.search(text), text
+            assert not ENGLISH.search(text), text
+            assert "seeds/" not in text, text
 
 
 def test_hook_hub_case_insights_nothing_without_a_case() -> None:
@@ -85,6 +110,7 @@ async def test_hook_hub_case_insights_on_a_linked_taobao_return(tmp_path: Path) 
     )
     insights = plugin.hub_case_insights(ctx)
     assert insights
+    assert_agent_text(insights)
     kinds = [i.kind for i in insights]
     assert kinds[0] == "link" and "eligibility" in kinds and "guide" in kinds
     steps = [i for i in insights if i.kind == "upstream_step"]
@@ -103,8 +129,19 @@ async def test_hook_hub_case_insights_on_a_linked_taobao_return(tmp_path: Path) 
     )
     [warn] = [i for i in insights if i.data.get("conflict") == "auto_confirm_before_arrival"]
     assert warn.level == "danger" and warn.due_at is not None and warn.due_at < NOW + timedelta(days=1)
+    assert f"17网将于 {beijing(warn.due_at)} 自动确认收货" in warn.body
     guide = next(i for i in insights if i.kind == "guide")
     assert guide.data["downstream_refund_fen"] == 12900 and guide.data["upstream_refund_fen"] == 5800
+    assert "17网预计退 ¥58.00" in guide.title and "你要退买家 ¥129.00" in guide.body
+    # the purchase's total (with postage and the 代发 fee) and the goods never look contradictory
+    money = PurchaseMoney.of(purchase)
+    assert money.fees_fen > 0 and money.paid_fen == purchase.paid_fen
+    link = insights[0]
+    assert link.title == f"由17网采购单 {purchase.external_id} 代发" and money.breakdown() in link.body
+    elig = next(i for i in insights if i.kind == "eligibility")
+    assert f"¥{elig.data['cost_fen'] / 100:.2f} 是这 1 件的货款" in elig.body
+    assert money.breakdown() in elig.body and "运费、代发费不退" in elig.body
+    assert money.fee_note() in guide.body
 
 
 async def test_hook_hub_case_insights_other_platform_without_links_says_nothing(tmp_path: Path) -> None:
@@ -129,16 +166,36 @@ async def test_hook_hub_case_insights_on_17wang_cases(tmp_path: Path) -> None:
     assert ins
     elig = next(i for i in ins if i.kind == "eligibility")
     assert elig.data["verdict"] == "partly" and (elig.data["returnable"], elig.data["total"]) == (3, 5)
+    assert elig.level == "warning" and "只能部分退回档口（3/5 件）" in elig.title
+    assert "单款超量不退" in elig.body and elig.source and "[" not in elig.body  # no repeated source
+    # the case asks for all 5 pieces at the stall's price; the stall is expected to take back 3
+    assert capped.refund_fen == capped.facts["expected_refund_fen"] == 5 * elig.amount_fen // 3
+    assert_agent_text(ins)
     washed = next(c for c in cases.values() if c.facts.get("condition") == "已水洗")
     ins = plugin.hub_case_insights(
         CaseContext(shop=SHOP, case=washed, order=orders[washed.order_external_id], now=NOW)
     )
-    assert ins and next(i for i in ins if i.kind == "eligibility").data["reasons"] == ["unsellable"]
+    elig = next(i for i in ins if i.kind == "eligibility")
+    assert elig.data["reasons"] == ["unsellable"] and elig.level == "danger" and "影响二次销售" in elig.body
+    assert_agent_text(ins)
     exchange = next(c for c in cases.values() if c.facts.get("exchange_requested"))
     ins = plugin.hub_case_insights(
         CaseContext(shop=SHOP, case=exchange, order=orders[exchange.order_external_id], now=NOW)
     )
-    assert ins and ins[0].title == "17网 has no exchange"
+    assert ins and ins[0].title == "17网不支持换货" and "重新下单" in ins[0].body
+    assert_agent_text(ins)
+
+
+async def test_every_demo_case_speaks_chinese(tmp_path: Path) -> None:
+    """Every insight on every 17网 demo case: Chinese, Beijing times only, no repeated source."""
+    _, orders, cases = await demo(tmp_path)
+    for case in cases.values():
+        order = orders.get(case.order_external_id)
+        ins = plugin.hub_case_insights(CaseContext(shop=SHOP, case=case, order=order, now=NOW)) or []
+        assert_agent_text(ins)
+        for i in ins:
+            if i.kind == "eligibility":
+                assert i.source and i.source not in i.body
 
 
 async def test_demo_covers_every_case(tmp_path: Path) -> None:

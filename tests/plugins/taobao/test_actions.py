@@ -11,7 +11,7 @@ import pytest
 from hub.domain import AfterSale, AfterSaleStatus
 from hub.errors import ActionError
 from hub.platform import ActionOutcome, ActionRequest
-from plugins.taobao.adapter import TaobaoAdapter
+from plugins.taobao.adapter import NEEDS_CODE, TaobaoAdapter
 from plugins.taobao.sandbox import SimShop, TaobaoSandbox
 
 from .conftest import add_refund, case_of
@@ -81,7 +81,11 @@ async def test_large_refund_needs_an_sms_code(sandbox: TaobaoSandbox, taobao: Ta
     r = add_refund(sim, sandbox.gateway.clock.now(), refund_fen=80_000, total_fen=80_000)
     case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
     first = await taobao.perform(request("agree_refund", case))
-    assert first.outcome is ActionOutcome.NEEDS_VERIFICATION and first.message == "needs a verification code"
+    assert (
+        first.outcome is ActionOutcome.NEEDS_VERIFICATION
+        and first.message == NEEDS_CODE
+        and "验证码" in first.message
+    )
     assert sim.refunds[r.refund_id].status == "WAIT_SELLER_AGREE"
     wrong = await taobao.perform(request("agree_refund", case, key="k2", code="000000"))
     assert wrong.outcome is ActionOutcome.NEEDS_VERIFICATION
@@ -121,7 +125,7 @@ async def test_refuse_with_message_and_proof(
         ({"message": "不"}, "2-200"),
         ({"message": "不" * 201}, "2-200"),
         ({"message": "不同意", "proof": b"%PDF-1.4"}, "GIF, JPG or PNG"),
-        ({"message": "不同意", "proof": PNG + b"\x00" * 130_000}, "at most 130000"),
+        ({"message": "不同意", "proof": PNG + b"\x00" * 130_000}, "最多接受 130000"),
         ({"message": "不同意", "proof": "missing.png"}, "cannot read"),
     ],
 )
@@ -197,7 +201,8 @@ async def test_tmall_only_actions(
         taobao, sandbox.taobao, sandbox, status="WAIT_SELLER_CONFIRM_GOODS", has_return=True
     )
     reasons = {a.action: a.reason for a in taobao.available_actions(tb_case, None)}
-    assert "Tmall" in (reasons["refuse_return"] or "") and "Tmall" in (reasons["review"] or "")
+    assert (reasons["refuse_return"] or "").startswith("仅限天猫店铺")
+    assert (reasons["review"] or "").startswith("仅限天猫店铺")
 
 
 async def test_tmall_refuse_requires_proof(sandbox: TaobaoSandbox, tmall: TaobaoAdapter) -> None:
@@ -227,3 +232,55 @@ async def test_actions_on_a_case_under_intervention_are_off(
     )
     assert case.status is AfterSaleStatus.PLATFORM_REVIEW
     assert not any(enabled(taobao, case).values())
+
+
+def _chinese_first(text: str | None) -> bool:
+    return bool(text) and "\u4e00" <= str(text)[0] <= "\u9fff"
+
+
+@pytest.mark.parametrize(
+    ("kw", "shop"),
+    [
+        ({"status": "WAIT_BUYER_RETURN_GOODS", "has_return": True}, "taobao"),
+        ({"status": "WAIT_SELLER_CONFIRM_GOODS", "has_return": True}, "taobao"),
+        ({"status": "WAIT_SELLER_CONFIRM_GOODS", "has_return": True}, "tmall"),
+        ({"status": "SELLER_REFUSE_BUYER", "has_return": True, "cs_status": 10}, "taobao"),
+        ({"status": "SELLER_REFUSE_BUYER", "has_return": True, "cs_status": 3}, "tmall"),
+        ({"reason": "七天无理由退换货", "has_return": True}, "taobao"),
+    ],
+)
+async def test_disabled_reasons_are_in_chinese(
+    sandbox: TaobaoSandbox, taobao: TaobaoAdapter, tmall: TaobaoAdapter, kw: dict[str, Any], shop: str
+) -> None:
+    """The workbench is a Chinese page: every reason an action is off starts in Chinese."""
+    adapter = tmall if shop == "tmall" else taobao
+    sim = sandbox.tmall if shop == "tmall" else sandbox.taobao
+    assert sim is not None
+    case = await fresh_case(adapter, sim, sandbox, **kw)
+    off = [a for a in adapter.available_actions(case, None) if not a.enabled]
+    assert off
+    for a in off:
+        assert _chinese_first(a.reason), (a.action, a.reason)
+
+
+async def test_intervention_disables_platform_actions_with_a_chinese_reason(
+    sandbox: TaobaoSandbox, taobao: TaobaoAdapter
+) -> None:
+    assert sandbox.taobao is not None
+    case = await fresh_case(
+        taobao, sandbox.taobao, sandbox, status="SELLER_REFUSE_BUYER", has_return=True, cs_status=10
+    )
+    reasons = {a.action: a.reason for a in taobao.available_actions(case, None)}
+    assert "淘宝客服介入中" in (reasons["agree_refund"] or "")
+    with pytest.raises(ActionError, match="淘宝客服介入中"):
+        await taobao.perform(request("agree_refund", case))
+
+
+def test_unsupported_capability_reasons_are_in_chinese() -> None:
+    from plugins.taobao.info import CAPABILITIES
+
+    for cap in CAPABILITIES:
+        if not cap.supported:
+            assert _chinese_first(cap.reason), cap.action
+        for param in cap.params:
+            assert any("\u4e00" <= c <= "\u9fff" for c in param.help), (cap.action, param.name)

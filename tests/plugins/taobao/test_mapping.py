@@ -461,3 +461,87 @@ def test_malformed_dispute_names_the_field() -> None:
     with pytest.raises(MappingError) as info:
         map_dispute(dispute(status=None))
     assert info.value.field == "status"
+
+
+# -- Chinese status labels (the workbench shows ``platform_status_label`` beside the raw code) -------
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [
+        ("WAIT_SELLER_SEND_GOODS", "等待卖家发货，即：买家已付款"),
+        ("TRADE_FINISHED", "交易成功"),
+        ("TRADE_CLOSED_BY_TAOBAO", "付款以前，卖家或买家主动关闭交易"),
+        ("PAID_FORBID_CONSIGN", "拼团中订单或者发货强管控的订单，已付款但禁止发货"),
+    ],
+)
+def test_trade_status_label(status: str, label: str) -> None:
+    """platform-apis.md §1.2 trade status enum, 中文."""
+    assert map_trade(trade(status=status)).facts["platform_status_label"] == label
+
+
+def test_every_mapped_status_has_a_label() -> None:
+    from plugins.taobao import mapping as m
+
+    assert set(m.TRADE_STATUS) == set(m.TRADE_STATUS_ZH)
+    assert set(m.REFUND_STATUS) == set(m.REFUND_STATUS_ZH)
+    assert set(m.DISPUTE_REFUND_STATUS) == set(m.DISPUTE_REFUND_STATUS_ZH)
+    assert set(m.DISPUTE_EXCHANGE_STATUS) == set(m.DISPUTE_EXCHANGE_STATUS_ZH)
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [
+        ("WAIT_SELLER_AGREE", "买家已经申请退款，等待卖家同意"),
+        ("WAIT_BUYER_RETURN_GOODS", "卖家已经同意退款，等待买家退货"),
+        ("WAIT_SELLER_CONFIRM_GOODS", "买家已经退货，等待卖家确认收货"),
+        ("SELLER_REFUSE_BUYER", "卖家拒绝退款"),
+        ("CLOSED", "退款关闭"),
+        ("SUCCESS", "退款成功"),
+    ],
+)
+def test_refund_status_label(status: str, label: str) -> None:
+    """platform-apis.md §1.3 refund status enum, 中文; the refund's order status and cs_status too."""
+    case = map_refund(refund(status=status, cs_status=10))
+    assert case.facts["platform_status_label"] == label
+    assert case.facts["order_status_label"] == "等待买家确认收货，即：卖家已发货"
+    assert case.facts["cs_status_label"] == "举证中"
+
+
+def test_the_workbench_reads_the_label() -> None:
+    from hub.web.present import status_label
+
+    assert (
+        status_label(map_refund(refund(status="WAIT_SELLER_AGREE")).facts) == "买家已经申请退款，等待卖家同意"
+    )
+    assert status_label(map_trade(trade(status="TRADE_FINISHED")).facts) == "交易成功"
+    assert status_label(map_dispute(dispute(status="12")).facts) == "待发出换货商品"
+
+
+def test_unknown_status_has_no_label() -> None:
+    assert "platform_status_label" not in map_refund(refund(status="WAIT_SOMETHING_NEW")).facts
+    assert "platform_status_label" not in map_trade(trade(status="TRADE_SOMETHING_NEW")).facts
+
+
+@pytest.mark.parametrize(
+    ("request_kind", "status", "label"),
+    [
+        ("换货", "1", "换货待处理"),
+        ("换货", "6", "待买家修改"),
+        ("换货", "14", "请退款"),
+        ("仅退款", "1", "买家已经申请退款，等待卖家同意"),
+        ("退货退款", "8", "等待卖家确认退货地址"),
+        ("仅退款", "6", "卖家拒绝退款"),
+    ],
+)
+def test_tmall_dispute_status_label(request_kind: str, status: str, label: str) -> None:
+    """platform-apis.md §1.3 tmall.dispute.receive.get: numeric statuses, one table per dispute type."""
+    case = map_dispute(dispute(status=status, dispute_request=request_kind))
+    assert case.facts["platform_status_label"] == label
+
+
+def test_warnings_are_in_chinese_first() -> None:
+    order = map_trade(trade(status="TRADE_SOMETHING_NEW"))
+    assert order.warnings[0].startswith("未知的交易状态")
+    case = map_refund(refund(status="WAIT_SOMETHING_NEW"))
+    assert case.warnings[0].startswith("未知的退款状态")

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hub.clock import parse_duration
 from hub.domain import AfterSale, AfterSaleStatus, DeadlineSource, OnExpiry, Order, OrderStatus, Party, Shop
 from hub.platform import CaseContext
 from hub.rules import blocked_actions, check_table, computed_deadline, next_deadline
 from plugins.taobao.adapter import TaobaoAdapter
+from plugins.taobao.info import INFO
 from plugins.taobao.insights import case_insights
 from plugins.taobao.mapping import map_refund, map_trade
 from plugins.taobao.rules import RULE_TABLE
@@ -373,3 +375,147 @@ def test_late_shipment_early_warning_is_a_shop_setting(
         assert warnings == []
     else:
         assert warnings[0].level == level and warnings[0].amount_fen == 500
+        # the penalty in yuan, in Chinese; the fen amount is in amount_fen only
+        assert "¥5.00" in warnings[0].body and "违约金" in warnings[0].body
+        assert "fen" not in warnings[0].body and "500" not in warnings[0].body
+
+
+# -- interventions (客服介入): platform timeout, else shop policy; the evidence guide -------------------
+
+
+def _intervention(cs: int, **fields: object) -> AfterSale:
+    return _refund_case(status="SELLER_REFUSE_BUYER", cs_status=cs, modified="2024-05-03 10:00:00", **fields)
+
+
+MODIFIED_UTC = datetime(2024, 5, 3, 2, 0, tzinfo=UTC)  # 2024-05-03 10:00:00 Beijing time
+
+
+@pytest.mark.parametrize(
+    ("cs", "rule_id", "setting"),
+    [
+        (10, "taobao.evidence_upload", "evidence_upload_within"),
+        (2, "taobao.intervention_reply", "intervention_reply_within"),
+        (3, "taobao.intervention_reply", "intervention_reply_within"),
+        (4, "taobao.intervention_reply", "intervention_reply_within"),
+        (5, "taobao.intervention_reply", "intervention_reply_within"),
+    ],
+)
+def test_intervention_without_platform_timeout_gets_the_shop_policy_deadline(
+    cs: int, rule_id: str, setting: str
+) -> None:
+    """taobao.evidence_upload / taobao.intervention_reply — shop policy (no document publishes a
+    figure): a Rule naming a setting whose default is in the plugin's settings."""
+    case = _intervention(cs)
+    assert case.status is AfterSaleStatus.PLATFORM_REVIEW and case.platform_deadline is None
+    row = RULE_TABLE.rule(rule_id)
+    assert row.setting == setting and "shop policy" in row.source
+    default = next(s.default for s in INFO.settings if s.name == setting)
+    assert default is not None and parse_duration(default) == row.duration
+    shown = next_deadline(case, RULE_TABLE, status_since=MODIFIED_UTC)
+    assert shown is not None and shown.rule_id == rule_id and shown.source is DeadlineSource.RULE
+    assert shown.due_at == MODIFIED_UTC + parse_duration(default)
+    assert (shown.party, shown.action, shown.on_expiry) == (Party.SELLER, "submit_evidence", OnExpiry.OVERDUE)
+    # the shop changes its own policy
+    custom = next_deadline(case, RULE_TABLE, status_since=MODIFIED_UTC, settings={setting: "6h"})
+    assert custom is not None and custom.due_at == MODIFIED_UTC + timedelta(hours=6)
+
+
+def test_evidence_deadline_counts_from_the_refunds_last_change() -> None:
+    """TOP gives no time for entering 举证中: the evidence row counts from ``modified``, not from when
+    the case entered platform_review (which may be days earlier, at cs_status 2)."""
+    case = _intervention(10)
+    early = MODIFIED_UTC - timedelta(days=2)
+    shown = next_deadline(case, RULE_TABLE, status_since=early)
+    assert shown is not None and shown.due_at == MODIFIED_UTC + timedelta(hours=24)
+
+
+def test_intervention_platform_timeout_wins_over_the_shop_policy() -> None:
+    """platform-apis.md §1.3 refund_remind_timeout: the platform's own time always wins; the rule
+    lends it party and action."""
+    remind = {"exist_timeout": True, "remind_type": 1, "timeout": "2024-05-05 12:00:00"}
+    case = _intervention(10, refund_remind_timeout=remind)
+    assert case.platform_deadline is not None
+    shown = next_deadline(case, RULE_TABLE, status_since=MODIFIED_UTC)
+    assert shown is not None and shown.source is DeadlineSource.PLATFORM
+    assert shown.due_at == datetime(2024, 5, 5, 4, 0, tzinfo=UTC)
+    assert shown.rule_id == "taobao.evidence_upload" and shown.action == "submit_evidence"
+
+
+def test_closed_intervention_has_no_policy_deadline() -> None:
+    for cs, status in ((8, "SUCCESS"), (9, "CLOSED"), (6, "CLOSED"), (11, "SUCCESS")):
+        case = _refund_case(status=status, cs_status=cs)
+        assert next_deadline(case, RULE_TABLE) is None
+        assert not [r for r in RULE_TABLE.matching(case) if r.id.startswith("taobao.intervention")]
+
+
+async def test_sandbox_intervention_case_gets_a_deadline(
+    sandbox: TaobaoSandbox, taobao: TaobaoAdapter
+) -> None:
+    """The sandbox states no timeout during an intervention (exist_timeout false): the policy row applies."""
+    assert sandbox.taobao is not None
+    now = sandbox.gateway.clock.now()
+    r = add_refund(
+        sandbox.taobao,
+        now - timedelta(days=5),
+        status="SELLER_REFUSE_BUYER",
+        has_return=True,
+        reason="质量问题",
+        cs_status=10,
+        cs_since=now,
+    )
+    case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
+    assert case.platform_deadline is None and case.facts["cs_status"] == 10
+    shown = next_deadline(case, RULE_TABLE, status_since=case.updated_at)
+    assert shown is not None and shown.rule_id == "taobao.evidence_upload"
+
+
+def _shop() -> Shop:
+    return Shop(name="s", platform="taobao", settings={})
+
+
+@pytest.mark.parametrize(
+    ("cs", "title_part", "level"), [(10, "举证中", "warning"), (3, "客服介入中", "info")]
+)
+def test_intervention_guide_lists_the_evidence_to_gather(cs: int, title_part: str, level: str) -> None:
+    """Guide from seeds 001/003/004: chat screenshots, waybill, weight records, photos, inspection report."""
+    case = _intervention(cs)
+    guides = [i for i in case_insights(CaseContext(shop=_shop(), case=case, order=None)) if i.kind == "guide"]
+    assert len(guides) == 1
+    guide = guides[0]
+    assert title_part in guide.title and guide.level == level
+    for item in ("聊天记录截图", "面单", "称重", "照片", "鉴定报告", "质检"):
+        assert item in guide.body, item
+    assert guide.source is not None
+    for seed in ("seeds/001_", "seeds/003_", "seeds/004_"):
+        assert seed in guide.source
+    assert not any(c.isascii() and c.isalpha() for c in guide.title)  # Chinese title
+
+
+def test_no_guide_without_an_open_intervention() -> None:
+    for case in (_refund_case(), _refund_case(status="SUCCESS", cs_status=8)):
+        insights = case_insights(CaseContext(shop=_shop(), case=case, order=None))
+        assert not [i for i in insights if i.kind == "guide"]
+
+
+def test_appeal_open_is_mentioned_in_the_guide() -> None:
+    case = _refund_case(status="WAIT_SELLER_AGREE", cs_status=11)
+    assert case.dispute is not None and case.dispute.appeal_open and case.dispute.status.is_open
+    (guide,) = [
+        i for i in case_insights(CaseContext(shop=_shop(), case=case, order=None)) if i.kind == "guide"
+    ]
+    assert "申诉" in guide.body
+
+
+@pytest.mark.parametrize(
+    ("days", "level", "phrase"), [(3, "info", "卖家不能拒绝"), (9, "warning", "质量问题证明")]
+)
+def test_no_reason_eligibility_is_in_chinese(days: int, level: str, phrase: str) -> None:
+    """taobao.no_reason_window_7d — DOMAIN.md '7 days from the logistics sign-for time' [seeds/003, 004]."""
+    signed = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
+    order = dataclasses.replace(_unshipped(100, signed), signed_at=signed)
+    case = dataclasses.replace(
+        _refund_case(reason="七天无理由退换货"), created_at=signed + timedelta(days=days)
+    )
+    insights = case_insights(CaseContext(shop=_shop(), case=case, order=order, now=signed))
+    (item,) = [i for i in insights if i.kind == "eligibility"]
+    assert item.level == level and phrase in item.body and "七天无理由" in item.title
