@@ -271,23 +271,44 @@ async def facet_counts(engine: AsyncEngine, f: CaseFilter) -> dict[str, dict[str
 async def urgency_counts(
     engine: AsyncEngine, now: datetime, shop_ids: Collection[int] | None = None
 ) -> dict[str, int]:
-    """Open cases by urgency (breached, due within 24 h, within 72 h, later, none): one grouped scan."""
-    w = C.c.work_due_at
-    bucket = case(
-        (w == NO_DEADLINE, "none"),
-        (w < now, "breached"),
-        (w < now + timedelta(hours=24), "lt_24h"),
-        (w < now + timedelta(hours=72), "lt_72h"),
-        else_="later",
+    """Open cases by urgency: breached, due within 24 h, within 72 h, later, none.
+
+    Unscoped, five range counts on the work-list index (each reads only its slice); scoped to
+    some shops, one grouped scan of those shops' open cases (the index does not lead with the
+    shop, so five scoped counts would each read them all)."""
+    bounds: tuple[tuple[str, datetime | None, datetime | None], ...] = (
+        ("breached", None, now),
+        ("lt_24h", now, now + timedelta(hours=24)),
+        ("lt_72h", now + timedelta(hours=24), now + timedelta(hours=72)),
+        ("later", now + timedelta(hours=72), NO_DEADLINE),
+        ("none", NO_DEADLINE, None),
     )
-    stmt = select(bucket, func.count()).where(C.c.is_open.is_(True)).group_by(bucket)
-    if shop_ids is not None:
-        stmt = stmt.where(C.c.shop_id.in_(list(shop_ids) or [-1]))
-    out = dict.fromkeys(("breached", "lt_24h", "lt_72h", "later", "none"), 0)
+    out: dict[str, int] = {}
     async with engine.connect() as conn:
-        for name, n in (await conn.execute(stmt)).all():
-            out[str(name)] = int(n)
-    return out
+        if shop_ids is None:
+            for name, lo, hi in bounds:
+                stmt = select(func.count()).select_from(C).where(C.c.is_open.is_(True))
+                if lo is not None:
+                    stmt = stmt.where(C.c.work_due_at >= lo)
+                if hi is not None:
+                    stmt = stmt.where(C.c.work_due_at < hi)
+                out[name] = int((await conn.execute(stmt)).scalar_one())
+            return out
+        w = C.c.work_due_at
+        bucket = case(
+            (w == NO_DEADLINE, "none"),
+            (w < now, "breached"),
+            (w < now + timedelta(hours=24), "lt_24h"),
+            (w < now + timedelta(hours=72), "lt_72h"),
+            else_="later",
+        )
+        stmt = (
+            select(bucket, func.count())
+            .where(C.c.is_open.is_(True), C.c.shop_id.in_(list(shop_ids) or [-1]))
+            .group_by(bucket)
+        )
+        counted = {str(name): int(n) for name, n in (await conn.execute(stmt)).all()}
+    return {name: counted.get(name, 0) for name, _, _ in bounds}
 
 
 async def get_case_row(engine: AsyncEngine, case_id: int, shop_ids: Collection[int] | None = None) -> Any:
