@@ -302,12 +302,12 @@ async def urgency_counts(
             (w < now + timedelta(hours=72), "lt_72h"),
             else_="later",
         )
-        stmt = (
+        grouped = (
             select(bucket, func.count())
             .where(C.c.is_open.is_(True), C.c.shop_id.in_(list(shop_ids) or [-1]))
             .group_by(bucket)
         )
-        counted = {str(row[0]): int(row[1]) for row in (await conn.execute(stmt)).all()}
+        counted = {str(name): int(n) for name, n in (await conn.execute(grouped)).all()}
     return {name: counted.get(name, 0) for name, _, _ in bounds}
 
 
