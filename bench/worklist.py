@@ -268,7 +268,7 @@ LABELS = {
     "page_100_by_cursor": "Page 100 by keyset cursor",
     "count_total": "Core: first page + total (`list_cases(with_total=True)`, join-free)",
     "facet_counts": "Core: `facet_counts` (one grouped scan)",
-    "urgency_counts": "Core: `urgency_counts` (one grouped scan)",
+    "urgency_counts": "Core: `urgency_counts`, every shop (index ranges)",
     "web_count_total": "Workbench: total, join-free (covering index)",
     "web_count_total_agent": "Workbench: total, agent scope",
     "web_count_total_platform": "Workbench: total, platform = pinduoduo",
