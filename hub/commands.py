@@ -144,12 +144,9 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from .cli import open_hub
     from .store.migrate import current_revision, upgrade
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         await upgrade(hub.engine, args.revision)
         print(f"database at revision {await current_revision(hub.engine)}")
-    finally:
-        await hub.close()
     return 0
 
 
@@ -157,12 +154,9 @@ async def cmd_db_downgrade(args: argparse.Namespace) -> int:
     from .cli import open_hub
     from .store.migrate import current_revision, downgrade
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         await downgrade(hub.engine, args.revision)
         print(f"database at revision {await current_revision(hub.engine) or 'base'}")
-    finally:
-        await hub.close()
     return 0
 
 
@@ -170,8 +164,7 @@ async def cmd_db_check(args: argparse.Namespace) -> int:
     from .cli import open_hub
     from .store.migrate import current_revision, head_revision, pending_diff
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         current = await current_revision(hub.engine)
         if current != head_revision():
             print(f"database at {current or 'base'}, head is {head_revision()}: run `hub db upgrade`")
@@ -184,19 +177,14 @@ async def cmd_db_check(args: argparse.Namespace) -> int:
             return 1
         print("schema up to date")
         return 0
-    finally:
-        await hub.close()
 
 
 async def cmd_db_current(args: argparse.Namespace) -> int:
     from .cli import open_hub
     from .store.migrate import current_revision
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         print(await current_revision(hub.engine) or "base")
-    finally:
-        await hub.close()
     return 0
 
 
@@ -245,13 +233,10 @@ async def cmd_shop_add(args: argparse.Namespace) -> int:
     from .cli import _kv, open_hub
     from .store.shops import add_shop
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         info = hub.registry.info(args.platform)
         shop_id = await add_shop(hub.engine, info, args.name, _kv(args.set))
         print(f"shop {args.name} added ({info.id}, id {shop_id})")
-    finally:
-        await hub.close()
     return 0
 
 
@@ -259,13 +244,10 @@ async def cmd_shop_set(args: argparse.Namespace) -> int:
     from .cli import _kv, open_hub
     from .store.shops import get_shop_row, update_shop
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         row = await get_shop_row(hub.engine, args.name)
         await update_shop(hub.engine, hub.registry.info(row.platform), args.name, _kv(args.set))
         print(f"shop {args.name} updated")
-    finally:
-        await hub.close()
     return 0
 
 
@@ -273,8 +255,7 @@ async def cmd_shop_list(args: argparse.Namespace) -> int:
     from .cli import _print_json, open_hub
     from .store.shops import display_settings, list_shop_rows
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         rows = await list_shop_rows(hub.engine)
         items = [
             {
@@ -287,8 +268,6 @@ async def cmd_shop_list(args: argparse.Namespace) -> int:
             }
             for r in rows
         ]
-    finally:
-        await hub.close()
     if args.json:
         _print_json(items)
         return 0
@@ -304,12 +283,9 @@ async def cmd_shop_remove(args: argparse.Namespace) -> int:
     from .cli import open_hub
     from .store.shops import remove_shop
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         await remove_shop(hub.engine, args.name)
         print(f"shop {args.name} removed")
-    finally:
-        await hub.close()
     return 0
 
 
@@ -402,8 +378,7 @@ async def cmd_sync(args: argparse.Namespace) -> int:
 
     if args.since and args.until and args.since >= args.until:
         raise ConfigError("--since must be before --until")
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         while True:
             summaries = await run_sync(hub, args)
             if args.json:
@@ -415,8 +390,6 @@ async def cmd_sync(args: argparse.Namespace) -> int:
             # later runs continue from the checkpoints, whatever --since said
             args.since = None
             await asyncio.sleep(args.every.total_seconds())
-    finally:
-        await hub.close()
     return 0 if all(s.status == "ok" for s in summaries) else 1
 
 
@@ -468,8 +441,7 @@ async def cmd_cases(args: argparse.Namespace) -> int:
         bad = [v for v in value if v not in {e.value for e in enum}]
         if bad:
             raise ConfigError(f"unknown {name} {', '.join(bad)} (one of {', '.join(e.value for e in enum)})")
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         now = utcnow()
         items = await all_cases(
             hub.engine,
@@ -485,8 +457,6 @@ async def cmd_cases(args: argparse.Namespace) -> int:
                 now=now,
             ),
         )
-    finally:
-        await hub.close()
     if args.limit:
         items = items[: args.limit]
     if args.json:
@@ -502,13 +472,10 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
     from .store.cases import case_detail
     from .store.serialize import jsonable
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         detail = await case_detail(hub.engine, args.id)
         detail["insights"] = jsonable(await case_insights(hub, args.id))
         detail["actions_available"] = await available_actions(hub, args.id)
-    finally:
-        await hub.close()
     if args.json:
         _print_json(detail)
         return 0
@@ -584,13 +551,10 @@ async def cmd_case_act(args: argparse.Namespace) -> int:
     from .actions import perform_action
     from .cli import _kv, open_hub
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         reply = await perform_action(
             hub, args.id, args.action, _kv(args.param), actor=args.actor, idempotency_key=args.key
         )
-    finally:
-        await hub.close()
     note = " (already done under this key: nothing sent)" if reply.replayed else ""
     print(f"{reply.action}: {reply.status}{' — ' + reply.message if reply.message else ''}{note}")
     print(f"idempotency key: {reply.idempotency_key}")
@@ -601,15 +565,12 @@ async def cmd_case_actions(args: argparse.Namespace) -> int:
     from .actions import available_actions
     from .cli import open_hub
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         for a in await available_actions(hub, args.id):
             print(
                 f"{'+' if a['enabled'] else '-'} {a['action']}: {a['label']}"
                 f"{'' if a['enabled'] else ' — ' + str(a['reason'])}"
             )
-    finally:
-        await hub.close()
     return 0
 
 
@@ -619,8 +580,7 @@ async def cmd_case_evidence(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise ConfigError(f"no such file: {args.file}")
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         ident = await add_evidence(
             hub,
             args.id,
@@ -631,8 +591,6 @@ async def cmd_case_evidence(args: argparse.Namespace) -> int:
             description=args.description,
         )
         print(f"evidence {ident} attached")
-    finally:
-        await hub.close()
     return 0
 
 
@@ -640,11 +598,8 @@ async def cmd_case_pack(args: argparse.Namespace) -> int:
     from .actions import evidence_pack
     from .cli import open_hub
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         data = await evidence_pack(hub, args.id)
-    finally:
-        await hub.close()
     out = args.output or Path(f"case-{args.id}-evidence.zip")
     out.write_bytes(data)
     print(f"evidence pack written to {out} ({len(data)} bytes)")
@@ -655,12 +610,9 @@ async def cmd_link(args: argparse.Namespace) -> int:
     from .cli import open_hub
     from .store.links import link_by_hand
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         async with hub.engine.begin() as conn:
             made = await link_by_hand(conn, args.purchase, args.sale, utcnow(), "cli")
-    finally:
-        await hub.close()
     print("linked" if made else "already linked")
     return 0
 
@@ -669,11 +621,8 @@ async def cmd_quarantine(args: argparse.Namespace) -> int:
     from .cli import _print_json, open_hub
     from .store.cases import quarantined
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         items = await quarantined(hub.engine)
-    finally:
-        await hub.close()
     if args.json:
         _print_json(items)
         return 0

@@ -89,8 +89,7 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
 
     validate_name(args.name)
     password = validate_password(_read_password(args.password_stdin))
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         await add_user(hub.engine, args.name, args.role, _csv(args.shops), password, now=hub.now())
         from .auth import audit
 
@@ -101,8 +100,6 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
             now=hub.now(),
             detail={"user": args.name, "role": args.role, "shops": _csv(args.shops)},
         )
-    finally:
-        await hub.close()
     print(f"user {args.name} added ({args.role})")
     return 0
 
@@ -112,11 +109,8 @@ async def cmd_user_list(args: argparse.Namespace) -> int:
     from ..cli import _print_json, open_hub
     from .auth import list_users
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         users = await list_users(hub.engine)
-    finally:
-        await hub.close()
     if args.json:
         _print_json(users)
         return 0
@@ -136,15 +130,12 @@ async def cmd_token_create(args: argparse.Namespace) -> int:
     from ..errors import NotFoundError
     from .auth import audit, create_token
 
-    hub = open_hub(args)
-    try:
+    async with open_hub(args) as hub:
         try:
             token = await create_token(hub.engine, args.user, now=hub.now())
         except NotFoundError as err:
             raise ConfigError(str(err)) from None
         await audit(hub.engine, actor="cli", kind="token_created", now=hub.now(), detail={"user": args.user})
-    finally:
-        await hub.close()
     print(token)
     sys.stderr.write(
         "Store this token now: it is not shown again. Send it as 'Authorization: Bearer TOKEN'.\n"
