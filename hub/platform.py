@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .domain import AfterSale, Insight, MappedRecord, Order, RawRecord, Shop
+from .domain import AfterSale, Insight, MappedRecord, Order, Party, RawRecord, Shop
 
 if TYPE_CHECKING:
     import aiohttp
@@ -213,6 +213,9 @@ class PlatformInfo:
     capabilities: tuple[Capability, ...] = ()
     #: API name -> calls/s, or (calls, per seconds) for a windowed quota; "*": the shop's total calls/s
     rate_limits: Mapping[str, float | tuple[int, float]] = field(default_factory=dict)
+    #: which side of this platform's cases the merchant is on: ``seller`` on a sales platform,
+    #: ``buyer`` on a sourcing one (17网): "awaiting buyer" there means "awaiting us"
+    merchant_side: Party = Party.SELLER
     docs: str | None = None  #: the plugin README
 
     def capability(self, action: str) -> Capability | None:

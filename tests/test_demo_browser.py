@@ -213,6 +213,12 @@ async def test_demo_in_the_browser(demo: Demo, browser: Any, tmp_path: Path) -> 
     shot = tmp_path / "demo-list.png"
     await page.screenshot(path=str(shot))
     save(shot, "demo-list.png")
+    # On 17网 the merchant is the buyer: who must act reads from the merchant's side.
+    await page.goto(base + "/?platform=seventeen")
+    seventeen = await page.inner_text("table.cases")
+    assert "我方（采购方）" in seventeen or "供货方（代发/档口）" in seventeen, seventeen[:500]
+    assert "买家 ·" not in seventeen
+    await page.goto(base + "/")
 
     # -- a Taobao/Tmall case under 客服介入 ------------------------------------------------------
     disputes = (await _api(page, base, "/api/cases", platform="taobao", dispute="1", limit="50"))["items"]

@@ -85,6 +85,18 @@ def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -
             return pid
         return info.name_zh if lang == "zh" else info.name
 
+    plain_party = labeller(lang)
+
+    def party(pid: str | None, value: str | None) -> str:
+        """Who must act, from the merchant's side: on a sourcing platform (17网) the merchant is
+        the buyer, so "buyer" reads as us and "seller" as the supplier."""
+        info = registry.get(pid or "")
+        if info is None or info.merchant_side.value == "seller" or value not in ("buyer", "seller"):
+            return plain_party("party", value)
+        if value == info.merchant_side.value:
+            return "我方（采购方）" if lang == "zh" else "us (as buyer)"
+        return "供货方（代发/档口）" if lang == "zh" else "supplier"
+
     html = (
         request.app[jinja_key]
         .get_template(template)
@@ -100,6 +112,7 @@ def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -
             yuan=fen_to_yuan,
             fmt_time=fmt_time,
             platform_name=platform_name,
+            party=party,
             static=static_url,
             request_id=request.get(REQUEST_ID),
             now_iso=hub.now().isoformat(),

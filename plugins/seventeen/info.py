@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hub.domain import Party
 from hub.platform import Capability, ParamSpec, PlatformInfo, SettingSpec
 
 from .chain import TRANSIT_DEFAULT, TRANSIT_SETTING
@@ -186,6 +187,8 @@ README = Path(__file__).with_name("README.md")
 
 INFO = PlatformInfo(
     id=PLATFORM_ID,
+    # On 17网 the merchant buys: "awaiting buyer" means the merchant, "seller" the 代发/stall.
+    merchant_side=Party.BUYER,
     name="17zwd (17网 dropshipping)",
     name_zh="17网 一起做网店",
     settings=SETTINGS,
