@@ -232,6 +232,25 @@ async def create_token(engine: AsyncEngine, user: str, *, now: datetime) -> str:
     return token
 
 
+async def revoke_tokens(engine: AsyncEngine, user: str, *, now: datetime) -> int:
+    """Revoke every live API token of ``user``; returns how many."""
+    row = await get_user(engine, user)
+    async with engine.begin() as conn:
+        res = await conn.execute(
+            update(T).where(T.c.user_id == row.id, T.c.revoked_at.is_(None)).values(revoked_at=now)
+        )
+    return int(res.rowcount or 0)
+
+
+async def set_active(engine: AsyncEngine, name: str, active: bool) -> None:
+    """Enable or disable a user; disabling also ends their sessions (tokens stop working too)."""
+    row = await get_user(engine, name)
+    async with engine.begin() as conn:
+        await conn.execute(update(U).where(U.c.id == row.id).values(active=active))
+        if not active:
+            await conn.execute(delete(WS).where(WS.c.user_id == row.id))
+
+
 async def _resolve_scope(conn: Any, role: str, shops: Collection[str]) -> tuple[int, ...] | None:
     if role == "admin":
         return None

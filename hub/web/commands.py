@@ -43,6 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = tokens.add_parser("create", help="create an API token for USER (printed once, stored hashed)")
     p.add_argument("user")
     p.set_defaults(func=cmd_token_create)
+    p = tokens.add_parser("revoke", help="revoke every API token of USER")
+    p.add_argument("user")
+    p.set_defaults(func=cmd_token_revoke)
+    for name, active, text in (
+        ("disable", False, "disable a user (ends their sessions)"),
+        ("enable", True, "enable a disabled user"),
+    ):
+        p = users.add_parser(name, help=text)
+        p.add_argument("name")
+        p.set_defaults(func=cmd_user_active, active=active)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -140,4 +150,43 @@ async def cmd_token_create(args: argparse.Namespace) -> int:
     sys.stderr.write(
         "Store this token now: it is not shown again. Send it as 'Authorization: Bearer TOKEN'.\n"
     )
+    return 0
+
+
+async def cmd_token_revoke(args: argparse.Namespace) -> int:
+    """Revoke a user's API tokens."""
+    from ..cli import open_hub
+    from ..errors import NotFoundError
+    from .auth import audit, revoke_tokens
+
+    async with open_hub(args) as hub:
+        try:
+            n = await revoke_tokens(hub.engine, args.user, now=hub.now())
+        except NotFoundError as err:
+            raise ConfigError(str(err)) from None
+        await audit(
+            hub.engine,
+            actor="cli",
+            kind="token_revoked",
+            now=hub.now(),
+            detail={"user": args.user, "tokens": n},
+        )
+    print(f"{n} token(s) of {args.user} revoked")
+    return 0
+
+
+async def cmd_user_active(args: argparse.Namespace) -> int:
+    """Disable or enable a user."""
+    from ..cli import open_hub
+    from ..errors import NotFoundError
+    from .auth import audit, set_active
+
+    async with open_hub(args) as hub:
+        try:
+            await set_active(hub.engine, args.name, args.active)
+        except NotFoundError as err:
+            raise ConfigError(str(err)) from None
+        kind = "user_enabled" if args.active else "user_disabled"
+        await audit(hub.engine, actor="cli", kind=kind, now=hub.now(), detail={"user": args.name})
+    print(f"user {args.name} {'enabled' if args.active else 'disabled'}")
     return 0

@@ -227,3 +227,54 @@ def test_serve_answers_and_stops_gracefully_on_sigterm(cli_db: str, tmp_path: Pa
     assert proc.returncode == 0, err
     assert f"listening on http://127.0.0.1:{port}/" in out
     assert '"event": "http_request"' in err and '"request_id"' in err and "workbench_stopped" in err
+
+
+def test_token_revoke_and_user_disable_cut_access(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A revoked token and a disabled user no longer authenticate; both are audited."""
+    import asyncio
+
+    from hub.clock import utcnow
+    from hub.store.engine import create_engine
+    from hub.web.auth import audit_entries, principal_for_token
+
+    url = cli_db.replace("sqlite:///", "sqlite+aiosqlite:///")
+
+    def works(token: str) -> bool:
+        async def check() -> bool:
+            engine = create_engine(url)
+            try:
+                return await principal_for_token(engine, token, now=utcnow()) is not None
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(check())
+
+    def audited() -> set[str]:
+        async def read() -> set[str]:
+            engine = create_engine(url)
+            try:
+                return {e["kind"] for e in await audit_entries(engine)}
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(read())
+
+    user = ["user", "add", "bob", "--role", "agent", "--shops", "shop-a", "--password-stdin"]
+    assert run(cli_db, *user, stdin="another-password-2\n", monkeypatch=monkeypatch) == 0
+    capsys.readouterr()
+    assert run(cli_db, "token", "create", "bob", monkeypatch=monkeypatch) == 0
+    token = capsys.readouterr().out.strip()
+    assert works(token)
+    assert run(cli_db, "token", "revoke", "bob", monkeypatch=monkeypatch) == 0
+    assert "1 token(s) of bob revoked" in capsys.readouterr().out
+    assert not works(token)
+    assert run(cli_db, "token", "create", "bob", monkeypatch=monkeypatch) == 0
+    second = capsys.readouterr().out.strip()
+    assert run(cli_db, "user", "disable", "bob", monkeypatch=monkeypatch) == 0
+    assert not works(second)
+    assert run(cli_db, "user", "enable", "bob", monkeypatch=monkeypatch) == 0
+    assert works(second)
+    assert {"token_revoked", "user_disabled", "user_enabled"} <= audited()
+    assert run(cli_db, "token", "revoke", "nobody", monkeypatch=monkeypatch) == 2
