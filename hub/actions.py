@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -583,8 +583,3 @@ async def evidence_pack(hub: Hub, case_id: int, shop_ids: Collection[int] | None
                 continue
             zf.writestr(f"evidence/{ev['id']}-{ev['name']}", content)
     return buf.getvalue()
-
-
-def platform_actions_help(hub: Hub, platform: str) -> Sequence[str]:
-    info = hub.registry.info(platform)
-    return [c.action for c in info.capabilities]
