@@ -323,11 +323,6 @@ def show_time(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(CST).strftime("%Y-%m-%d %H:%M 北京时间")
 
 
-def width(text: str) -> int:
-    """Terminal columns ``text`` takes: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def cell(text: str, columns: int) -> str:
     """``text`` cut and padded to exactly ``columns`` terminal columns (CJK-aware)."""
     out, used = "", 0

@@ -97,7 +97,3 @@ class PlatformStopError(PlatformRequestError):
 
 class ActionError(HubError):
     """An action cannot be performed (not allowed in this state, bad parameters)."""
-
-
-class VerificationRequired(ActionError):
-    """The platform needs a verification code (e.g. an SMS code) to complete the action."""

@@ -7,14 +7,14 @@ the database and the clock; the adapter never touches the database.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .domain import AfterSale, Insight, MappedRecord, Order, Party, RawRecord, Shop
+from .domain import AfterSale, MappedRecord, Order, Party, RawRecord, Shop
 
 if TYPE_CHECKING:
     import aiohttp
@@ -250,7 +250,6 @@ class Sandbox(Protocol):
 SandboxFactory = Callable[[], Sandbox]
 PlatformRegister = Callable[[PlatformInfo, AdapterFactory], None]
 SandboxRegister = Callable[[str, SandboxFactory], None]
-CaseInsightsResult = Sequence[Insight] | Awaitable[Sequence[Insight]] | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""The async engine: SQLite pragmas, pool settings, and the session factory."""
+"""The async engine: SQLite pragmas (WAL, foreign keys, busy timeout) and pool settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..config import redact_url
 from ..errors import StoreError
@@ -38,7 +38,3 @@ def create_engine(url: str, **kw: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "postgresql":
         return create_async_engine(url, pool_pre_ping=True, **kw)
     raise StoreError(f"unsupported database {redact_url(url)}")
-
-
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
-    return async_sessionmaker(engine, expire_on_commit=False)

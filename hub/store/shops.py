@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -145,7 +144,3 @@ def display_settings(info: PlatformInfo | None, settings: Mapping[str, Any]) -> 
     return {
         k: (str(v) if str(v).startswith("env:") or k not in secret else "***") for k, v in settings.items()
     }
-
-
-def as_of(value: datetime | None) -> str:
-    return value.isoformat() if value else "-"
