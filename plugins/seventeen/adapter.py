@@ -1,9 +1,9 @@
 """The 17网 adapter: import files and the ledger in, recorded manual steps out.
 
-There is no API (reference/platform-apis.md §3). Fetching reads the watched import folder whole on
-every sync (both resources are snapshots: ``window=None``) and merges the ledger of steps the
-merchant reported. ``perform`` checks a step against the case's state, appends it to the ledger and
-returns the record as it now reads, with a later ``updated_at``.
+There is no API (no SDK, no documentation; only private site endpoints). Fetching reads the watched
+import folder whole on every sync (both resources are snapshots: ``window=None``) and merges the
+ledger of steps the merchant reported. ``perform`` checks a step against the case's state, appends
+it to the ledger and returns the record as it now reads, with a later ``updated_at``.
 """
 
 from __future__ import annotations

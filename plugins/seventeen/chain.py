@@ -1,12 +1,13 @@
 """The return chain: what a buyer's return downstream (Taobao, Pinduoduo) asks of the merchant on 17网.
 
 When the goods a buyer returns were bought through 17网 代发, the merchant must return them to the
-stall through 17网, whose rules differ [seed 003]: apply online before the parcel reaches 代发,
-enter the return's own tracking number, extend the 12-day auto-confirm before it lapses (after
-trade success no online return is possible), claim a parcel within 15 days or it is scrapped; and
-17网 refunds only what the stall takes back, at the stall's current price. This module lists those
-upstream steps with their due times and warns of the conflicts, before the merchant agrees
-downstream. Pure: no IO; the clock comes in as ``now``.
+stall through 17网, whose rules differ (17网's dropship after-sales FAQ): apply online before the
+parcel reaches 代发, enter the return's own tracking number, extend the 12-day auto-confirm before
+it lapses (after trade success no online return is possible), claim a parcel within 15 days or
+it is scrapped; and 17网 refunds only what the stall takes back, at the stall's current price.
+This module lists those upstream steps with their due times and warns of the conflicts, before the
+merchant agrees downstream; and flags a 17网 shortage against the linked sale's ship deadline.
+Pure: no IO; the clock comes in as ``now``.
 """
 
 from __future__ import annotations
@@ -20,13 +21,20 @@ from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderSt
 from hub.money import fen_to_yuan
 
 from .eligibility import Eligibility, Item, Policy, ReturnLine, Verdict, assess
-from .rules import PROCESSING_DEFAULT, PROCESSING_SETTING
+from .rules import FAQ, PROCESSING_DEFAULT, PROCESSING_SETTING
 from .state import EXTENSION_MAX
 
-SEED = "seeds/003 售后代发"
 TRANSIT_SETTING = "return_transit"
 TRANSIT_DEFAULT = "2d"  #: the quickest a return parcel reaches 代发 (shop setting; not a platform figure)
 SCRAP_AFTER = timedelta(days=15)
+#: shop policy: the sale's ship window from payment, for a linked sale order that states no ship
+#: deadline of its own (the stricter of the common windows; the sale's platform may allow more)
+SALE_SHIP_SETTING = "sale_ship_window"
+SALE_SHIP_DEFAULT = "48h"
+#: 下单三天有货先发: 代发 keeps trying for 3 days after the order, then ships what is in stock
+SHIP_AVAILABLE_AFTER = timedelta(days=3)
+#: facts a sale platform may give an unshipped order for its ship-by time, tried in order
+SALE_SHIP_FACTS = ("ship_due_at", "promised_ship_at", "last_ship_time")
 
 
 def beijing(value: datetime) -> str:
@@ -43,9 +51,9 @@ def yuan(fen: int) -> str:
 
 @dataclass(frozen=True)
 class PurchaseMoney:
-    """What the merchant paid 17网 for an order, split the way 17网 refunds it [seed 003
-    退货都能按照买的原价退吗: 档口按商品的当前售价退货]: the goods (货款) can come back at the stall's current
-    price; the postage and the 代发 fee paid on top do not."""
+    """What the merchant paid 17网 for an order, split the way 17网 refunds it (the FAQ's "is a
+    return refunded at the price paid": the stall refunds its current price): the goods (货款) can
+    come back at the stall's current price, never more than paid; postage and the 代发 fee do not."""
 
     paid_fen: int  #: the order's total (实付金额), what the linked purchase shows as paid
     goods_fen: int  #: the goods at the prices paid (单价 × 数量)
@@ -257,7 +265,7 @@ def plan(
                 "买家仅退款不退货：货不回档口，17网不退款",
                 f"买家不退货，17网就没有可退的货，不会退款：这批货的货款 {yuan(cost)} 由你承担"
                 f"{money.fee_note()}。",
-                f"{SEED} 退货流程",
+                f"{FAQ}, return flow",
                 amount_fen=cost,
             )
         )
@@ -269,7 +277,7 @@ def plan(
         Step(
             "ask_stall",
             "先联系档口，确认这款货能正常退",
-            f"{SEED} 退货流程(1), 备注(4)",
+            f"{FAQ}, return flow (1) and note (4): ask the stall first",
             done=applied,
             body="申请退货前先问档口，可降低退货失败的几率。",
         )
@@ -279,7 +287,7 @@ def plan(
         Step(
             "apply_online",
             "在17网线上申请退货（订单管理 → 订单详情 → 退款退货）",
-            f"{SEED} 退货流程(2)(3)",
+            f"{FAQ}, return flow (2)(3): apply online",
             due_at=None if applied else apply_due,
             done=applied,
             body="要赶在退货包裹到代发仓之前、17网自动确认收货之前申请。",
@@ -289,7 +297,7 @@ def plan(
         Step(
             "return_address",
             "代发同意后会给退货地址，退货按这个地址寄回",
-            f"{SEED} 退货流程(2)",
+            f"{FAQ}, return flow (2): 代发 gives the return address",
             done=stage in ("agreed", "shipped") or at_stall,
             body=f"退货地址：{cf['return_address']}" if cf.get("return_address") else "",
         )
@@ -299,7 +307,7 @@ def plan(
         Step(
             "enter_waybill",
             "在17网填写退回来的快递单号，不是17网寄出的快递单号",
-            f"{SEED} 备注(2)",
+            f"{FAQ}, note (2): enter the return's own tracking number",
             due_at=None if waybill_done else arrival,
             done=waybill_done,
             body=f"买家的退货运单号：{buyer_waybill}" if buyer_waybill else "",
@@ -310,7 +318,7 @@ def plan(
             Step(
                 "extend_receipt",
                 "在17网延长收货（只能一次，最多7天）",
-                f"{SEED} 备注(1)",
+                f"{FAQ}, note (1): auto-confirm 12 days after shipment, extension at most 7 days",
                 due_at=None if extended or applied else auto_confirm,
                 done=extended,
                 body=f"17网将于 {beijing(auto_confirm)} 自动确认收货，之后不能线上退货。",
@@ -324,7 +332,7 @@ def plan(
         Step(
             "claim_within_15d",
             "包裹到代发仓后15天内在线上认领（申请并填单号），否则报废",
-            f"{SEED} 备注(3)",
+            f"{FAQ}, note (3): unclaimed parcels are scrapped after 15 days",
             due_at=None if waybill_done and applied else claim_due,
             done=applied and waybill_done,
             body="没有线上申请的退货包裹，代发不拆包，超过15天无人认领会集中报废，无法找回。",
@@ -336,7 +344,7 @@ def plan(
             Step(
                 "stall_processing",
                 "等代发拿到档口处理（签收后3-5天）",
-                f"{SEED} 退货流程(4)",
+                f"{FAQ}, return flow (4): the stall decides within 3-5 days of 代发 signing",
                 due_at=signed + processing if not unclaimed else None,
                 done=stage in ("accepted", "refused", "sent_back", "refunding"),
                 body=f"代发已于 {beijing(signed)} 签收；大促、节假日可能延迟。档口退货成功才退款，"
@@ -353,7 +361,7 @@ def plan(
                 "17网已交易成功：不能再线上退货",
                 f"17网订单已确认收货（交易成功），不支持线上申请退货：除非档口同意线下退，"
                 f"这批货的货款 {yuan(cost)} 由你承担{money.fee_note()}。",
-                f"{SEED} 备注(1)",
+                f"{FAQ}, note (1): auto-confirm 12 days after shipment, extension at most 7 days",
                 amount_fen=cost,
             )
         )
@@ -380,7 +388,7 @@ def plan(
                 "danger",
                 "17网会在退货到仓前自动确认收货",
                 body,
-                f"{SEED} 备注(1)",
+                f"{FAQ}, note (1): auto-confirm 12 days after shipment, extension at most 7 days",
                 due_at=auto_confirm,
             )
         )
@@ -392,7 +400,7 @@ def plan(
                 "danger",
                 "档口拒绝退货",
                 f"17网不退款，货会由代发寄回给你：这批货的货款 {yuan(cost)} 由你承担{money.fee_note()}。",
-                f"{SEED} 退货流程(4)",
+                f"{FAQ}, return flow (4): the stall decides within 3-5 days of 代发 signing",
                 amount_fen=cost,
             )
         )
@@ -430,7 +438,7 @@ def plan(
                     f"档口按当前售价退货：能退的 {elig.returnable} 件货款 {yuan(elig.returnable_cost_fen)}，"
                     f"17网只退 {yuan(elig.expected_refund_fen)}，差价 {yuan(drop)} 由你承担"
                     + (f"；而你要退买家 {yuan(downstream)}。" if downstream else "。"),
-                    f"{SEED} 退货都能按照买的原价退吗",
+                    f"{FAQ}, 'is a return refunded at the price paid': the stall's current price",
                     amount_fen=drop,
                 )
             )
@@ -441,7 +449,80 @@ def plan(
                 "warning",
                 "17网不支持换货",
                 "买家换货，在17网上要拆成两步：先申请退货，再为换的货重新下单。",
-                f"{SEED} 可以换货吗",
+                f"{FAQ}, 'can I exchange': no exchange",
             )
         )
     return Plan(purchase, tuple(steps), tuple(conflicts), elig, arrival)
+
+
+@dataclass(frozen=True)
+class SaleShipDue:
+    """When the sale behind a purchase must ship, and where that time comes from."""
+
+    due_at: datetime
+    source: str  #: "platform" (the sale order states it), "fact" (a ship-by fact) or "policy"
+
+
+def sale_ship_due(sale: Order, settings: Mapping[str, str]) -> SaleShipDue | None:
+    """The linked sale order's ship deadline, or ``None`` when it has shipped or nothing says.
+
+    Read from the sale order as the core stores it (the link model gives it to this plugin): the
+    deadline its platform states on an unshipped order, else a ship-by fact, else the shop's
+    ``sale_ship_window`` (policy) from the sale's payment.
+    """
+    if sale.status is not OrderStatus.PAID:
+        return None
+    stated = sale.platform_deadline
+    if stated is not None and stated.action in (None, "ship"):
+        return SaleShipDue(stated.due_at, "platform")
+    for name in SALE_SHIP_FACTS:
+        value = _dt(sale.facts.get(name))
+        if value is not None:
+            return SaleShipDue(value, "fact")
+    if sale.paid_at is not None:
+        window = _setting(settings, SALE_SHIP_SETTING, SALE_SHIP_DEFAULT)
+        return SaleShipDue(sale.paid_at + window, "policy")
+    return None
+
+
+def shortage_conflict(purchase: Order, sale: Order, settings: Mapping[str, str]) -> Conflict | None:
+    """A 17网 shortage against the linked sale's ship clock, or ``None`` when there is none.
+
+    An unshipped purchase that 代发 reports out of stock ships, with 下单三天有货先发, only what is in
+    stock 3 days after the order; without that option it waits for the stall to restock, with no
+    date at all. Either way the sale may miss its ship deadline (a late-shipment penalty on the
+    sale's platform): say so against that deadline, before it passes.
+    """
+    if purchase.status is not OrderStatus.PAID or not purchase.facts.get("out_of_stock"):
+        return None
+    due = sale_ship_due(sale, settings)
+    if due is None:
+        return None
+    three_days = bool(purchase.facts.get("ship_available_after_3d"))
+    ships_by = purchase.created_at + SHIP_AVAILABLE_AFTER if three_days else None
+    source = f"{FAQ}, out-of-stock questions: 下单三天有货先发 ships what is in stock after 3 days"
+    if ships_by is not None and ships_by <= due.due_at:
+        return Conflict(
+            "shortage",
+            "warning",
+            "17网缺货：代发会先发有货的商品",
+            f"17网采购单 {purchase.external_id} 缺货（下单三天有货先发）：代发最迟 {beijing(ships_by)} "
+            f"先发有货的商品，缺的货不再等；销售单 {sale.external_id} 须在 {beijing(due.due_at)} 前发货，"
+            "缺的货请另行补发或与买家协商退款。",
+            source,
+            due_at=due.due_at,
+        )
+    when = (
+        f"代发最早 {beijing(ships_by)} 才先发有货的商品"
+        if ships_by is not None
+        else "代发要等档口补货才发，没有确定时间"
+    )
+    return Conflict(
+        "shortage_late",
+        "danger",
+        "17网缺货：赶不上销售单的发货期限",
+        f"17网采购单 {purchase.external_id} 缺货：{when}；销售单 {sale.external_id} 须在 "
+        f"{beijing(due.due_at)} 前发货，超时会按延迟发货处罚。请在期限前另找货源发货，或与买家协商。",
+        source if three_days else f"{FAQ}, out-of-stock questions: 代发 re-picks when the stall restocks",
+        due_at=due.due_at,
+    )

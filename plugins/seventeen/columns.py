@@ -1,12 +1,12 @@
 """The columns of 17网's order and after-sales exports, and a shop's own overrides.
 
-17网 publishes no API and no export specification (reference/platform-apis.md §3), so this table is
-the contract: each field has the Chinese header the exports carry by default, a few aliases seen in
-re-saved or older exports, and whether the file is refused without it. A shop whose export reads
-differently maps its headers with the ``columns`` setting (JSON ``{"field": "header"}``; a key
-``purchase.<field>`` or ``return.<field>`` limits it to one kind of file) or with settings named
-``column.<field>``. Headers not in the table are refused unless ``ignore_columns`` lists them, so a
-changed export format is noticed instead of silently mis-read.
+17网 publishes no API and no export specification (no SDK, no documentation; only private site
+endpoints), so this table is the contract: each field has the Chinese header the exports carry by
+default, a few aliases seen in re-saved or older exports, and whether the file is refused without
+it. A shop whose export reads differently maps its headers with the ``columns`` setting (JSON
+``{"field": "header"}``; a key ``purchase.<field>`` or ``return.<field>`` limits it to one kind of
+file) or with settings named ``column.<field>``. Headers not in the table are refused unless
+``ignore_columns`` lists them, so a changed export format is noticed instead of silently mis-read.
 """
 
 from __future__ import annotations

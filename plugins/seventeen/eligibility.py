@@ -1,17 +1,23 @@
 """Can these goods go back to the stall through 17网, how many, and for how much? Pure.
 
-The market's return standard [seed 003, 什么情况下档口可能不接受退货]:
-(1) delisted goods are not returned; (2) goods that cannot be resold (washed, tags or labels cut,
-buttonholes opened, torn by trying on, smelling of sweat or perfume) are not; intimate items
-(underwear, vests/tube tops, hats, necklaces, stockings) never are; (3) special-price goods are not;
-(4) over a per-style quantity only part is taken back; (5) 看版拿货: one style ordered in one size
-but several colours is not returned, or only in part. Plus: after trade success there is no
-online return at all [备注(1)], and the refund is the stall's *current* price
-[退货都能按照买的原价退吗]. The caps and lists are shop settings; the defaults are the seed's.
+The wholesale market's return standard, as 17网's dropship after-sales FAQ states it ("when may a
+stall refuse a return"): (1) delisted goods are not returned; (2) goods that cannot be resold
+(washed, tags or labels cut, buttonholes opened, torn by trying on, smelling of sweat or perfume)
+are not, and intimate items (underwear, vests/tube tops, hats, necklaces, stockings) never are;
+(3) special-price goods are not; (4) over a per-style quantity only part is taken back;
+(5) 看版拿货: one style ordered in one size but several colours is not returned, or only in part.
+Plus: after trade success there is no online return at all (note (1)), and the refund is the
+stall's *current* price, never more than was paid ("is a return refunded at the price paid").
+
+Intimate items are decided by **category data** (the export's 类目 column, or the shop's
+``style_categories`` list), never by product titles: "背心裙" is a dress and "连帽卫衣" a sweatshirt.
+The goods' condition is read by :mod:`.conditions` (phrasings with negation). The caps and lists
+are shop settings; the defaults are the FAQ's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,10 +25,37 @@ from typing import Any
 
 from hub.money import fen_to_yuan
 
-SEED = "seeds/003 售后代发 什么情况下档口可能不接受退货"
+from .conditions import unsellable
 
-DEFAULT_INTIMATE = "内衣,内裤,文胸,背心,抹胸,帽子,项链,丝袜"
-DEFAULT_UNSELLABLE = "水洗,洗过,剪吊牌,剪标,开扣眼,试穿破损,破损,异味,香水味,穿过"
+FAQ = "17网 dropship after-sales FAQ (售后代发常见问题)"
+SOURCE = f"{FAQ}, 'when may a stall refuse a return'"
+
+#: The FAQ's intimate items, as category names: a category (or the last part of a category path)
+#: equal to one of these or ending with one ("女士内裤", "棒球帽") is never returnable.
+DEFAULT_INTIMATE = "内衣,内裤,内衣裤,文胸,胸罩,背心,抹胸,帽子,帽,项链,丝袜,连裤袜"
+#: The shop's own extra condition words; the built-in phrasings are in :mod:`.conditions`.
+DEFAULT_UNSELLABLE = ""
+
+
+def _split_words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in text.replace("，", ",").split(",") if w.strip())
+
+
+def excluded_category(category: str, intimate: Sequence[str]) -> str | None:
+    """The intimate category ``category`` falls in, or ``None``.
+
+    ``category`` is category data, e.g. "内衣" or a path "女装 > 内衣/家居服 > 文胸": the last part
+    of the path is read (alternatives split on "/"); a part equal to a listed category or ending
+    with one matches, so "背心裙" (a dress) does not while "女士背心" does.
+    """
+    leaf = re.split(r"\s*(?:>|›|»|→)\s*", category.strip())[-1] if category.strip() else ""
+    for part in (p.strip() for p in re.split(r"[/／|]", leaf)):
+        if not part:
+            continue
+        for word in intimate:
+            if word and (part == word or part.endswith(word)):
+                return word
+    return None
 
 
 class Verdict(StrEnum):
@@ -33,28 +66,33 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Policy:
-    """The shop's view of the stalls' return rules (settings, seed defaults)."""
+    """The shop's view of the stalls' return rules (settings, the FAQ's defaults)."""
 
-    intimate: tuple[str, ...] = tuple(DEFAULT_INTIMATE.split(","))
-    unsellable: tuple[str, ...] = tuple(DEFAULT_UNSELLABLE.split(","))
-    style_cap: int | None = None  #: pieces of one style a stall takes back; the seed names no figure
+    intimate: tuple[str, ...] = _split_words(DEFAULT_INTIMATE)
+    unsellable: tuple[str, ...] = ()  #: the shop's own extra condition words
+    style_cap: int | None = None  #: pieces of one style a stall takes back; the FAQ names no figure
     stall_caps: Mapping[str, int] = field(default_factory=dict)
     kanban_max: int = 0  #: pieces of a 看版 group (one style, one size, several colours) taken back
+    #: 货号 -> category, for exports without a 类目 column (setting ``style_categories``)
+    style_categories: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> Policy:
         def words(name: str, default: str) -> tuple[str, ...]:
             raw = settings.get(name)
-            text = default if raw is None else raw
-            return tuple(w.strip() for w in text.replace("，", ",").split(",") if w.strip())
+            return _split_words(default if raw is None else raw)
+
+        def pairs(name: str) -> dict[str, str]:
+            out: dict[str, str] = {}
+            for pair in (settings.get(name) or "").replace("，", ",").split(","):
+                if "=" in pair:
+                    key, value = pair.split("=", 1)
+                    if key.strip() and value.strip():
+                        out[key.strip()] = value.strip()
+            return out
 
         cap = (settings.get("style_return_cap") or "").strip()
-        stall_caps: dict[str, int] = {}
-        for pair in (settings.get("stall_return_caps") or "").replace("，", ",").split(","):
-            if "=" in pair:
-                stall, n = pair.split("=", 1)
-                if n.strip().isdigit():
-                    stall_caps[stall.strip()] = int(n)
+        stall_caps = {k: int(v) for k, v in pairs("stall_return_caps").items() if v.isdigit()}
         kanban = (settings.get("kanban_return_max") or "0").strip()
         return cls(
             intimate=words("intimate_categories", DEFAULT_INTIMATE),
@@ -62,10 +100,15 @@ class Policy:
             style_cap=int(cap) if cap.isdigit() else None,
             stall_caps=stall_caps,
             kanban_max=int(kanban) if kanban.isdigit() else 0,
+            style_categories=pairs("style_categories"),
         )
 
     def cap_for(self, stall: str) -> int | None:
         return self.stall_caps.get(stall, self.style_cap)
+
+    def category_of(self, item: Item) -> str:
+        """The item's category: the export's 类目, else the shop's list by 货号, else empty."""
+        return item.category or self.style_categories.get(item.style_no, "")
 
 
 @dataclass(frozen=True)
@@ -84,6 +127,13 @@ class Item:
     current_price_fen: int | None = None
     delisted: bool = False
     special_price: bool = False
+
+    @property
+    def refund_unit_fen(self) -> int:
+        """What 17网 refunds a piece: the stall's current price, never more than was paid."""
+        if self.current_price_fen is None:
+            return self.unit_price_fen
+        return min(self.current_price_fen, self.unit_price_fen)
 
     @classmethod
     def from_fact(cls, data: Mapping[str, Any]) -> Item:
@@ -161,10 +211,6 @@ class Eligibility:
         return f"{head}，17网预计退 ¥{refund}（这 {self.total} 件货款 ¥{cost}）"
 
 
-def _has_word(text: str, words: Sequence[str]) -> str | None:
-    return next((w for w in words if w and w in text), None)
-
-
 def assess(
     lines: Sequence[ReturnLine],
     order_items: Sequence[Item],
@@ -184,7 +230,7 @@ def assess(
                 total,
                 "17网订单已交易成功（自动确认收货），不支持线上申请退货",
                 "the trade succeeded (auto-confirmed): 17网 takes no online return",
-                "seeds/003 售后代发 备注(1)",
+                f"{FAQ}, note (1): no online return after trade success",
             )
         )
         return Eligibility(Verdict.NOT_RETURNABLE, 0, total, tuple(reasons), cost, 0, True, (), 0)
@@ -200,15 +246,15 @@ def assess(
                 qty,
                 f"{item.style_no} 已被档口下架：下架商品不退",
                 f"{item.style_no} is delisted by the stall",
-                f"{SEED} (1) 下架商品不退",
+                f"{SOURCE} (1): delisted goods are not taken back",
             )
-        elif word := _has_word(f"{item.category} {item.title}", policy.intimate):
+        elif word := excluded_category(policy.category_of(item), policy.intimate):
             blocker = Reason(
                 "intimate",
                 qty,
                 f"{item.style_no} 属贴身衣物（{word}）：一旦售出概不可退",
                 f"{item.style_no} is an intimate item ({word}): never returnable",
-                f"{SEED} (2) 贴身衣物 … 一旦售出概不可退",
+                f"{SOURCE} (2): intimate items are never taken back once sold",
             )
         elif item.special_price:
             blocker = Reason(
@@ -216,15 +262,16 @@ def assess(
                 qty,
                 f"{item.style_no} 是档口特价商品：特价商品不退",
                 f"{item.style_no} was sold at a special price",
-                f"{SEED} (3) 特价商品不退",
+                f"{SOURCE} (3): special-price goods are not taken back",
             )
-        elif word := _has_word(rl.condition, policy.unsellable):
+        elif findings := unsellable(rl.condition, policy.unsellable):
+            said = "、".join(dict.fromkeys(f"{f.label_zh}（{f.text}）" for f in findings))
             blocker = Reason(
                 "unsellable",
                 qty,
-                f"货品「{word}」，影响二次销售：档口不退",
-                f"the goods cannot be resold ({word})",
-                f"{SEED} (2) 影响二次销售不退",
+                f"货品{said}，影响二次销售：档口不退",
+                f"the goods cannot be resold ({', '.join(dict.fromkeys(f.label_en for f in findings))})",
+                f"{SOURCE} (2): goods that cannot be sold again are not taken back",
             )
         if blocker:
             reasons.append(blocker)
@@ -254,7 +301,7 @@ def assess(
                     f"档口最多退 {policy.kanban_max} 件",
                     f"看版: style {key[0]} ordered in size {key[1] or '-'} in {len(groups[key])} colours; "
                     f"the stall takes back at most {policy.kanban_max}",
-                    f"{SEED} (5) 看版拿货不退不换",
+                    f"{SOURCE} (5): 看版 orders (one size, several colours) are not taken back",
                 )
             )
 
@@ -281,7 +328,7 @@ def assess(
                     pieces - cap,
                     f"单款超量不退：{style} 共 {pieces} 件，档口最多退 {cap} 件",
                     f"over the style's cap: the stall takes back {cap} of {pieces} pieces of {style}",
-                    f"{SEED} (4) 单款超量不退",
+                    f"{SOURCE} (4): over a per-style quantity only part is taken back",
                 )
             )
 
@@ -289,11 +336,9 @@ def assess(
     price_known = True
     refund = 0
     for i, rl in enumerate(lines):
-        price = rl.item.current_price_fen
-        if price is None:
+        if rl.item.current_price_fen is None:
             price_known = False
-            price = rl.item.unit_price_fen
-        refund += price * left[i]
+        refund += rl.item.refund_unit_fen * left[i]
     if not price_known and returnable:
         notes.append("档口当前售价未知：预计退款按你的拿货价估算（档口按当前售价退货，降价会少退）")
     verdict = (

@@ -7,12 +7,19 @@ from pathlib import Path
 from hub.domain import Party
 from hub.platform import Capability, ParamSpec, PlatformInfo, SettingSpec
 
-from .chain import TRANSIT_DEFAULT, TRANSIT_SETTING
+from .chain import SALE_SHIP_DEFAULT, SALE_SHIP_SETTING, TRANSIT_DEFAULT, TRANSIT_SETTING
 from .eligibility import DEFAULT_INTIMATE, DEFAULT_UNSELLABLE
-from .rules import PROCESSING_DEFAULT, PROCESSING_SETTING
+from .rules import (
+    PROCESSING_DEFAULT,
+    PROCESSING_SETTING,
+    REFUSED_DEFAULT,
+    REFUSED_SETTING,
+    SHIP_RETURN_DEFAULT,
+    SHIP_RETURN_SETTING,
+)
 
 PLATFORM_ID = "seventeen"
-NO_API = "17网 publishes no API (reference/platform-apis.md §3): do it on 17网's website"
+NO_API = "17网 publishes no API (no SDK, no documentation): do it on 17网's website"
 
 SETTINGS = (
     SettingSpec(
@@ -35,9 +42,27 @@ SETTINGS = (
     ),
     SettingSpec(
         name=PROCESSING_SETTING,
-        help="how long 代发 takes after signing for a return (seed: 3-5 days; "
+        help="how long 代发 takes after signing for a return (17网's FAQ: 3-5 days; "
         "raise it for 大促 and holidays)",
         default=PROCESSING_DEFAULT,
+    ),
+    SettingSpec(
+        name=SHIP_RETURN_SETTING,
+        help="shop policy: natural days (from the next 00:00 Beijing time) to ship a return and "
+        "enter its tracking number once 代发 agreed (17网 states no figure)",
+        default=SHIP_RETURN_DEFAULT,
+    ),
+    SettingSpec(
+        name=REFUSED_SETTING,
+        help="shop policy: natural days to arrange with 代发 the way back of goods the stall "
+        "refused (17网 states no figure)",
+        default=REFUSED_DEFAULT,
+    ),
+    SettingSpec(
+        name=SALE_SHIP_SETTING,
+        help="shop policy: the sale's ship window from payment, used to flag a 17网 shortage when "
+        "the linked sale order states no ship deadline of its own",
+        default=SALE_SHIP_DEFAULT,
     ),
     SettingSpec(
         name=TRANSIT_SETTING,
@@ -46,7 +71,7 @@ SETTINGS = (
     ),
     SettingSpec(
         name="style_return_cap",
-        help="pieces of one style the stalls take back (seed: 'a certain number', "
+        help="pieces of one style the stalls take back (17网's FAQ: 'a certain number', "
         "no figure; empty: not checked)",
         default="",
     ),
@@ -54,17 +79,25 @@ SETTINGS = (
     SettingSpec(
         name="kanban_return_max",
         help="pieces of one style in one size but several colours (看版) a stall "
-        "takes back (seed: none or partly)",
+        "takes back (17网's FAQ: none or partly)",
         default="0",
     ),
     SettingSpec(
         name="intimate_categories",
-        help="categories/title words never returnable (贴身衣物)",
+        help="categories never returnable (贴身衣物), matched against the category data "
+        "(类目 column or style_categories), never against product titles",
         default=DEFAULT_INTIMATE,
     ),
     SettingSpec(
+        name="style_categories",
+        help="货号=类目 pairs, comma-separated, for exports without a 类目 column "
+        "(e.g. 'B3307=内衣,C1190=牛仔裤')",
+        default="",
+    ),
+    SettingSpec(
         name="unsellable_conditions",
-        help="condition words that make goods unsellable (影响二次销售)",
+        help="extra condition words that make goods unsellable (影响二次销售), on top of the "
+        "built-in phrasings (washed, tag cut, worn, smells ...); a negation before one cancels it",
         default=DEFAULT_UNSELLABLE,
     ),
 )
@@ -148,7 +181,7 @@ CAPABILITIES = (
         label="Exchange",
         label_zh="换货",
         supported=False,
-        reason="17网 has no exchange (17网暂不支持换货): return, then order again [seed 003]",
+        reason="17网 has no exchange (17网暂不支持换货): return, then order again",
     ),
     Capability(
         action="agree_refund",
@@ -179,7 +212,7 @@ CAPABILITIES = (
         label="Appeal",
         label_zh="申诉",
         supported=False,
-        reason="17网 has no appeal flow; a wrong return reason forfeits further compensation [seed 003]",
+        reason="17网 has no appeal flow; a wrong return reason forfeits further compensation",
     ),
 )
 

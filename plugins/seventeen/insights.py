@@ -13,8 +13,11 @@ from hub.clock import utcnow
 from hub.domain import AfterSale, Insight, Order, OrderRole
 from hub.platform import CaseContext
 
-from .chain import Plan, Purchase, PurchaseMoney, plan, yuan
+from .chain import Conflict, Plan, Purchase, PurchaseMoney, plan, shortage_conflict, yuan
+from .eligibility import SOURCE as ELIGIBILITY_SOURCE
 from .mapping import NO_EXCHANGE
+from .rules import NO_EXCHANGE as NO_EXCHANGE_RULE
+from .rules import REFUND_BASIS_SOURCE
 
 PLATFORM = "seventeen"
 
@@ -33,11 +36,10 @@ def _eligibility_insight(p: Plan, order: Order) -> Insight | None:
     return Insight(
         kind="eligibility",
         title=f"17网采购单 {order.external_id}：{e.summary_zh()}",
-        # the reasons' seed passages are in ``source``; the body does not repeat them
+        # the reasons' sources are in ``source``; the body does not repeat them
         body="\n".join([*(r.text_zh for r in e.reasons), *e.notes, figures + "。"]),
         level=level,
-        source="; ".join(dict.fromkeys(r.source for r in e.reasons))
-        or "seeds/003 售后代发 什么情况下档口可能不接受退货",
+        source="; ".join(dict.fromkeys(r.source for r in e.reasons)) or ELIGIBILITY_SOURCE,
         amount_fen=e.expected_refund_fen,
         data={
             "verdict": e.verdict.value,
@@ -50,6 +52,19 @@ def _eligibility_insight(p: Plan, order: Order) -> Insight | None:
             "price_known": e.price_known,
             "purchase_order": order.external_id,
         },
+    )
+
+
+def conflict_insight(c: Conflict, purchase_order: str) -> Insight:
+    return Insight(
+        kind="warning",
+        title=c.title,
+        body=c.body,
+        level=c.level,
+        source=c.source,
+        due_at=c.due_at,
+        amount_fen=c.amount_fen,
+        data={"conflict": c.code, "purchase_order": purchase_order},
     )
 
 
@@ -73,19 +88,7 @@ def plan_insights(p: Plan, *, downstream: AfterSale | None = None) -> list[Insig
                 data={"step": step.code, "purchase_order": order.external_id},
             )
         )
-    for c in p.conflicts:
-        out.append(
-            Insight(
-                kind="warning",
-                title=c.title,
-                body=c.body,
-                level=c.level,
-                source=c.source,
-                due_at=c.due_at,
-                amount_fen=c.amount_fen,
-                data={"conflict": c.code, "purchase_order": order.external_id},
-            )
-        )
+    out.extend(conflict_insight(c, order.external_id) for c in p.conflicts)
     if downstream is not None and p.eligibility is not None:
         carried = p.eligibility.carried_fen
         if carried or any(
@@ -110,7 +113,7 @@ def plan_insights(p: Plan, *, downstream: AfterSale | None = None) -> list[Insig
                 f"{yuan(p.eligibility.cost_fen)}，17网预计退 "
                 f"{yuan(p.eligibility.expected_refund_fen)}{money.fee_note()}。",
                 level="warning" if carried else "info",
-                source="seeds/003 售后代发 退货都能按照买的原价退吗",
+                source=REFUND_BASIS_SOURCE,
                 amount_fen=carried,
                 data={
                     "downstream_refund_fen": downstream.refund_fen,
@@ -134,6 +137,11 @@ def case_insights(context: CaseContext) -> Sequence[Insight]:
             return []
         p = plan(Purchase(order=context.order, cases=[case], settings=context.shop.settings), now)
         out = plan_insights(p)
+        for linked in context.linked:
+            if linked.order.role is OrderRole.SALE:
+                c = shortage_conflict(context.order, linked.order, context.shop.settings)
+                if c is not None:
+                    out.append(conflict_insight(c, context.order.external_id))
         if case.facts.get("exchange_requested"):
             out.insert(
                 0,
@@ -142,7 +150,7 @@ def case_insights(context: CaseContext) -> Sequence[Insight]:
                     title="17网不支持换货",
                     body=NO_EXCHANGE,
                     level="warning",
-                    source="seeds/003 售后代发 可以换货吗",
+                    source=NO_EXCHANGE_RULE.source,
                 ),
             )
         return out
@@ -166,4 +174,8 @@ def case_insights(context: CaseContext) -> Sequence[Insight]:
             )
         )
         out.extend(plan_insights(p, downstream=case))
+        if context.order is not None:
+            short = shortage_conflict(linked.order, context.order, linked.shop.settings)
+            if short is not None:
+                out.append(conflict_insight(short, linked.order.external_id))
     return out

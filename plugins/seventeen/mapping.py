@@ -3,7 +3,8 @@
 A 17网 order is the **purchase** behind a sale: ``Order.role`` is ``purchase`` and its ``links``
 carry the hints the core resolves to the sale (the sale order id the merchant wrote in the remark,
 and the recipient + SKU + day). A 17网 after-sales case is a return to the stall; 17网 has no
-exchange, so an exchange request is mapped as a return with a warning [seed 003: 17网暂不支持换货].
+exchange, so an exchange request is mapped as a return with a warning (17网's dropship after-sales
+FAQ: 17网暂不支持换货).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hub.domain import (
 from hub.errors import MappingError
 from hub.money import yuan_to_fen
 
+from .eligibility import Item
 from .snapshot import PURCHASE, PURCHASE_RETURN, row_time
 from .state import (
     AUTO_CONFIRM_AFTER,
@@ -169,7 +171,7 @@ def order_facts_of(order_payload: Mapping[str, Any]) -> tuple[OrderStatus, str, 
         "ship_option": option or None,
         "discontinued": discontinued,
         "receipt_extended": bool(extensions),
-        # what was paid on top of the goods: 17网 refunds the goods only [seed 003 退货都能按照买的原价退吗]
+        # what was paid on top of the goods: 17网 refunds the goods only, at the stall's price
         "postage_fen": _fen(first.get("postage")),
         "service_fee_fen": _fen(first.get("service_fee")),
     }
@@ -388,8 +390,8 @@ def map_return(payload: Mapping[str, Any], updated_at: datetime) -> AfterSale:
     paid_fen = item["unit_price_fen"] * quantity if item else None
     if item:
         facts["line"] = {k: item[k] for k in ("style_no", "color", "size", "category", "title", "stall")}
-        price = item["current_price_fen"] if item["current_price_fen"] is not None else item["unit_price_fen"]
-        facts["expected_refund_fen"] = price * quantity
+        # the stall's current price, never more than was paid
+        facts["expected_refund_fen"] = Item.from_fact(item).refund_unit_fen * quantity
         facts["current_price_known"] = item["current_price_fen"] is not None
     facts.update(
         {
@@ -415,6 +417,11 @@ def map_return(payload: Mapping[str, Any], updated_at: datetime) -> AfterSale:
         facts["return_courier"] = state.courier
     if state.refused_reason:
         facts["refused_reason"] = state.refused_reason
+    since = stage_entered_at(state)
+    if since is not None:
+        # when the case entered its status, from 17网's own times or the recorded step: the
+        # clocks that run from it never move with a later export or step
+        facts["status_since"] = since.astimezone(UTC).isoformat()
     created = state.applied_at or state.daifa_signed_at
     if created is None:
         entries = payload.get("ledger") or []
@@ -440,6 +447,22 @@ def map_return(payload: Mapping[str, Any], updated_at: datetime) -> AfterSale:
         facts=facts,
         warnings=tuple(warnings),
     )
+
+
+def stage_entered_at(state: ReturnState) -> datetime | None:
+    """When the return entered its current hub status, when 17网's data or a step says so."""
+    status = STAGE_STATUS[state.stage]
+    if status is AfterSaleStatus.REQUESTED:
+        return state.applied_at
+    if status is AfterSaleStatus.AWAITING_RETURN:
+        return state.agreed_at
+    if status is AfterSaleStatus.RETURN_SHIPPED:
+        if state.stage is Stage.UNCLAIMED:
+            return state.daifa_signed_at
+        return state.waybill_entered_at
+    if status in (AfterSaleStatus.SELLER_REFUSED, AfterSaleStatus.REFUNDING):
+        return state.result_at
+    return None
 
 
 def state_status(state: ReturnState) -> AfterSaleStatus:

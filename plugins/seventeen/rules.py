@@ -1,33 +1,62 @@
-"""17网's rule table: every row from seed 003 (售后代发有哪些常见的问题) as DOMAIN.md distils it.
+"""17网's rule table: who acts next on a 17网 purchase or return, what, by when, and why.
 
-The merchant is the **buyer** on 17网 (they buy from the stall through 代发), so the steps the
-merchant must take carry ``Party.BUYER``; what 代发 or the stall must do carries ``Party.PLATFORM``.
+Parties are named from the merchant's side. On 17网 the merchant buys (from the stall, through
+the dropship team 代发), so the merchant's own steps carry ``Party.MERCHANT`` and what 代发 or the
+stall must do carries ``Party.SUPPLIER``. Every row cites, in words, the passage of 17网's
+dropship after-sales FAQ (售后代发常见问题) it comes from, or says it is a shop-policy figure
+because 17网 publishes none; ``docs/rules/seventeen.md`` has one section per rule id.
+
+``STATES`` lists every (kind, status) the mapping (:mod:`.mapping`, :mod:`.state`) can produce;
+each open one has an unconditional row: a clock, or an explicit no-clock reason.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from hub.domain import OnExpiry, Party
+from hub.domain import AfterSaleKind, OnExpiry, Party
 from hub.rules import Constraint, Match, Rule, RuleTable
 
-SEED = "seeds/003 售后代发有哪些常见的问题"
-DOMAIN = "DOMAIN.md 17网"
+from .state import STAGE_STATUS
+
+#: The published source every 17网 figure comes from, in words.
+FAQ = "17网 dropship after-sales FAQ (售后代发常见问题)"
+#: A figure 17网 does not publish: the shop's own policy, a setting with a default.
+SHOP_POLICY = "shop policy (17网 publishes no figure)"
 
 #: the shop setting for the 3-5 day stall processing (raise it for 大促 and holidays)
 PROCESSING_SETTING = "return_processing"
 PROCESSING_DEFAULT = "5d"
+#: shop policy: days the merchant allows itself to get the return on its way once 代发 agreed
+SHIP_RETURN_SETTING = "return_ship_days"
+SHIP_RETURN_DEFAULT = "7d"
+#: shop policy: days the merchant allows itself to arrange the refused goods' way back
+REFUSED_SETTING = "refused_followup_days"
+REFUSED_DEFAULT = "3d"
+
+#: Every (kind, status) the mapping can produce: a return or a refund-only request, in every
+#: status a 17网 return stage maps to (``state.STAGE_STATUS``).
+STATES: frozenset[tuple[str, str]] = frozenset(
+    (kind.value, status.value)
+    for kind in (AfterSaleKind.RETURN_REFUND, AfterSaleKind.REFUND_ONLY)
+    for status in set(STAGE_STATUS.values())
+)
 
 AUTO_CONFIRM = Rule(
     id="seventeen.auto_confirm",
     match=Match(subject="order", statuses=frozenset({"shipped"}), facts={"receipt_extended": None}),
     anchor="shipped_at",
     duration=timedelta(days=12),
-    party=Party.BUYER,
+    start_event="代发 ships the purchase (17网's ship time)",
+    start_event_zh="代发发货（17网的发货时间）",
+    party=Party.MERCHANT,
     action="extend_receipt",
     on_expiry=OnExpiry.AUTO_CONFIRM,
-    source=f"{SEED} 备注(1): 自发货起自动确认收货时间为12天 … 订单交易成功后不支持线上申请退货; {DOMAIN}",
-    summary_zh="发货后12天自动确认收货；交易成功后不能线上退货。需要售后请先延长收货（一次，最多7天）",
+    consequence_zh="17网自动确认收货，交易成功，之后不能线上申请退货",
+    consequence_en="17网 confirms receipt: the trade succeeds and no online return is possible after it",
+    source=f"{FAQ}, note (1): receipt is confirmed automatically 12 days after shipment; "
+    "no online return after trade success",
+    summary_zh="发货后12天自动确认收货；交易成功后不能线上退货。可能有售后时先延长收货（一次，最多7天）",
     summary_en="17网 confirms receipt 12 days after shipment; after trade success no online return: "
     "extend receipt (once, at most 7 days) if a return may come",
 )
@@ -36,10 +65,14 @@ AUTO_CONFIRM_EXTENDED = Rule(
     match=Match(subject="order", statuses=frozenset({"shipped"}), facts={"receipt_extended": True}),
     anchor="fact:auto_confirm_at",
     duration=timedelta(0),
-    party=Party.BUYER,
+    start_event="the extended auto-confirm time (shipment + 12 days + the extension, at most 7 days)",
+    start_event_zh="延长后的自动确认收货时间（发货 + 12天 + 延长天数，最多7天）",
+    party=Party.MERCHANT,
     action="apply_return",
     on_expiry=OnExpiry.AUTO_CONFIRM,
-    source=f"{SEED} 备注(1): 操作延长收货 最多可延长7天; {DOMAIN}",
+    consequence_zh="17网自动确认收货，交易成功，之后不能线上申请退货",
+    consequence_en="17网 confirms receipt: the trade succeeds and no online return is possible after it",
+    source=f"{FAQ}, note (1): receipt can be extended once, by at most 7 days",
     summary_zh="已延长收货：延长后的期限到期即交易成功，之后不能线上退货",
     summary_en="Receipt extended: at the extended time the trade succeeds and no online return is possible",
 )
@@ -49,26 +82,85 @@ APPLY_BEFORE_AUTO_CONFIRM = Rule(
     match=Match(statuses=frozenset({"requested", "awaiting_return"}), facts={"order_status": "shipped"}),
     anchor="fact:auto_confirm_at",
     duration=timedelta(0),
-    party=Party.BUYER,
+    start_event="the purchase's auto-confirm time (shipment + 12 days, or the extended time)",
+    start_event_zh="采购单的自动确认收货时间（发货 + 12天，或延长后的时间）",
+    party=Party.MERCHANT,
     action="extend_receipt",
     on_expiry=OnExpiry.AUTO_CONFIRM,
-    source=f"{SEED} 备注(1): 有售后问题需要处理的情况下 … 操作延长收货; {DOMAIN}",
+    consequence_zh="17网自动确认收货，交易成功，这笔退货不能再线上处理",
+    consequence_en="17网 confirms receipt: the trade succeeds and this return can no longer go online",
+    source=f"{FAQ}, note (1): with an after-sales problem pending, extend receipt from the order's details",
     summary_zh="退货未寄出：订单将自动确认收货，需要时先延长收货",
     summary_en="Return not shipped yet: the order auto-confirms at this time; extend receipt if needed",
+)
+DAIFA_REVIEW = Rule(
+    id="seventeen.daifa_review",
+    match=Match(statuses=frozenset({"requested"})),
+    duration=None,
+    no_clock_reason="17网 gives 代发 no time to review a return application",
+    no_clock_reason_zh="17网没有规定代发审核退货申请的时限",
+    start_event="the merchant applies for the return online",
+    start_event_zh="线上提交退货申请",
+    party=Party.SUPPLIER,
+    action="review_return",
+    on_expiry=OnExpiry.NOTHING,
+    source=f"{FAQ}, return flow (2): apply online; once 代发 agrees, a return address is given",
+    summary_zh="等代发审核退货申请，同意后会给退货地址",
+    summary_en="代发 reviews the application; once agreed it gives the return address",
+)
+SHIP_RETURN = Rule(
+    id="seventeen.ship_return",
+    match=Match(statuses=frozenset({"awaiting_return"})),
+    anchor=("fact:agreed_at", "status_since"),
+    duration=timedelta(days=7),
+    counting="natural_days",
+    policy=True,
+    setting=SHIP_RETURN_SETTING,
+    start_event="代发 agrees to the return and gives its address",
+    start_event_zh="代发同意退货并给出退货地址",
+    party=Party.MERCHANT,
+    action="enter_return_waybill",
+    on_expiry=OnExpiry.OVERDUE,
+    consequence_zh="17网不会自动处理；拖得越久档口越可能下架（下架商品不退）",
+    consequence_en="nothing automatic on 17网; the longer it waits, the likelier the stall delists the "
+    "goods (delisted goods are not taken back)",
+    source=f"{SHOP_POLICY}; {FAQ}, return flow (3): ship and enter the return's tracking number as soon "
+    "as possible; how to return successfully (1): return early, before the goods are delisted",
+    summary_zh="代发已同意：寄回退货并在17网填写退货运单号（店铺规定的天数内）",
+    summary_en="代发 agreed: ship the return and enter its tracking number on 17网 (within the shop's days)",
 )
 SCRAP_UNCLAIMED = Rule(
     id="seventeen.unclaimed_scrapped",
     match=Match(statuses=frozenset({"return_shipped"}), facts={"unclaimed_since": True}),
     anchor="fact:unclaimed_since",
     duration=timedelta(days=15),
-    party=Party.BUYER,
+    start_event="代发 signs for a return parcel that has no online application or no tracking number",
+    start_event_zh="代发签收了没有线上申请或没有填写运单号的退货包裹",
+    party=Party.MERCHANT,
     action="claim_return",
     on_expiry=OnExpiry.SCRAPPED,
-    source=f"{SEED} 备注(3): 未在线上申请退货的包裹,代发不会将其拆包,"
-    f"若超过 15 天无人认领,包裹将被集中报废处理; {DOMAIN}",
+    consequence_zh="包裹被集中报废，无法找回",
+    consequence_en="the parcel is scrapped with the others and cannot be recovered",
+    source=f"{FAQ}, note (3): a parcel at 代发 with no online application is not opened and is "
+    "scrapped after 15 days unclaimed",
     summary_zh="代发已签收但没有线上申请/运单号：15天内不认领将被报废",
     summary_en="代发 holds a return parcel with no online application or waybill: "
     "claim it within 15 days or it is scrapped",
+)
+IN_TRANSIT = Rule(
+    id="seventeen.return_in_transit",
+    match=Match(statuses=frozenset({"return_shipped"})),
+    duration=None,
+    no_clock_reason="the return parcel is with the courier; 17网 gives 代发 no time to sign for it",
+    no_clock_reason_zh="退货包裹在快递途中；17网没有规定代发签收的时限",
+    start_event="the merchant enters the return's tracking number",
+    start_event_zh="在17网填写退货运单号",
+    party=Party.SUPPLIER,
+    action="sign_return",
+    on_expiry=OnExpiry.NOTHING,
+    source=f"{FAQ}, return flow (3)(4): after shipping, 代发 receives the parcel and takes it to the stall",
+    summary_zh="退货在途：等代发签收",
+    summary_en="Return on its way: 代发 signs for it on arrival",
 )
 PROCESSING = Rule(
     id="seventeen.return_processing",
@@ -77,15 +169,55 @@ PROCESSING = Rule(
     ),
     anchor="fact:daifa_signed_at",
     duration=timedelta(days=5),
-    party=Party.PLATFORM,
+    setting=PROCESSING_SETTING,
+    start_event="代发 signs for the matched return parcel",
+    start_event_zh="代发签收已匹配的退货包裹",
+    party=Party.SUPPLIER,
     action="stall_result",
     on_expiry=OnExpiry.OVERDUE,
-    source=f"{SEED} 退货流程(4) / 已经申请退货了,多久会处理好: 签收包裹后的 3-5 天内进行退货处理,"
-    f"电商大促、特殊节假日可能有延迟; {DOMAIN}",
+    consequence_zh="17网不会自动处理：超过5天仍无结果，请联系代发催处理",
+    consequence_en="nothing automatic: past 5 days without a result, chase 代发",
+    source=f"{FAQ}, return flow (4) and 'how long does a return take': 代发 takes the return to the "
+    "stall within 3-5 days of signing; later in big promotions and holidays",
     summary_zh="代发签收后3-5天内拿到档口处理退货（大促、节假日可能延迟）",
     summary_en="代发 takes the return to the stall within 3-5 days of signing "
     "(slower in promotions and holidays)",
-    setting=PROCESSING_SETTING,
+)
+REFUNDING = Rule(
+    id="seventeen.refunding",
+    match=Match(statuses=frozenset({"refunding"})),
+    duration=None,
+    no_clock_reason="the stall took the goods back; 17网 gives 代发 no time to pay the refund",
+    no_clock_reason_zh="档口已收货；17网没有规定代发退款的时限",
+    start_event="the stall accepts the return",
+    start_event_zh="档口同意退货",
+    party=Party.SUPPLIER,
+    action="refund",
+    on_expiry=OnExpiry.NOTHING,
+    source=f"{FAQ}, return flow (4): when the stall accepts the return, 代发 refunds the merchant",
+    summary_zh="档口已退货成功：等代发退款",
+    summary_en="The stall accepted the return: 代发 refunds",
+)
+REFUSED_SEND_BACK = Rule(
+    id="seventeen.refused_send_back",
+    match=Match(statuses=frozenset({"seller_refused"})),
+    anchor=("fact:result_at", "status_since"),
+    duration=timedelta(days=3),
+    counting="natural_days",
+    policy=True,
+    setting=REFUSED_SETTING,
+    start_event="the stall refuses the return",
+    start_event_zh="档口拒绝退货",
+    party=Party.MERCHANT,
+    action="arrange_send_back",
+    on_expiry=OnExpiry.OVERDUE,
+    consequence_zh="17网不退款，货留在代发处；货款由你承担，直到货寄回",
+    consequence_en="17网 refunds nothing and the goods stay with 代发; their cost is yours until they "
+    "come back",
+    source=f"{SHOP_POLICY}; {FAQ}, return flow (4): a refused return is not refunded; contact 代发 to "
+    "have the goods sent back",
+    summary_zh="档口拒绝退货：联系代发把货寄回",
+    summary_en="The stall refused the return: contact 代发 to have the goods sent back",
 )
 OUT_OF_STOCK_3D = Rule(
     id="seventeen.out_of_stock_3d",
@@ -96,13 +228,39 @@ OUT_OF_STOCK_3D = Rule(
     ),
     anchor="created_at",
     duration=timedelta(days=3),
-    party=Party.PLATFORM,
+    start_event="the merchant places the 17网 order (with 下单三天有货先发)",
+    start_event_zh="在17网下单（选择下单三天有货先发）",
+    party=Party.SUPPLIER,
     action="ship_available",
     on_expiry=OnExpiry.NOTHING,
-    source=f"{SEED} 缺货常见问题: 下单三天有货先发 … "
-    f"超出三天还未拿到货的话,代发会直接将您有货的商品先行发出; {DOMAIN}",
+    consequence_zh="代发先发出有货的商品，缺货的不再等",
+    consequence_en="代发 ships what is in stock and stops waiting for the rest",
+    source=f"{FAQ}, out-of-stock questions: with 下单三天有货先发, 代发 keeps trying for 3 days after the "
+    "order, then ships what is in stock",
     summary_zh="缺货（下单三天有货先发）：三天内代发继续拿货，之后先发有货商品",
     summary_en="Out of stock with 下单三天有货先发: 代发 keeps trying for 3 days, then ships what is there",
+)
+
+OUT_OF_STOCK_WAIT = Rule(
+    id="seventeen.out_of_stock_wait",
+    match=Match(
+        subject="order",
+        statuses=frozenset({"paid"}),
+        facts={"out_of_stock": True, "ship_available_after_3d": None},
+    ),
+    duration=None,
+    no_clock_reason="out of stock without 下单三天有货先发: 代发 re-picks when the stall restocks, "
+    "with no date",
+    no_clock_reason_zh="缺货且未选下单三天有货先发：代发等档口补货再拿，没有确定时间",
+    start_event="代发 reports the order out of stock",
+    start_event_zh="代发反馈缺货",
+    party=Party.SUPPLIER,
+    action="restock_pick",
+    on_expiry=OnExpiry.NOTHING,
+    source=f"{FAQ}, out-of-stock questions: 代发 re-picks on the day the stall says it has stock again; "
+    "a discontinued item is delisted and refunded",
+    summary_zh="缺货：等档口补货后代发再拿货；档口不做了则下架退款",
+    summary_en="Out of stock: 代发 picks again when the stall restocks; discontinued goods are refunded",
 )
 
 NO_WAYBILL_BEFORE_APPLY = Constraint(
@@ -111,7 +269,7 @@ NO_WAYBILL_BEFORE_APPLY = Constraint(
     match=Match(facts={"applied": None}),
     reason_zh="尚未线上申请退货：先在17网申请，再填写退货运单号",
     reason_en="No online application yet: apply on 17网 first, then enter the return waybill",
-    source=f"{SEED} 退货流程(2)(3)",
+    source=f"{FAQ}, return flow (2)(3): apply online, then enter the return's tracking number",
 )
 NO_RETURN_AFTER_SUCCESS = Constraint(
     id="seventeen.no_return_after_success",
@@ -119,7 +277,7 @@ NO_RETURN_AFTER_SUCCESS = Constraint(
     match=Match(facts={"order_completed": True}),
     reason_zh="订单交易成功后不支持线上申请退货",
     reason_en="After trade success 17网 takes no online return",
-    source=f"{SEED} 备注(1)",
+    source=f"{FAQ}, note (1): no online return after trade success",
 )
 NO_EXCHANGE = Constraint(
     id="seventeen.no_exchange",
@@ -127,7 +285,7 @@ NO_EXCHANGE = Constraint(
     match=Match(),
     reason_zh="17网暂不支持换货：申请退货后再重新下单",
     reason_en="17网 has no exchange: return the goods, then order again",
-    source=f"{SEED} 可以换货吗",
+    source=f"{FAQ}, 'can I exchange': no exchange; return, then order again",
 )
 DISCONTINUED_NO_RETURN = Constraint(
     id="seventeen.discontinued",
@@ -137,11 +295,12 @@ DISCONTINUED_NO_RETURN = Constraint(
     ),
     reason_zh="档口不做了：代发联系档口在17网下架并退款，无需退货",
     reason_en="Discontinued by the stall: 代发 delists it on 17网 and refunds; nothing to return",
-    source=f"{SEED} 商品缺货了之后还会再拿吗: 若档口说商品不做了,我们会联系档口把商品在17网下架,并联系您退款",
+    source=f"{FAQ}, out-of-stock questions: when the stall stops making an item, 代发 delists it and refunds",
 )
 
-#: Not a deadline but a rule all the same: what 17网 refunds [seed 003 退货都能按照买的原价退吗].
-REFUND_BASIS_SOURCE = f"{SEED} 退货都能按照买的原价退吗: 档口通常都按商品的当前售价退货"
+#: Not a deadline but a rule all the same: what 17网 refunds. The stall refunds its current price;
+#: hub expects the lower of that and the price paid (a stall never refunds more than was paid).
+REFUND_BASIS_SOURCE = f"{FAQ}, 'is a return refunded at the price paid': the stall refunds its current price"
 
 TABLE = RuleTable(
     platform="seventeen",
@@ -149,11 +308,18 @@ TABLE = RuleTable(
         AUTO_CONFIRM,
         AUTO_CONFIRM_EXTENDED,
         APPLY_BEFORE_AUTO_CONFIRM,
+        DAIFA_REVIEW,
+        SHIP_RETURN,
         SCRAP_UNCLAIMED,
+        IN_TRANSIT,
         PROCESSING,
+        REFUNDING,
+        REFUSED_SEND_BACK,
         OUT_OF_STOCK_3D,
+        OUT_OF_STOCK_WAIT,
     ),
     constraints=(NO_WAYBILL_BEFORE_APPLY, NO_RETURN_AFTER_SUCCESS, NO_EXCHANGE, DISCONTINUED_NO_RETURN),
+    states=STATES,
 )
 
 

@@ -5,10 +5,11 @@ extend receipt) and what 代发 told them (agreed, signed, the stall's result). 
 ledger's entries; this module replays them over the export's row, and says which step may come
 next and why not. Pure: no IO, no clock.
 
-Flow [seed 003, 售后代发 → 退货流程]: ask the stall; apply online (订单管理 → 订单详情 → 退款退货);
-代发 agrees and gives a return address; ship; enter **the return's** tracking number; 代发 signs
-and within 3-5 days takes it to the stall; accepted → refund at the stall's current price,
-refused → the goods are sent back to the merchant.
+Flow (17网's dropship after-sales FAQ, 退货流程): ask the stall; apply online
+(订单管理 → 订单详情 → 退款退货); 代发 agrees and gives a return address; ship; enter
+**the return's** tracking number; 代发 signs and within 3-5 days takes it to the stall;
+accepted → refund at the stall's current price, refused → the goods are sent back to the
+merchant.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ MANUAL_ACTIONS = (
     "stall_result",
     "extend_receipt",
 )
-EXTENSION_MAX = timedelta(days=7)  #: 最多可延长7天 [seed 003]
-AUTO_CONFIRM_AFTER = timedelta(days=12)  #: 自发货起自动确认收货时间为12天 [seed 003]
+EXTENSION_MAX = timedelta(days=7)  #: 最多可延长7天
+AUTO_CONFIRM_AFTER = timedelta(days=12)  #: 自发货起自动确认收货时间为12天
 
 
 class Stage(StrEnum):
@@ -169,26 +170,26 @@ def check_step(
         if order is None:
             return "no 17网 purchase order to extend"
         if order.status != "shipped":
-            return "only a shipped order, not yet confirmed, can have its receipt extended [seed 003]"
+            return "only a shipped order, not yet confirmed, can have its receipt extended"
         if order.receipt_extended:
-            return "receipt was already extended once; 17网 allows one extension of at most 7 days [seed 003]"
+            return "receipt was already extended once; 17网 allows one extension of at most 7 days"
         if order.auto_confirm_at and now >= order.auto_confirm_at:
-            return "auto-confirm has passed: the trade succeeded, nothing to extend [seed 003]"
+            return "auto-confirm has passed: the trade succeeded, nothing to extend"
         days = params.get("days")
         if days not in (None, "") and not (str(days).isdigit() and 1 <= int(days) <= 7):
-            return f"days must be 1 to 7 (17网 extends at most 7 days), got {days!r} [seed 003]"
+            return f"days must be 1 to 7 (17网 extends at most 7 days), got {days!r}"
         return None
     if action == "apply_return":
         if state is not None and stage is not Stage.UNCLAIMED:
             return f"a return is already applied for (now {stage}); 17网 takes one application per return"
         if order is not None:
             if order.status == "completed":
-                return "the trade succeeded (receipt confirmed): 17网 takes no online return now [seed 003]"
+                return "the trade succeeded (receipt confirmed): 17网 takes no online return now"
             if order.status not in ("shipped", "refunding"):
                 return f"the order is {order.status}, not shipped: there is nothing to send back"
         return None
     if state is None and action != "daifa_signed":
-        return "no return applied for yet: apply online first (订单管理 → 订单详情 → 退款退货) [seed 003]"
+        return "no return applied for yet: apply online first (订单管理 → 订单详情 → 退款退货)"
     if action == "daifa_agreed":
         if stage is not Stage.APPLIED:
             return f"代发 agrees to an application waiting for review; this return is {stage}"
@@ -198,7 +199,7 @@ def check_step(
     if action == "enter_return_waybill":
         assert state is not None
         if not state.applied:
-            return "no waybill before the return is applied online [seed 003]"
+            return "no waybill before the return is applied online"
         if stage not in (Stage.APPLIED, Stage.AGREED, Stage.SHIPPED, Stage.SIGNED):
             return f"the return is {stage}: no waybill to enter"
         if stage is Stage.SIGNED and state.waybill:
@@ -212,7 +213,7 @@ def check_step(
                 f"{waybill} is 17网's outbound waybill for this order: "
                 "enter the return parcel's own tracking number "
                 "(17网's outbound number only for a parcel recalled mid-way: "
-                "set mid_way_recall) [seed 003]"
+                "set mid_way_recall)"
             )
         return None
     if action == "daifa_signed":
@@ -226,7 +227,7 @@ def check_step(
         if stage is not Stage.SIGNED:
             return f"the stall decides after 代发 signs for the parcel; this return is {stage}"
         if not state.applied or not state.waybill:
-            return "代发 does not open a parcel without an online application and its waybill [seed 003]"
+            return "代发 does not open a parcel without an online application and its waybill"
         if "accepted" in params:
             accepted = _bool(params.get("accepted"))
             refund = params.get("refund_fen")
