@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from hub.domain import OnExpiry, Party
 from hub.rules import blocked_actions, check_table, check_totality, next_action, next_deadline
-from plugins.seventeen.mapping import map_raw
 from plugins.seventeen.info import INFO
+from plugins.seventeen.mapping import map_raw
 from plugins.seventeen.rules import FAQ, SHOP_POLICY, STATES, TABLE
 
 from .helpers import entry, order_row, records, return_row
