@@ -44,15 +44,21 @@ TMALL_DISPUTE = "tmall_dispute"
 TRADE_FIELDS = (
     "tid,tid_str,type,status,payment,total_fee,post_fee,discount_fee,adjust_fee,received_payment,created,"
     "modified,pay_time,consign_time,end_time,timeout_action_time,buyer_nick,buyer_open_uid,seller_nick,"
-    "seller_memo,seller_flag,buyer_message,shipping_type,step_trade_status,step_paid_fee,trade_from,orders"
+    "seller_memo,seller_flag,buyer_message,shipping_type,step_trade_status,step_paid_fee,trade_from,orders,"
+    "consign_interval,delivery_time,send_time,has_yfx,yfx_fee,yfx_type"
 )
-#: Fields refunds.receive.get supports (platform-apis.md §1.3 table).
+#: Trades whose parcel is on its way or delivered: the adapter reads their logistics trace for the
+#: pickup (fake-shipment check) and sign-for time (the 7-day no-reason window).
+TRACE_STATUSES = frozenset(
+    {"SELLER_CONSIGNED_PART", "WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"}
+)
+#: Fields refunds.receive.get supports (its TOP documentation).
 REFUND_LIST_FIELDS = (
     "refund_id,tid,title,buyer_nick,seller_nick,total_fee,status,created,refund_fee,oid,good_status,"
     "company_name,sid,payment,reason,desc,has_good_return,modified,order_status,refund_phase,dispute_type,end_time"
 )
 #: What refund.get adds: the list lacks the timeout, intervention, constraint and version
-#: (platform-apis.md §1.3 refund.get fields; cs_status, modified and order_status as in the
+#: (taobao.refund.get's documented fields; cs_status, modified and order_status as in the
 #: official sample).
 REFUND_DETAIL_FIELDS = (
     "refund_id,alipay_no,tid,oid,buyer_nick,seller_nick,total_fee,status,created,modified,refund_fee,good_status,"
@@ -66,11 +72,11 @@ DISPUTE_FIELDS = (
     "buyer_logistic_name,buyer_logistic_no,seller_logistic_name,seller_logistic_no,address,alipay_no"
 )
 
-PAGE_SIZE = 100  #: the largest page TOP serves (§1.2, §1.3)
-MAX_WINDOW = timedelta(days=1)  #: end_modified - start_modified <= 1 day (§1.2)
-TMC_QUANTITY = 100  #: consume takes 10-200 (§1.5)
+PAGE_SIZE = 100  #: the largest page TOP's list APIs serve
+MAX_WINDOW = timedelta(days=1)  #: end_modified - start_modified <= 1 day (TOP increment APIs)
+TMC_QUANTITY = 100  #: taobao.tmc.messages.consume takes 10-200
 
-# Documented limits of the write APIs (platform-apis.md §1.3 "Write operations").
+# Documented limits of the write APIs (TOP documentation of each write API).
 REFUSE_MESSAGE_MIN, REFUSE_MESSAGE_MAX = 2, 200
 REFUSE_PROOF_MAX_BYTES = 130_000
 RETURN_PROOF_MAX_BYTES = 5 * 1024 * 1024
@@ -120,6 +126,7 @@ class TaobaoAdapter:
         self.tmall = _truthy(s.get("tmall"))
         self.trade_types = s.get("trade_types") or DEFAULT_TRADE_TYPES
         self.tmc_group = s.get("tmc_group") or None
+        self.read_trace = _truthy(s.get("read_logistics_trace") or "true")
         window = parse_duration(s.get("sync_window") or "30m")
         self.window = min(window, MAX_WINDOW)
         self.client = TopClient(
@@ -144,7 +151,7 @@ class TaobaoAdapter:
         """Trades, then refunds (so a refund's order is there first), then Tmall exchanges.
 
         Windows on modified time of at most ``sync_window`` (TOP: ≤ 1 day, recommended ≤ 30 min,
-        §1.2), read from the last page back; the 5-minute overlap re-reads late-indexed rows.
+        TOP's paging rule), read from the last page back; the 5-minute overlap re-reads late-indexed rows.
         """
         specs = [
             ResourceSpec(
@@ -187,7 +194,9 @@ class TaobaoAdapter:
                 "type": self.trade_types,
             }
             async for items in self._pages("taobao.trades.sold.increment.get", params, _trades):
-                yield Page(records=[self._raw(TRADE, t, "tid_str", "tid") for t in items])
+                yield Page(
+                    records=[self._raw(TRADE, await self._with_trace(t), "tid_str", "tid") for t in items]
+                )
         elif resource == REFUND:
             params = {
                 "fields": REFUND_LIST_FIELDS,
@@ -218,7 +227,7 @@ class TaobaoAdapter:
         params: Mapping[str, Any],
         extract: Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], int | None, bool]],
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Read a list from its last page back (TOP: "必须采用倒序的分页方式", §1.2).
+        """Read a list from its last page back (TOP: "必须采用倒序的分页方式").
 
         The first call learns ``total_results`` (so ``use_has_next`` stays false); if it all fits
         one page that page is the answer, otherwise pages N..1 are read, page 1 last.
@@ -257,6 +266,22 @@ class TaobaoAdapter:
             return item
         return {**item, **detail} if detail else item
 
+    async def _with_trace(self, trade: dict[str, Any]) -> dict[str, Any]:
+        """Merge the logistics trace (``taobao.logistics.trace.search``) into a shipped trade as
+        ``logistics_trace``: TOP's trade has no sign-for time, and the 7-day no-reason window runs
+        from it (docs/rules/taobao.md#taobao.no_reason_window_7d)."""
+        tid = trade.get("tid_str") or trade.get("tid")
+        if not self.read_trace or trade.get("status") not in TRACE_STATUSES or tid in (None, ""):
+            return trade
+        try:
+            inner = await self.client.call("taobao.logistics.trace.search", {"tid": str(tid)})
+        except PlatformRequestError as err:
+            # The trade still maps; the window waits for the next sync that reads the trace.
+            log.warning("taobao.trace_failed", tid=str(tid), error=str(err))
+            return trade
+        steps = inner.get("trace_list")
+        return {**trade, "logistics_trace": steps if steps is not None else []}
+
     async def _refund_detail(self, refund_id: str) -> dict[str, Any] | None:
         inner = await self.client.call(
             "taobao.refund.get", {"fields": REFUND_DETAIL_FIELDS, "refund_id": refund_id}
@@ -280,7 +305,9 @@ class TaobaoAdapter:
                     "taobao.trade.fullinfo.get", {"fields": TRADE_FIELDS, "tid": external_id}
                 )
                 trade = inner.get("trade")
-                return self._raw(TRADE, trade, "tid_str", "tid") if isinstance(trade, dict) else None
+                if not isinstance(trade, dict):
+                    return None
+                return self._raw(TRADE, await self._with_trace(trade), "tid_str", "tid")
             if resource == REFUND:
                 refund = await self._refund_detail(external_id)
                 return self._raw(REFUND, refund, "refund_id") if refund else None
@@ -500,7 +527,7 @@ class TaobaoAdapter:
             "remark": params.get("remark"),
             "post_fee_bear_role": params.get("post_fee_bear_role"),
         }
-        if not self.tmall:  # name/address/post/tel/mobile are Taobao-only (§1.3)
+        if not self.tmall:  # name/address/post/tel/mobile are Taobao-only (TOP rp.returngoods.agree)
             for key in ("name", "address", "post", "tel", "mobile"):
                 call[key] = params.get(key)
         inner = await self.client.call("taobao.rp.returngoods.agree", call)
@@ -590,7 +617,7 @@ class TaobaoAdapter:
     async def fetch_hints(self) -> Sequence[Hint]:
         """Consume TMC messages, confirm them, return one hint per record to re-fetch.
 
-        A message is only a hint (TMC is at-least-once, unordered, §1.5): the record is re-fetched
+        A message is only a hint (TMC is at-least-once, unordered): the record is re-fetched
         and the core's newer-wins decides, so duplicates and old messages change nothing.
         """
         inner = await self.client.call(
@@ -609,7 +636,7 @@ class TaobaoAdapter:
                 seen.add((hint.resource, hint.external_id))
                 hints.append(hint)
         ids = [str(m["id"]) for m in messages if m.get("id") not in (None, "")]
-        # Confirm what was read (≤ 200 ids a call, §1.5); an unusable message is confirmed too,
+        # Confirm what was read (≤ 200 ids a call); an unusable message is confirmed too,
         # else it would come back for ever.
         for start in range(0, len(ids), 200):
             await self.client.call(

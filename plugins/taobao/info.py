@@ -7,20 +7,13 @@ from pathlib import Path
 from hub.platform import Capability, ParamSpec, PlatformInfo, SettingSpec
 
 from .client import SIGN_METHODS, TOP_GATEWAY
-from .rules import (
-    EVIDENCE_DEFAULT,
-    EVIDENCE_SETTING,
-    INTERVENTION_DEFAULT,
-    INTERVENTION_SETTING,
-    SHIP_WARNING_DEFAULT,
-    SHIP_WARNING_SETTING,
-)
+from .rules import POLICY_SETTINGS
 
 PLATFORM_ID = "taobao"
 
 #: Trade types to read. TOP returns only ``guarantee_trade,auto_delivery,ec,cod,step`` unless
-#: told, and leaves out e.g. ``fixed`` (一口价) (platform-apis.md §1.2 increment.get ``type``), so
-#: the adapter lists them all (the values are the Trade.type comment of bububa/opentaobao).
+#: told, and leaves out e.g. ``fixed`` (一口价) (the ``type`` parameter of
+#: taobao.trades.sold.increment.get), so the adapter lists them all (TOP's Trade.type values).
 DEFAULT_TRADE_TYPES = (
     "fixed,auction,guarantee_trade,step,independent_simple_trade,independent_shop_trade,auto_delivery,"
     "ec,cod,game_equipment,shopex_trade,netcn_trade,external_trade,o2o_offlinetrade,nopaid,pre_auth_type,"
@@ -72,22 +65,28 @@ SETTINGS = (
     ),
     SettingSpec(name="request_timeout", help="seconds to wait for one gateway answer", default="30"),
     SettingSpec(
-        name=SHIP_WARNING_SETTING,
-        help="shop policy: list unshipped orders this long before the "
-        "72 h late-shipment limit (DOMAIN.md: at least 48h)",
-        default=SHIP_WARNING_DEFAULT,
+        name="read_logistics_trace",
+        help="read the logistics trace of shipped trades (taobao.logistics.trace.search): the "
+        "sign-for time starts the 7-day no-reason window, the pickup shows a fake shipment",
+        default="true",
+        choices=("true", "false"),
     ),
     SettingSpec(
-        name=INTERVENTION_SETTING,
-        help="shop policy: once Taobao customer service steps in (客服介入), prepare the evidence and "
-        "state the seller's case within this time (no published figure)",
-        default=INTERVENTION_DEFAULT,
+        name="no_reason_excluded_categories",
+        help="category ids (cid, comma list) the shop's 7-day no-reason exclusions cover "
+        "(e.g. custom-made or perishable categories); shown in the eligibility check",
+        default="",
     ),
     SettingSpec(
-        name=EVIDENCE_SETTING,
-        help="shop policy: upload the evidence within this time of 举证中 (cs_status 10), when the "
-        "platform states no timeout itself (no published figure)",
-        default=EVIDENCE_DEFAULT,
+        name="no_reason_unsupported_items",
+        help="listing ids (num_iid, comma list) whose page says 不支持七天无理由; "
+        "shown in the eligibility check",
+        default="",
+    ),
+    # Shop policy: figures no platform source fixes (docs/rules/taobao.md, "Shop-policy settings").
+    *(
+        SettingSpec(name=name, help=help_text, default=default)
+        for name, default, help_text in POLICY_SETTINGS
     ),
 )
 
@@ -184,7 +183,7 @@ CAPABILITIES = (
 )
 
 #: TOP publishes daily per-appkey quotas and per-API bans (code 7 "This ban will last for N more
-#: seconds", platform-apis.md §1.4), not a per-second figure; this keeps a shop well under bursts
+#: seconds", TOP error code 7), not a per-second figure; this keeps a shop well under bursts
 #: and the engine honours the ban seconds on top of it.
 RATE_LIMITS = {"*": 40.0}
 

@@ -1,7 +1,7 @@
 """Pure mapping of TOP records (trades, refunds, Tmall disputes) to hub's unified model.
 
-No IO. Field names and enum values come from platform-apis.md §1.2 (trades) and §1.3 (refunds,
-Tmall disputes). Unknown enum values are kept raw (``platform_status``, ``facts``) and mapped to a
+No IO. Field names and enum values are TOP's own (the trade, refund and Tmall dispute models of
+the TOP API documentation). Unknown enum values are kept raw (``platform_status``, ``facts``) and mapped to a
 safe default with a warning; a record that cannot be mapped raises :class:`MappingError` naming
 the field.
 """
@@ -9,10 +9,11 @@ the field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub.clock import parse_cst
+from hub.clock import CST, parse_cst
 from hub.domain import (
     AfterSale,
     AfterSaleKind,
@@ -28,7 +29,7 @@ from hub.domain import (
 from hub.errors import MappingError
 from hub.money import yuan_to_fen
 
-# --- trades (platform-apis.md §1.2 "Trade status enum") -----------------------------------------
+# --- trades (TOP trade status enum) -------------------------------------------------------------
 
 TRADE_STATUS: Mapping[str, OrderStatus] = {
     "TRADE_NO_CREATE_PAY": OrderStatus.PENDING_PAYMENT,
@@ -44,7 +45,7 @@ TRADE_STATUS: Mapping[str, OrderStatus] = {
     "TRADE_CLOSED": OrderStatus.CLOSED,  # closed after payment: refunded
     "TRADE_CLOSED_BY_TAOBAO": OrderStatus.CANCELLED,  # closed before payment
 }
-#: The reference's Chinese meaning of each trade status (shown beside the raw code).
+#: TOP's Chinese meaning of each trade status (shown beside the raw code).
 TRADE_STATUS_ZH: Mapping[str, str] = {
     "TRADE_NO_CREATE_PAY": "没有创建支付宝交易",
     "WAIT_BUYER_PAY": "等待买家付款",
@@ -59,12 +60,12 @@ TRADE_STATUS_ZH: Mapping[str, str] = {
     "WAIT_PRE_AUTH_CONFIRM": "0元购合约中",
     "PAID_FORBID_CONSIGN": "拼团中订单或者发货强管控的订单，已付款但禁止发货",
 }
-#: Statuses in which the seller still owes a shipment (late-shipment rule, DOMAIN.md).
+#: Statuses in which the seller still owes a shipment (docs/rules/taobao.md#taobao.late_shipment_72h).
 UNSHIPPED_TRADE_STATUSES = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 #: A trade in one of these holds an after-sales case when a sub-order has an open refund.
 _REFUNDABLE_ORDER_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED})
 
-# --- refunds (platform-apis.md §1.3 "Refund status enum") ---------------------------------------
+# --- refunds (TOP refund status enum) -----------------------------------------------------------
 
 REFUND_STATUS: Mapping[str, AfterSaleStatus] = {
     "WAIT_SELLER_AGREE": AfterSaleStatus.REQUESTED,
@@ -78,7 +79,7 @@ REFUND_STATUS: Mapping[str, AfterSaleStatus] = {
     "EXCHANGE_TRANSFORM_TO_REFUND": AfterSaleStatus.CLOSED,  # exchange closed, turned into a refund
     "WAIT_SELLER_CONSIGN_GOODS": AfterSaleStatus.AWAITING_RESHIP,
 }
-#: The reference's Chinese meaning of each refund status (platform-apis.md §1.3).
+#: TOP's Chinese meaning of each refund status.
 REFUND_STATUS_ZH: Mapping[str, str] = {
     "WAIT_SELLER_AGREE": "买家已经申请退款，等待卖家同意",
     "WAIT_BUYER_RETURN_GOODS": "卖家已经同意退款，等待买家退货",
@@ -102,7 +103,7 @@ OPEN_REFUND_STATUSES = frozenset(
     }
 )
 #: Known ``order.refund_status`` values that are not open: terminal ones and the undocumented
-#: but widely seen ``NO_REFUND`` (platform-apis.md §1.2, [U]).
+#: but widely seen ``NO_REFUND`` (not in TOP's enum comment; client code uses it).
 _QUIET_REFUND_STATUSES = frozenset({"NO_REFUND", "CLOSED", "SUCCESS", "EXCHANGE_TRANSFORM_TO_REFUND"})
 _RETURN_STATUSES = frozenset({"WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS"})
 
@@ -117,7 +118,7 @@ DISPUTE_TYPE_KIND: Mapping[str, AfterSaleKind] = {
 #: ``special_refund_type``: 价保 / 退差返现 are partial refunds without a return (补偿).
 SPECIAL_REFUND_COMPENSATION = frozenset({"priceProtect", "cashBack"})
 
-#: ``cs_status`` (客服介入), platform-apis.md §1.3. ``None``: no intervention; 6 and 11 are
+#: ``cs_status`` (客服介入), TOP refund field. ``None``: no intervention; 6 and 11 are
 #: resolved from the refund's own status (see :func:`intervention`).
 CS_STATUS: Mapping[int, DisputeStatus | None] = {
     1: None,  # 不需客服介入
@@ -144,10 +145,11 @@ CS_STATUS_ZH: Mapping[int, str] = {
     11: "开放申诉",
 }
 
-#: Reasons that make a request a 7-day no-reason return (DOMAIN.md: "the seller has no refuse button").
+#: Reasons that make a request a 7-day no-reason return (the seller has no refuse button:
+#: docs/rules/taobao.md#taobao.no_refuse_no_reason).
 NO_REASON_MARKERS = ("七天无理由", "7天无理由")
 
-# --- Tmall disputes (platform-apis.md §1.3 "tmall.dispute.receive.get") ------------------------
+# --- Tmall disputes (TOP tmall.dispute.receive.get) ---------------------------------------------
 
 DISPUTE_REFUND_STATUS: Mapping[str, AfterSaleStatus] = {
     "1": AfterSaleStatus.REQUESTED,  # 买家已经申请退款，等待卖家同意
@@ -170,7 +172,7 @@ DISPUTE_EXCHANGE_STATUS: Mapping[str, AfterSaleStatus] = {
     "13": AfterSaleStatus.RESHIPPED,  # 待买家收货
     "14": AfterSaleStatus.REFUNDING,  # 请退款: the exchange turns into a refund
 }
-#: The reference's Chinese meaning of the numeric dispute statuses, per table.
+#: TOP's Chinese meaning of the numeric dispute statuses, per table.
 DISPUTE_REFUND_STATUS_ZH: Mapping[str, str] = {
     "1": "买家已经申请退款，等待卖家同意",
     "2": "卖家已经同意退款，等待买家退货",
@@ -307,7 +309,8 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
         elif rs is not None and rs not in _QUIET_REFUND_STATUSES:
             warnings.append(f"子订单 {line.external_id} 的退款状态 {rs!r} 未知 (unknown refund_status)")
     if open_refund and status in _REFUNDABLE_ORDER_STATUSES:
-        # An after-sales case holds the order (DOMAIN.md: it completes only when that completes).
+        # An after-sales case holds the order (Taobao: an order under after-sales completes only
+        # when the after-sales completes).
         status = OrderStatus.REFUNDING
     created = _time(payload, "created", required=True)
     modified = _time(payload, "modified", required=True)
@@ -318,17 +321,35 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
     step_status = _text(payload, "step_trade_status")
     trade_type = _text(payload, "type")
     waybill = next((_text(o, "invoice_no") for o in orders if _text(o, "invoice_no")), None)
+    presale = bool(step_status) or trade_type == "step"
+    trace = logistics_trace(payload)
+    completed_at = end_time if raw_status == "TRADE_FINISHED" else None
     facts: dict[str, Any] = {
         # the workbench shows ``platform_status_label`` beside the raw status (hub/web/present.py)
         "platform_status_label": TRADE_STATUS_ZH.get(raw_status),
         "trade_type": trade_type,
-        "presale": bool(step_status) or trade_type == "step",
+        "presale": presale,
         "step_trade_status": step_status,
         "unshipped": raw_status in UNSHIPPED_TRADE_STATUSES,
         "open_refund": open_refund,
         "timeout_action_time": _iso(_time(payload, "timeout_action_time")),
         "shipping_type": _text(payload, "shipping_type"),
         "seller_flag": _int(payload, "seller_flag"),
+        # the ship-by time the listing promised (docs/rules/taobao.md#taobao.ship_promised)
+        "ship_by": _iso(promised_ship_by(payload, paid_at, presale)),
+        "consign_interval_hours": _int(payload, "consign_interval"),
+        "completed_at": _iso(completed_at),
+        # 退货运费险: TOP says whether the trade carries return-freight insurance
+        "has_yfx": _bool(payload, "has_yfx"),
+        "yfx_fee_fen": _fen(payload, "yfx_fee", None),
+        "custom_made": any(_text(o, "customization") for o in orders) or None,
+        "post_fee_fen": _fen(payload, "post_fee", None),
+        # listing and category ids: the 7-day eligibility insight checks them against shop settings
+        "item_ids": sorted({t for o in orders if (t := _text(o, "num_iid"))}) or None,
+        "category_ids": sorted({t for o in orders if (t := _text(o, "cid"))}) or None,
+        "trace_read": trace is not None or None,
+        "collected_at": _iso(trace.collected_at) if trace else None,
+        "signed_at": _iso(trace.signed_at) if trace else None,
     }
     return Order(
         warnings=tuple(warnings),
@@ -342,12 +363,76 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
         paid_fen=_fen(payload, "payment") or 0,
         paid_at=paid_at,
         shipped_at=shipped_at,
-        completed_at=end_time if raw_status == "TRADE_FINISHED" else None,
+        signed_at=trace.signed_at if trace else None,
+        completed_at=completed_at,
         waybill=waybill,
         remark=_text(payload, "seller_memo"),
         lines=lines,
         facts={k: v for k, v in facts.items() if v is not None},
     )
+
+
+def promised_ship_by(payload: Mapping[str, Any], paid_at: datetime | None, presale: bool) -> datetime | None:
+    """The ship-by time the listing promised, when TOP states one.
+
+    ``delivery_time`` (最晚发货时间) first; a bare date means the end of that Beijing day. Then
+    ``consign_interval`` (物流发货时效, hours after payment), then a presale's ``send_time``
+    (订单将在此时间前发出). ``None``: the 72-hour default applies.
+    """
+    text = _text(payload, "delivery_time")
+    if text is not None:
+        if len(text) == 10:
+            try:
+                day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=CST)
+            except ValueError as err:
+                raise MappingError(f"not a yyyy-MM-dd date: {text!r}", field="delivery_time") from err
+            return (day + timedelta(days=1)).astimezone(UTC)
+        return _time(payload, "delivery_time")
+    hours = _int(payload, "consign_interval")
+    if hours and paid_at is not None:
+        return paid_at + timedelta(hours=hours)
+    if presale:
+        return _time(payload, "send_time")
+    return None
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What the logistics trace (taobao.logistics.trace.search, merged by the adapter) says."""
+
+    collected_at: datetime | None  #: the courier's pickup (揽收)
+    signed_at: datetime | None  #: the logistics sign-for (签收): starts the 7-day window
+
+
+#: ``action`` values of trace steps (节点说明: 揽收、派送、签收), and the words for them.
+PICKUP_ACTIONS = frozenset({"GOT", "ACCEPT", "TMS_ACCEPT", "CONSIGN_GOT"})
+SIGN_ACTIONS = frozenset({"SIGNED", "TMS_SIGN", "SIGN"})
+
+
+def logistics_trace(payload: Mapping[str, Any]) -> Trace | None:
+    """The pickup and sign-for times from ``logistics_trace`` (a list of transit steps), or ``None``
+    when the adapter did not read the trace for this trade."""
+    raw = payload.get("logistics_trace")
+    if raw is None:
+        return None
+    steps = _list(raw, "transit_step_info", "logistics_trace")
+    collected: datetime | None = None
+    signed: datetime | None = None
+    for i, step in enumerate(steps):
+        action = (_text(step, "action") or "").upper()
+        desc = _text(step, "status_desc") or ""
+        try:
+            at = _time(step, "status_time")
+        except MappingError as err:
+            raise MappingError(str(err), field=f"logistics_trace[{i}].status_time") from err
+        if at is None:
+            continue
+        signed_step = action in SIGN_ACTIONS or ("签收" in desc and "待签收" not in desc)
+        if signed_step:
+            signed = at if signed is None else min(signed, at)
+        if action in PICKUP_ACTIONS or "揽收" in desc or signed_step:
+            collected = at if collected is None else min(collected, at)
+    return Trace(collected_at=collected, signed_at=signed)
 
 
 def _map_line(order: Mapping[str, Any], index: int) -> OrderLine:
@@ -446,7 +531,7 @@ def intervention(payload: Mapping[str, Any], refund_status: str, warnings: list[
 def remind_deadline(payload: Mapping[str, Any]) -> PlatformDeadline | None:
     """``refund_remind_timeout.timeout``: the platform's own deadline (it overrides the rules).
 
-    ``remind_type`` has no documented meaning (platform-apis.md §1.3 [U]), so party, action and
+    ``remind_type`` has no documented meaning in TOP, so party, action and
     effect are left to the matching rule row.
     """
     remind = payload.get("refund_remind_timeout")
@@ -509,6 +594,7 @@ def map_refund(payload: Mapping[str, Any]) -> AfterSale:
         "remind_type": _int(remind, "remind_type") if isinstance(remind, Mapping) else None,
         "not_received": good_status == "BUYER_NOT_RECEIVED" and kind is AfterSaleKind.REFUND_ONLY,
         "end_time": _iso(_time(payload, "end_time")),
+        "status_unknown": raw_status not in REFUND_STATUS or None,
     }
     return AfterSale(
         external_id=refund_id,
@@ -590,6 +676,7 @@ def map_dispute(payload: Mapping[str, Any]) -> AfterSale:
         "buyer_logistics": _text(payload, "buyer_logistic_name"),
         "seller_waybill": _text(payload, "seller_logistic_no"),
         "seller_logistics": _text(payload, "seller_logistic_name"),
+        "status_unknown": raw_status not in table or None,
     }
     return AfterSale(
         external_id=refund_id,

@@ -120,6 +120,24 @@ class Trade:
     end_time: datetime | None = None
     step_trade_status: str | None = None
     seller_memo: str | None = None
+    #: the courier's trace (taobao.logistics.trace.search): pickup and sign-for after shipment
+    pickup_after: timedelta | None = timedelta(hours=3)
+    sign_after: timedelta | None = timedelta(days=1)
+
+    def trace(self, now: datetime) -> list[dict[str, str]]:
+        """The transit steps the courier has recorded by ``now`` (none before shipment)."""
+        if self.consign_time is None:
+            return []
+        steps = [
+            {"action": "CONSIGN", "status_desc": "卖家已发货", "status_time": format_cst(self.consign_time)}
+        ]
+        if self.pickup_after is not None and self.consign_time + self.pickup_after <= now:
+            at = self.consign_time + self.pickup_after
+            steps.append({"action": "GOT", "status_desc": "快递员已揽收", "status_time": format_cst(at)})
+            if self.sign_after is not None and self.consign_time + self.sign_after <= now:
+                at = self.consign_time + self.sign_after
+                steps.append({"action": "SIGNED", "status_desc": "已签收", "status_time": format_cst(at)})
+        return steps
 
     @property
     def total_fen(self) -> int:
@@ -679,6 +697,25 @@ def _trade_fullinfo(gw: TopGateway, call: Call) -> dict[str, Any]:
     if trade is None:
         raise _business("isv.trade-not-exist", f"交易 {tid} 不存在")
     return {"trade": _select(trade.to_json(), fields, "orders")}
+
+
+@api("taobao.logistics.trace.search")
+def _trace_search(gw: TopGateway, call: Call) -> dict[str, Any]:
+    tid = call.params.get("tid")
+    if not tid:
+        raise _missing("tid")
+    trade = call.shop.trades.get(int(tid)) if tid.isdigit() else None
+    if trade is None:
+        raise _business("isv.trade-not-exist", f"交易 {tid} 不存在")
+    waybill = next((o.invoice_no for o in trade.orders if o.invoice_no), None)
+    steps = trade.trace(call.now)
+    return {
+        "tid": trade.tid,
+        "out_sid": waybill or "",
+        "company_name": next((o.logistics_company for o in trade.orders if o.logistics_company), ""),
+        "status": "签收" if any(s["action"] == "SIGNED" for s in steps) else "在途中",
+        "trace_list": _wrap(steps, "transit_step_info", call.simplify),
+    }
 
 
 def _refund_rows(call: Call) -> list[Refund]:

@@ -1,4 +1,5 @@
-"""One test per rule-table row, each naming its source; the sandbox clock proves each expiry."""
+"""One test per rule-table row (docs/rules/taobao.md has each row's long form); the sandbox clock
+proves each expiry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import pytest
 from hub.clock import parse_duration
 from hub.domain import AfterSale, AfterSaleStatus, DeadlineSource, OnExpiry, Order, OrderStatus, Party, Shop
 from hub.platform import CaseContext
-from hub.rules import blocked_actions, check_table, computed_deadline, next_deadline
+from hub.rules import (
+    blocked_actions,
+    check_table,
+    check_totality,
+    computed_deadline,
+    next_action,
+    next_deadline,
+)
 from plugins.taobao.adapter import TaobaoAdapter
 from plugins.taobao.info import INFO
 from plugins.taobao.insights import case_insights
@@ -25,8 +33,18 @@ MINUTE = timedelta(minutes=1)
 
 def test_every_row_has_a_source_and_the_table_is_sound() -> None:
     assert check_table(RULE_TABLE) == []
+    assert check_totality(RULE_TABLE) == []
     for row in (*RULE_TABLE.rules, *RULE_TABLE.constraints):
-        assert "DOMAIN.md" in row.source or "platform-apis.md" in row.source, row.id
+        assert len(row.source) > 20, row.id
+        for word in ("shared/", "DOMAIN", "DESIGN", "platform-apis", "seeds/"):
+            assert word not in row.source, row.id
+    for row in RULE_TABLE.rules:
+        assert "updated_at" not in row.anchors, row.id
+        assert row.has_clock or (row.no_clock_reason and row.no_clock_reason_zh), row.id
+        if row.has_clock:
+            assert row.start_event and row.start_event_zh, row.id
+        if row.policy:
+            assert row.setting and any(s.name == row.setting for s in INFO.settings), row.id
 
 
 async def _expires(
@@ -42,8 +60,7 @@ async def _expires(
 
 
 async def test_refund_reply_72h_then_auto_agreed(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
-    """taobao.refund_reply_72h — DOMAIN.md Taobao/Tmall
-    'Seller does not answer a refund request' [seeds/003]."""
+    """taobao.refund_reply_72h — Taobao: 72 h without an answer, the refund is agreed."""
     assert sandbox.taobao is not None
     now = sandbox.gateway.clock.now()
     r = add_refund(sandbox.taobao, now)
@@ -64,8 +81,7 @@ async def test_refund_reply_72h_then_auto_agreed(sandbox: TaobaoSandbox, taobao:
 
 
 async def test_return_reply_72h_then_return_agreed(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
-    """taobao.return_reply_72h — DOMAIN.md: '72 h from the request, then the system agrees
-    the return' [seeds/003]."""
+    """taobao.return_reply_72h — 72 h from the request, then the return agreement is made."""
     assert sandbox.taobao is not None
     now = sandbox.gateway.clock.now()
     r = add_refund(sandbox.taobao, now, has_return=True, reason="尺码不合适")
@@ -78,8 +94,7 @@ async def test_return_reply_72h_then_return_agreed(sandbox: TaobaoSandbox, taoba
 
 
 async def test_escalation_opens_72h_after_the_request(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
-    """taobao.escalation_72h — DOMAIN.md: 'either may ask the platform to step in from 72 h
-    after the request' [seeds/003]."""
+    """taobao.escalation_72h — either side may ask Taobao to step in from 72 h after the request."""
     assert sandbox.taobao is not None
     now = sandbox.gateway.clock.now()
     r = add_refund(
@@ -102,7 +117,7 @@ async def test_escalation_opens_72h_after_the_request(sandbox: TaobaoSandbox, ta
 async def test_buyer_ships_return_within_7_days_else_closed(
     sandbox: TaobaoSandbox, taobao: TaobaoAdapter
 ) -> None:
-    """taobao.buyer_return_7d — DOMAIN.md: 'Buyer must ship the return ... 7 days' [seeds/001, seeds/003]."""
+    """taobao.buyer_return_7d — the buyer ships the return within 7 days of the agreement."""
     assert sandbox.taobao is not None
     now = sandbox.gateway.clock.now()
     r = add_refund(
@@ -126,8 +141,7 @@ async def test_buyer_ships_return_within_7_days_else_closed(
 async def test_seller_confirms_within_10_days_else_refunded(
     sandbox: TaobaoSandbox, taobao: TaobaoAdapter
 ) -> None:
-    """taobao.seller_confirm_10d — DOMAIN.md: 'Seller must confirm receipt ... 10 days'
-    [seeds/001, seeds/003]."""
+    """taobao.seller_confirm_10d — the seller confirms the return within 10 days, else Taobao refunds."""
     assert sandbox.taobao is not None
     now = sandbox.gateway.clock.now()
     r = add_refund(
@@ -150,7 +164,7 @@ async def test_seller_confirms_within_10_days_else_refunded(
 
 
 def test_seller_confirm_10d_counts_from_the_status_without_good_return_time() -> None:
-    """taobao.seller_confirm_10d_since_status — same source; no good_return_time: from entering the status."""
+    """taobao.seller_confirm_10d — no good_return_time: the anchor falls back to entering the status."""
     case = map_refund(
         {
             "refund_id": "1",
@@ -163,13 +177,12 @@ def test_seller_confirm_10d_counts_from_the_status_without_good_return_time() ->
     )
     since = datetime(2024, 5, 3, 2, 0, tzinfo=UTC)
     deadline = next_deadline(case, RULE_TABLE, status_since=since)
-    assert deadline is not None and deadline.rule_id == "taobao.seller_confirm_10d_since_status"
+    assert deadline is not None and deadline.rule_id == "taobao.seller_confirm_10d"
     assert deadline.due_at == since + timedelta(days=10)
 
 
 async def test_late_shipment_penalty_72h_after_payment(sandbox: TaobaoSandbox, taobao: TaobaoAdapter) -> None:
-    """taobao.late_shipment_72h — DOMAIN.md 'Late shipment': 72 h, 5 % of the paid amount,
-    at most 30 yuan [seeds/003]."""
+    """taobao.late_shipment_72h — 72 h, 5 % of the paid amount, at most 30 yuan."""
     assert sandbox.taobao is not None
     trade = next(
         t
@@ -199,7 +212,7 @@ async def test_late_shipment_penalty_72h_after_payment(sandbox: TaobaoSandbox, t
     ("payment", "penalty"), [("200.07", 1000), ("600.00", 3000), ("1000.00", 3000), ("0.29", 1)]
 )
 def test_late_shipment_penalty_in_fen_capped_at_30_yuan(payment: str, penalty: int) -> None:
-    """taobao.late_shipment_72h — 5 % of the paid amount, at most 30 yuan, computed in fen (DOMAIN.md)."""
+    """taobao.late_shipment_72h — 5 % of the paid amount, at most 30 yuan, computed in fen."""
     order = map_trade(
         {
             "tid": 1,
@@ -215,7 +228,7 @@ def test_late_shipment_penalty_in_fen_capped_at_30_yuan(payment: str, penalty: i
 
 
 def test_presale_orders_are_not_late_at_72h() -> None:
-    """taobao.late_shipment_72h — DOMAIN.md: presale and special categories excepted."""
+    """taobao.presale_ship — presale orders are outside the 72-hour rule: no clock without send_time."""
     order = map_trade(
         {
             "tid": 1,
@@ -229,10 +242,12 @@ def test_presale_orders_are_not_late_at_72h() -> None:
         }
     )
     assert next_deadline(order, RULE_TABLE) is None
+    shown = next_action(order, RULE_TABLE)
+    assert shown is not None and shown.rule_id == "taobao.presale_ship" and shown.no_clock_reason
 
 
 def test_no_reason_window_7_days_from_sign_for() -> None:
-    """taobao.no_reason_window_7d — DOMAIN.md '7-day no-reason return window' [seeds/003, seeds/004]."""
+    """taobao.no_reason_window_7d — 7 natural days from the day after the logistics sign-for."""
     order = map_trade(
         {
             "tid": 1,
@@ -245,15 +260,16 @@ def test_no_reason_window_7_days_from_sign_for() -> None:
         }
     )
     assert next_deadline(order, RULE_TABLE) is None  # no sign-for time known: no window shown
-    signed = datetime(2024, 5, 4, 1, 0, tzinfo=UTC)
-    deadline = next_deadline(dataclasses.replace(order, signed_at=signed), RULE_TABLE)
+    signed = datetime(2024, 5, 4, 1, 0, tzinfo=UTC)  # 09:00 Beijing, 4 May
+    facts = {**order.facts, "signed_at": signed.isoformat()}
+    deadline = next_deadline(dataclasses.replace(order, signed_at=signed, facts=facts), RULE_TABLE)
     assert deadline is not None and deadline.rule_id == "taobao.no_reason_window_7d"
-    assert deadline.due_at == signed + timedelta(days=7) and deadline.party is Party.BUYER
+    # 00:00 Beijing on 12 May (5 May + 7 days) = 16:00 UTC on 11 May
+    assert deadline.due_at == datetime(2024, 5, 11, 16, 0, tzinfo=UTC) and deadline.party is Party.BUYER
 
 
 def test_platform_timeout_overrides_the_computed_time() -> None:
-    """refund_remind_timeout.timeout wins (platform-apis.md §1.3; DESIGN.md 'The platform's own
-    deadline wins')."""
+    """refund_remind_timeout.timeout (the platform's own time) wins over the computed one."""
     case = map_refund(
         {
             "refund_id": "1",
@@ -303,8 +319,8 @@ def _refund_case(**fields: object) -> AfterSale:
     ],
 )
 def test_seller_cannot_refuse(fields: dict[str, object], constraint: str, taobao: TaobaoAdapter) -> None:
-    """taobao.no_refuse_* — DOMAIN.md 'Reason 七天无理由: no refuse button' [seeds/003]; platform-apis.md §1.3
-    operation_contraint=cannot_refuse and taobao.refund.refuse 'cannot refuse when 卖家未发货'."""
+    """taobao.no_refuse_* — 七天无理由 has no refuse button; operation_contraint=cannot_refuse;
+    taobao.refund.refuse cannot refuse when 卖家未发货."""
     case = _refund_case(**fields)
     row = next(c for c in RULE_TABLE.constraints if c.id == constraint)
     assert blocked_actions(case, RULE_TABLE)["refuse"].endswith(f"[{row.source}]")
@@ -315,7 +331,7 @@ def test_seller_cannot_refuse(fields: dict[str, object], constraint: str, taobao
 
 @pytest.mark.parametrize("action", ["agree_refund", "refuse", "agree_return", "refuse_return", "review"])
 def test_refund_onweb_must_be_handled_on_the_web(action: str) -> None:
-    """taobao.onweb_* — platform-apis.md §1.3 operation_contraint = refund_onweb (需要到网页版操作)."""
+    """taobao.onweb_* — operation_contraint = refund_onweb (需要到网页版操作)."""
     case = _refund_case(operation_contraint="refund_onweb")
     assert action in blocked_actions(case, RULE_TABLE)
     assert action not in blocked_actions(_refund_case(), RULE_TABLE)
@@ -333,7 +349,7 @@ async def test_sandbox_refuses_like_the_rule_says(sandbox: TaobaoSandbox, taobao
         )
 
 
-# -- shop policy: the late-shipment early warning (DOMAIN.md, seeds/004) ---------------------------
+# -- shop policy: the late-shipment early warning ---------------------------------------------------
 
 
 def _unshipped(paid_hours_ago: float, now: datetime) -> Order:
@@ -364,8 +380,7 @@ def _unshipped(paid_hours_ago: float, now: datetime) -> Order:
 def test_late_shipment_early_warning_is_a_shop_setting(
     hours: float, setting: str | None, level: str | None
 ) -> None:
-    """late_ship_warning — DOMAIN.md shop policy 'list unshipped orders at least 48 h before
-    the 72 h limit' [seeds/004]."""
+    """late_ship_warning — shop policy: list unshipped orders at least 48 h before the 72 h limit."""
     now = datetime(2024, 5, 10, 2, 0, tzinfo=UTC)
     settings = {"late_ship_warning": setting} if setting else {}
     shop = Shop(name="s", platform="taobao", settings=settings)
@@ -403,35 +418,38 @@ MODIFIED_UTC = datetime(2024, 5, 3, 2, 0, tzinfo=UTC)  # 2024-05-03 10:00:00 Bei
 def test_intervention_without_platform_timeout_gets_the_shop_policy_deadline(
     cs: int, rule_id: str, setting: str
 ) -> None:
-    """taobao.evidence_upload / taobao.intervention_reply — shop policy (no document publishes a
-    figure): a Rule naming a setting whose default is in the plugin's settings."""
+    """taobao.evidence_upload / taobao.intervention_reply — shop policy (no published figure): a
+    policy Rule naming a setting whose default is in the plugin's settings."""
     case = _intervention(cs)
     assert case.status is AfterSaleStatus.PLATFORM_REVIEW and case.platform_deadline is None
     row = RULE_TABLE.rule(rule_id)
-    assert row.setting == setting and "shop policy" in row.source
+    assert row.setting == setting and row.policy and "shop policy" in row.source
     default = next(s.default for s in INFO.settings if s.name == setting)
     assert default is not None and parse_duration(default) == row.duration
     shown = next_deadline(case, RULE_TABLE, status_since=MODIFIED_UTC)
-    assert shown is not None and shown.rule_id == rule_id and shown.source is DeadlineSource.RULE
+    assert shown is not None and shown.rule_id == rule_id and shown.source is DeadlineSource.POLICY
     assert shown.due_at == MODIFIED_UTC + parse_duration(default)
-    assert (shown.party, shown.action, shown.on_expiry) == (Party.SELLER, "submit_evidence", OnExpiry.OVERDUE)
+    assert (shown.party, shown.action) == (Party.MERCHANT, "submit_evidence")
+    assert shown.on_expiry is (OnExpiry.RULED_AGAINST if cs == 10 else OnExpiry.OVERDUE)
     # the shop changes its own policy
     custom = next_deadline(case, RULE_TABLE, status_since=MODIFIED_UTC, settings={setting: "6h"})
     assert custom is not None and custom.due_at == MODIFIED_UTC + timedelta(hours=6)
 
 
-def test_evidence_deadline_counts_from_the_refunds_last_change() -> None:
-    """TOP gives no time for entering 举证中: the evidence row counts from ``modified``, not from when
-    the case entered platform_review (which may be days earlier, at cs_status 2)."""
+def test_evidence_deadline_never_counts_from_the_refunds_last_change() -> None:
+    """TOP gives no time for entering 举证中: the evidence row counts from when the case entered its
+    status (the store's history), never from ``modified``: a later message must not move the clock."""
     case = _intervention(10)
     early = MODIFIED_UTC - timedelta(days=2)
     shown = next_deadline(case, RULE_TABLE, status_since=early)
-    assert shown is not None and shown.due_at == MODIFIED_UTC + timedelta(hours=24)
+    assert shown is not None and shown.due_at == early + timedelta(hours=24)
+    later = dataclasses.replace(case, updated_at=MODIFIED_UTC + timedelta(days=1))
+    again = next_deadline(later, RULE_TABLE, status_since=early)
+    assert again is not None and again.due_at == shown.due_at
 
 
 def test_intervention_platform_timeout_wins_over_the_shop_policy() -> None:
-    """platform-apis.md §1.3 refund_remind_timeout: the platform's own time always wins; the rule
-    lends it party and action."""
+    """refund_remind_timeout: the platform's own time always wins; the rule lends it party and action."""
     remind = {"exist_timeout": True, "remind_type": 1, "timeout": "2024-05-05 12:00:00"}
     case = _intervention(10, refund_remind_timeout=remind)
     assert case.platform_deadline is not None
@@ -465,7 +483,7 @@ async def test_sandbox_intervention_case_gets_a_deadline(
     )
     case = case_of(taobao, await taobao.fetch_one("refund", str(r.refund_id)))
     assert case.platform_deadline is None and case.facts["cs_status"] == 10
-    shown = next_deadline(case, RULE_TABLE, status_since=case.updated_at)
+    shown = next_deadline(case, RULE_TABLE, status_since=now)
     assert shown is not None and shown.rule_id == "taobao.evidence_upload"
 
 
@@ -477,31 +495,35 @@ def _shop() -> Shop:
     ("cs", "title_part", "level"), [(10, "举证中", "warning"), (3, "客服介入中", "info")]
 )
 def test_intervention_guide_lists_the_evidence_to_gather(cs: int, title_part: str, level: str) -> None:
-    """Guide from seeds 001/003/004: chat screenshots, waybill, weight records, photos, inspection report."""
+    """The merchant's evidence list: chat screenshots, waybill, weight records, photos, inspection report."""
     case = _intervention(cs)
-    guides = [i for i in case_insights(CaseContext(shop=_shop(), case=case, order=None)) if i.kind == "guide"]
+    guides = [
+        i
+        for i in case_insights(CaseContext(shop=_shop(), case=case, order=None))
+        if i.kind == "guide" and "客服" in i.body
+    ]
     assert len(guides) == 1
     guide = guides[0]
     assert title_part in guide.title and guide.level == level
     for item in ("聊天记录截图", "面单", "称重", "照片", "鉴定报告", "质检"):
         assert item in guide.body, item
-    assert guide.source is not None
-    for seed in ("seeds/001_", "seeds/003_", "seeds/004_"):
-        assert seed in guide.source
+    assert guide.source is not None and "docs/rules/taobao.md#taobao.evidence_upload" in guide.source
     assert not any(c.isascii() and c.isalpha() for c in guide.title)  # Chinese title
 
 
 def test_no_guide_without_an_open_intervention() -> None:
     for case in (_refund_case(), _refund_case(status="SUCCESS", cs_status=8)):
         insights = case_insights(CaseContext(shop=_shop(), case=case, order=None))
-        assert not [i for i in insights if i.kind == "guide"]
+        assert not [i for i in insights if i.kind == "guide" and "客服" in i.body]
 
 
 def test_appeal_open_is_mentioned_in_the_guide() -> None:
     case = _refund_case(status="WAIT_SELLER_AGREE", cs_status=11)
     assert case.dispute is not None and case.dispute.appeal_open and case.dispute.status.is_open
     (guide,) = [
-        i for i in case_insights(CaseContext(shop=_shop(), case=case, order=None)) if i.kind == "guide"
+        i
+        for i in case_insights(CaseContext(shop=_shop(), case=case, order=None))
+        if i.kind == "guide" and "客服" in i.body
     ]
     assert "申诉" in guide.body
 
@@ -510,7 +532,7 @@ def test_appeal_open_is_mentioned_in_the_guide() -> None:
     ("days", "level", "phrase"), [(3, "info", "卖家不能拒绝"), (9, "warning", "质量问题证明")]
 )
 def test_no_reason_eligibility_is_in_chinese(days: int, level: str, phrase: str) -> None:
-    """taobao.no_reason_window_7d — DOMAIN.md '7 days from the logistics sign-for time' [seeds/003, 004]."""
+    """taobao.no_reason_window_7d — 7 days from the logistics sign-for time, as an eligibility insight."""
     signed = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
     order = dataclasses.replace(_unshipped(100, signed), signed_at=signed)
     case = dataclasses.replace(
