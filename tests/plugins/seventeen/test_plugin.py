@@ -232,3 +232,31 @@ async def test_demo_clock_is_real_time_by_default(tmp_path: Path) -> None:
     assert abs(sandbox.world.clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
     sandbox.advance(timedelta(days=1))
     assert (tmp_path / "seventeen" / "imports" / "17网退货导出.csv").exists()
+
+
+async def test_demo_cases_waiting_on_the_merchant_all_have_a_clock(tmp_path: Path) -> None:
+    """Every open demo return has a next action; the merchant's have a due time (no silent waits)."""
+    from hub.domain import Party
+    from hub.rules import next_action
+    from plugins.seventeen.info import INFO
+    from plugins.seventeen.rules import STATES, TABLE
+
+    _, orders, cases = await demo(tmp_path)
+    seen: dict[str, int] = {}
+    for case in cases.values():
+        assert (case.kind.value, case.status.value) in STATES
+        action = next_action(case, TABLE, merchant_side=INFO.merchant_side, status_since=case.created_at)
+        if not case.status.is_open:
+            assert action is None
+            continue
+        assert action is not None and action.rule_id, case.external_id
+        seen[action.party.value] = seen.get(action.party.value, 0) + 1
+        if action.party is Party.MERCHANT:
+            assert action.due_at is not None, (case.external_id, case.status, action)
+        else:
+            assert action.party is Party.SUPPLIER
+    assert seen.get("merchant", 0) >= 2 and seen.get("supplier", 0) >= 3
+    for order in orders.values():
+        action = next_action(order, TABLE, merchant_side=INFO.merchant_side)
+        if action is not None:
+            assert action.party in (Party.MERCHANT, Party.SUPPLIER)
