@@ -149,3 +149,25 @@ def test_constraints() -> None:
     assert "apply_return" in blocked_actions(done, TABLE)
     o = mapped(records([[order_row(status="下架退款中", item_status="已下架")]])[0]["1726110100001"])
     assert "apply_return" in blocked_actions(o, TABLE)
+
+
+def test_every_rule_has_its_section_in_the_rule_doc() -> None:
+    """docs/rules/seventeen.md: one `### <rule id>` section per row, with start event and source."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[3] / "docs" / "rules" / "seventeen.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^### (\S+)\n(.*?)(?=^##|\Z)", doc, flags=re.M | re.S))
+    ids = {r.id for r in (*TABLE.rules, *TABLE.constraints)}
+    assert set(sections) == ids
+    for rule in TABLE.rules:
+        text = sections[rule.id]
+        assert "**Statement**" in text and "**Source**" in text and "**Start event**" in text, rule.id
+        assert "**Consequence**" in text and "**Figure**" in text, rule.id
+        if rule.duration is not None:
+            assert ("natural days" if rule.counting == "natural_days" else "elapsed") in text, rule.id
+        if rule.policy:
+            assert "shop policy" in text and f"`{rule.setting}`" in text, rule.id
+    for setting in INFO.settings:
+        if setting.default not in (None, "") and setting.name not in ("import_dir", "columns"):
+            assert f"`{setting.name}`" in doc, setting.name
