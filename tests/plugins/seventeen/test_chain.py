@@ -209,7 +209,7 @@ def test_own_case_steps_after_signing() -> None:
 
 
 def test_money_goods_versus_fees() -> None:
-    """seed 003 退货都能按照买的原价退吗: 17网 refunds the goods (at the stall's price), not the fees."""
+    """17网 FAQ, 退货都能按照买的原价退吗: 17网 refunds the goods (at the stall's price), not the fees."""
     rows = [order_row(unit_price="22.00", postage="5.00", service_fee="3.00", paid_total="30.00")]
     p = purchase(rows=rows)
     money = PurchaseMoney.of(p.order)

@@ -1,6 +1,6 @@
 """The hub's conformance suite against the 17网 export world.
 
-17网 has no API (reference/platform-apis.md §3): nothing can rate-limit, expire credentials or
+17网 has no API (no SDK, no documentation): nothing can rate-limit, expire credentials or
 answer 5xx, so the harness declares ``faults = ("malformed",)`` and the suite skips the three
 error-classification tests, saying why. A malformed file is covered by ``test_snapshot.py``.
 """
