@@ -200,7 +200,16 @@ def arrival_estimate(sale_case: AfterSale | None, now: datetime, transit: timede
     if sale_case is None or sale_case.kind in (AfterSaleKind.REFUND_ONLY, AfterSaleKind.COMPENSATION):
         return None
     if sale_case.status is AfterSaleStatus.RETURN_SHIPPED:
-        shipped = _dt(sale_case.facts.get("return_shipped_at")) or sale_case.updated_at
+        # when the buyer shipped, by the platform's own time; never the record's modified time
+        # (a later message would move the estimate): else when the case entered the status, else
+        # when it was opened, the earliest the parcel can have left
+        f = sale_case.facts
+        shipped = (
+            _dt(f.get("return_shipped_at"))
+            or _dt(f.get("good_return_time"))
+            or _dt(f.get("status_since"))
+            or sale_case.created_at
+        )
         return shipped + transit
     if sale_case.status in (
         AfterSaleStatus.REQUESTED,

@@ -183,21 +183,39 @@ def test_conflict_upstream_refused() -> None:
 
 
 def test_return_shipped_downstream_uses_its_time() -> None:
+    """The buyer's ship time (or when the case entered return_shipped), never the modified time."""
     shipped_back = SHIPPED + timedelta(days=8)
-    p = plan(
-        purchase(),
-        SHIPPED + timedelta(days=9),
-        sale_case=sale(status=AfterSaleStatus.RETURN_SHIPPED, updated_at=shipped_back),
-        sale_order=SALE_ORDER,
+    later = shipped_back + timedelta(days=3)  # a later buyer message modified the record
+    shipped_case = sale(
+        status=AfterSaleStatus.RETURN_SHIPPED,
+        created_at=SHIPPED + timedelta(days=6),
+        updated_at=later,
+        facts={"good_return_time": shipped_back.isoformat()},
     )
+    p = plan(purchase(), SHIPPED + timedelta(days=9), sale_case=shipped_case, sale_order=SALE_ORDER)
     assert p.arrival_at == shipped_back + timedelta(days=2)
     p = plan(
         purchase(settings={"return_transit": "4d"}),
         SHIPPED + timedelta(days=9),
-        sale_case=sale(status=AfterSaleStatus.RETURN_SHIPPED, updated_at=shipped_back),
+        sale_case=shipped_case,
         sale_order=SALE_ORDER,
     )
     assert p.arrival_at == shipped_back + timedelta(days=4)
+    since = sale(
+        status=AfterSaleStatus.RETURN_SHIPPED,
+        created_at=SHIPPED + timedelta(days=6),
+        updated_at=later,
+        facts={"status_since": shipped_back.isoformat()},
+    )
+    assert plan(
+        purchase(), later, sale_case=since, sale_order=SALE_ORDER
+    ).arrival_at == shipped_back + timedelta(days=2)
+    bare = sale(
+        status=AfterSaleStatus.RETURN_SHIPPED, created_at=SHIPPED + timedelta(days=6), updated_at=later
+    )
+    assert plan(purchase(), later, sale_case=bare, sale_order=SALE_ORDER).arrival_at == SHIPPED + timedelta(
+        days=8
+    )
 
 
 def test_own_case_steps_after_signing() -> None:
