@@ -203,6 +203,25 @@ def _s(*values: str) -> frozenset[str]:
 RULES: tuple[Rule, ...] = (
     # --- requested: the merchant answers ------------------------------------------------------
     Rule(
+        # Ties with the reply rows (same anchor, same 72 h) go to this row: it comes first.
+        id="taobao.return_address",
+        match=Match(statuses=_s("requested"), platform_statuses=_s("8"), facts=_KNOWN),
+        anchor=_REQUEST_ANCHOR,
+        duration=_policy(EXCHANGE_REPLY_SETTING),
+        setting=EXCHANGE_REPLY_SETTING,
+        policy=True,
+        start_event=_REQUEST_EVENT,
+        start_event_zh=_REQUEST_EVENT_ZH,
+        party=Party.MERCHANT,
+        action="confirm_return_address",
+        on_expiry=OnExpiry.OVERDUE,
+        consequence_zh="店铺时限已过（天猫给出超时时间时以天猫为准）",
+        consequence_en="the shop's time is up (Tmall's own time_out, when given, decides)",
+        source=SRC_EXCHANGE,
+        summary_zh="天猫：确认退货地址，买家才能寄回",
+        summary_en="Tmall: confirm the return address so the buyer can send the goods",
+    ),
+    Rule(
         id="taobao.unshipped_refund_72h",
         match=Match(statuses=_s("requested"), kinds=_REFUND_KINDS, facts={**_KNOWN, "unshipped": True}),
         anchor=_REQUEST_ANCHOR,
@@ -250,19 +269,6 @@ RULES: tuple[Rule, ...] = (
         source=SRC_REPLY_72H,
         summary_zh="卖家 72 小时未处理退货申请，系统自动达成退货协议",
         summary_en="No seller answer within 72 h: the return agreement is made automatically",
-    ),
-    Rule(
-        id="taobao.return_address",
-        match=Match(statuses=_s("requested"), platform_statuses=_s("8"), facts=_KNOWN),
-        party=Party.MERCHANT,
-        action="confirm_return_address",
-        on_expiry=OnExpiry.OVERDUE,
-        source=SRC_EXCHANGE,
-        no_clock_reason="Tmall states the time for confirming the return address (time_out) on the "
-        "record; no published figure without it",
-        no_clock_reason_zh="天猫在纠纷单上给出确认退货地址的超时时间；未给出时无公开时限",
-        summary_zh="天猫：确认退货地址，买家才能寄回",
-        summary_en="Tmall: confirm the return address so the buyer can send the goods",
     ),
     Rule(
         id="taobao.exchange_reply",
@@ -396,8 +402,9 @@ RULES: tuple[Rule, ...] = (
         summary_en="The exchange goods are on their way: the buyer confirms receipt",
     ),
     Rule(
+        # The only refunding state TOP reports is Tmall's exchange status 14 (请退款).
         id="taobao.tmall_refund_requested",
-        match=Match(statuses=_s("refunding"), platform_statuses=_s("14")),
+        match=Match(statuses=_s("refunding")),
         party=Party.MERCHANT,
         action="agree_refund",
         on_expiry=OnExpiry.OVERDUE,
@@ -407,18 +414,6 @@ RULES: tuple[Rule, ...] = (
         no_clock_reason_zh="天猫换货转为请退款，超时时间以纠纷单为准；未给出时无公开时限",
         summary_zh="天猫换货转退款：请同意退款",
         summary_en="Tmall exchange turned into a refund: agree the refund",
-    ),
-    Rule(
-        id="taobao.refunding",
-        match=Match(statuses=_s("refunding")),
-        party=Party.PLATFORM,
-        action="refund",
-        on_expiry=OnExpiry.NOTHING,
-        source=SRC_STATUS,
-        no_clock_reason="the platform is paying the refund out; nothing for the merchant to do",
-        no_clock_reason_zh="平台退款处理中，卖家无需操作",
-        summary_zh="退款处理中",
-        summary_en="The refund is being paid out",
     ),
     # --- Taobao customer service (客服介入) ----------------------------------------------------
     Rule(
