@@ -33,10 +33,11 @@ from hub.platform import (
 from hub.rules import RuleTable, action_availability
 
 from . import snapshot as snap
+from .chain import SALE_SHIP_SETTING, TRANSIT_SETTING
 from .info import CAPABILITIES
 from .ledger import LEDGER_NAME, Ledger
 from .mapping import map_raw, order_facts_for_steps, return_state
-from .rules import TABLE
+from .rules import TABLE, check_duration_settings
 from .state import MANUAL_ACTIONS, OrderFacts, ReturnState, check_step, state_from_case
 
 log = structlog.get_logger("hub.plugins.seventeen")
@@ -55,6 +56,8 @@ class SeventeenAdapter:
 
     # -- sync -------------------------------------------------------------------------------
     def resources(self) -> Sequence[ResourceSpec]:
+        # a clock setting the rules cannot read fails this shop's sync, naming it
+        check_duration_settings(self.settings, {TRANSIT_SETTING: False, SALE_SHIP_SETTING: False})
         return (
             ResourceSpec(name=snap.PURCHASE, window=None, overlap=timedelta(0)),
             ResourceSpec(name=snap.PURCHASE_RETURN, window=None, overlap=timedelta(0)),

@@ -12,9 +12,12 @@ each open one has an unconditional row: a clock, or an explicit no-clock reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
+from hub.clock import parse_duration
 from hub.domain import AfterSaleKind, OnExpiry, Party
+from hub.errors import ConfigError
 from hub.rules import Constraint, Match, Rule, RuleTable
 
 from .state import STAGE_STATUS
@@ -325,3 +328,29 @@ TABLE = RuleTable(
 
 def rule_table() -> RuleTable:
     return TABLE
+
+
+def check_duration_settings(settings: Mapping[str, str], extra: Mapping[str, bool] | None = None) -> None:
+    """Refuse a shop's clock setting that cannot be read, naming it, before any clock uses it.
+
+    Each rule's ``setting`` must be a duration (``5d``, ``36h``); one of a natural-day rule must be
+    whole days, since such a clock ends at a Beijing midnight. ``extra`` names other duration
+    settings (name -> whole days required).
+    """
+    wanted: dict[str, bool] = {r.setting: r.counting == "natural_days" for r in TABLE.rules if r.setting}
+    wanted.update(extra or {})
+    for name, whole_days in wanted.items():
+        raw = (settings.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            value = parse_duration(raw)
+        except ValueError as err:
+            raise ConfigError(f"17网 setting {name}={raw!r}: {err}") from None
+        if value <= timedelta(0):
+            raise ConfigError(f"17网 setting {name}={raw!r}: must be longer than zero")
+        if whole_days and value % timedelta(days=1):
+            raise ConfigError(
+                f"17网 setting {name}={raw!r}: counted in natural days (to 00:00 Beijing time), "
+                "give whole days, e.g. 3d"
+            )

@@ -171,3 +171,22 @@ def test_every_rule_has_its_section_in_the_rule_doc() -> None:
     for setting in INFO.settings:
         if setting.default not in (None, "") and setting.name not in ("import_dir", "columns"):
             assert f"`{setting.name}`" in doc, setting.name
+
+
+def test_a_clock_setting_that_cannot_be_read_fails_the_shop_naming_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from hub.errors import ConfigError
+    from plugins.seventeen.rules import check_duration_settings
+
+    from .conftest import NOW, make_adapter
+
+    check_duration_settings({"return_ship_days": "5d", "return_processing": "36h", "sale_ship_window": ""})
+    for settings, words in (
+        ({"return_ship_days": "36h"}, "whole days"),
+        ({"refused_followup_days": "soon"}, "not a duration"),
+        ({"return_processing": "0d"}, "longer than zero"),
+        ({"sale_ship_window": "2 days"}, "sale_ship_window"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            make_adapter(settings, tmp_path, lambda: NOW).resources()
