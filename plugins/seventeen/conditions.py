@@ -113,7 +113,7 @@ INTACT = re.compile(
     r"|完好无损|无破损|没有破损|未破损"
 )
 #: A defect the goods came with: the stall's fault, not a reason to refuse.
-QUALITY = re.compile(r"质量问题|做工|瑕疵|次品|(收到|到手|拆开|打开)(就|时)?(有|是|已经)|出厂|自带|原本就")
+QUALITY = re.compile(r"质量问题|做工|瑕疵|次品|出厂|自带|原本就|本来就|收到|到手|到货|拆开|打开|签收")
 #: Clause breaks: punctuation, spaces and turning words (a negation never reaches across them).
 CLAUSE = re.compile(r"[，,。.;；、!！?？\s/|]+|但是|但|不过|可是|而且|并且|然后")
 

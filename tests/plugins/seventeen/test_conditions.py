@@ -82,6 +82,7 @@ def test_a_defect_the_goods_came_with_is_not_the_merchants() -> None:
     findings = read_condition("收到就有破洞，质量问题")
     assert findings and all(f.quality_defect for f in findings)
     assert unsellable("收到就有破洞") == []
+    assert unsellable("收到商品破损") == [] and unsellable("拆开包裹发现有污渍") == []
     assert {f.code for f in unsellable("穿了以后破洞")} == {"worn", "damaged"}
 
 
