@@ -32,7 +32,7 @@ def hub_register_sandboxes(register: SandboxRegister) -> None:
 
 @hookimpl
 def hub_case_insights(context: CaseContext) -> Sequence[Insight] | None:
-    """The seed's handling guides for a Pinduoduo case, chosen by its reason, kind and status."""
+    """The merchant guides for a Pinduoduo case, chosen by its reason, kind and status."""
     if context.shop.platform != PLATFORM_ID:
         return None
     return case_insights(context.case, context.order)

@@ -39,9 +39,9 @@ ORDER = "order"
 AFTER_SALE = "after_sale"
 PAGE_SIZE = 100  # the documented maximum of both increment APIs
 MAX_SPAN = timedelta(minutes=30)  # both increment APIs: end - start <= 30 min
-LAG = timedelta(minutes=3)  # "结束时间不小于拼多多系统时间前3min可以避免漏单" (§2.2)
+LAG = timedelta(minutes=3)  # "结束时间不小于拼多多系统时间前3min可以避免漏单" (PDD increment API)
 
-#: Every documented after_sales_status, for the 'each' filter mode (§2.3).
+#: Every documented after_sales_status, for the 'each' filter mode.
 ALL_STATUS_CODES = tuple(sorted(mapping.STATUS_CODES))
 
 ORDER_API = "pdd.order.number.list.increment.get"
@@ -166,7 +166,7 @@ class PddAdapter:
             raise ValueError(f"pinduoduo has no resource {resource!r}")
 
     async def _pages(self, api: str, params: Mapping[str, Any], key: str) -> AsyncIterator[list[Any]]:
-        """Pages of one query, read from the last back (§2.2): page 1 first only to learn the count."""
+        """Pages of one query, read from the last back (PDD paging): page 1 first to learn the count."""
         first = await self.client.call(api, {**params, "page": 1, "page_size": PAGE_SIZE})
         rows = list(first.get(key) or [])
         total = mapping.parse_int(first.get("total_count"), field="total_count")

@@ -1,8 +1,8 @@
 """The PDD open-platform protocol: sign, POST to the router, unwrap, classify errors once.
 
-platform-apis.md §2.1: every call is a POST of flat parameters (common + business) to the router;
+PDD's request protocol: every call is a POST of flat parameters (common + business) to the router;
 ``sign`` is ``UPPER(HEX(MD5(secret + Σ(key+value, sorted by key) + secret)))`` over every parameter
-but ``sign``, object parameters JSON-serialised first and sent as that same string. §2.4: errors
+but ``sign``, object parameters JSON-serialised first and sent as that same string. Errors
 come as ``{"error_response": {"error_code": ..., "error_msg": ..., "sub_code": ..., "sub_msg": ...}}``
 and are turned here, and only here, into hub's PlatformError classes.
 """
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("hub.plugins.pinduoduo")
 
-#: Each API's success wrapper. Not derivable from the name (§0), and ``pdd.refund.information.get``
+#: Each API's success wrapper. Not derivable from the name , and ``pdd.refund.information.get``
 #: has none at all: its fields come at the top level.
 RESPONSE_KEYS: dict[str, str | None] = {
     "pdd.time.get": "time_get_response",
@@ -56,7 +56,7 @@ AUTH_FAILED = frozenset({10019, 20032})
 STOP = frozenset({70032, 70033, 70034, 70035})
 #: 5xxxx codes that are about the request, not a transient fault (52004: body too large).
 NOT_TRANSIENT_5XXXX = frozenset({52004})
-#: The error a stale ``timestamp`` gets (§2.1: must be within 10 minutes of PDD's clock).
+#: The error a stale ``timestamp`` gets (PDD: must be within 10 minutes of its clock).
 TIMESTAMP_ERROR = 10001
 
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:秒|s\b|seconds?)")
@@ -72,13 +72,13 @@ def param_text(value: Any) -> str:
 
 
 def sign(params: Mapping[str, Any], secret: str) -> str:
-    """PDD's MD5 sign over every parameter except ``sign`` itself (§2.1)."""
+    """PDD's MD5 sign over every parameter except ``sign`` itself."""
     body = "".join(f"{k}{param_text(params[k])}" for k in sorted(params) if k != "sign")
     return hashlib.md5(f"{secret}{body}{secret}".encode()).hexdigest().upper()
 
 
 def classify(api: str, error: Mapping[str, Any]) -> PlatformError:
-    """The hub error class for one PDD error object (§2.4). Pure; the only place codes are read."""
+    """The hub error class for one PDD error object . Pure; the only place codes are read."""
     try:
         code = int(error.get("error_code") or 0)
     except (TypeError, ValueError):

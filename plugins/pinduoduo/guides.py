@@ -1,18 +1,18 @@
-"""The seed's handling guides for Pinduoduo after-sales, as data.
+"""Merchants' handling guides for Pinduoduo after-sales, as data.
 
-Source: seeds/003 (萌萌客 "拼多多客服处理售后问题的技巧" and "拼多多客服常见的物流问题及处理技巧",
-summarised in DOMAIN.md's Pinduoduo table). Each guide lists its steps, the evidence to gather
-for a dispute or an appeal, and the words in a case's reason that select it. :mod:`.insights`
-picks the guides for a case; nothing here does IO.
+Source: published merchant guides for Pinduoduo customer service ("拼多多客服处理售后问题的技巧" and
+"拼多多客服常见的物流问题及处理技巧"), paraphrased; docs/rules/pinduoduo.md lists them. Each
+guide lists its steps, the evidence to gather for a dispute or an appeal, and the words in a
+case's reason that select it. :mod:`.insights` picks the guides for a case; nothing here does IO.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SEED = "seeds/003"
-SEED_AFTER_SALES = f"{SEED} 拼多多客服处理售后问题的技巧; DOMAIN.md Pinduoduo"
-SEED_LOGISTICS = f"{SEED} 拼多多客服常见的物流问题及处理技巧; DOMAIN.md Pinduoduo"
+GUIDE_SOURCE = "merchant guide for Pinduoduo customer service"
+SRC_AFTER_SALES = f"{GUIDE_SOURCE}: 拼多多客服处理售后问题的技巧 (docs/rules/pinduoduo.md#guides)"
+SRC_LOGISTICS = f"{GUIDE_SOURCE}: 拼多多客服常见的物流问题及处理技巧 (docs/rules/pinduoduo.md#guides)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,7 +23,7 @@ class Guide:
     steps: tuple[str, ...]
     evidence: tuple[str, ...]  #: what to gather for the dispute / the appeal
     keywords: tuple[str, ...] = ()  #: words in the reason or description that select the guide
-    source: str = SEED_AFTER_SALES
+    source: str = SRC_AFTER_SALES
     level: str = "info"
 
 
@@ -104,8 +104,8 @@ INTERVENTION = Guide(
     ),
     evidence=("与买家的聊天记录", "发货凭证（面单、称重图）", "商品照片", "不能退款的理由（分点）"),
     source=(
-        f"{SEED} 售后解决不了怎么办 (三、平台介入时，相应的凭证要准备好); "
-        "DOMAIN.md Pinduoduo (商家拒绝 → 平台介入)"
+        f"{SRC_AFTER_SALES}: 售后解决不了怎么办 (三、平台介入时，相应的凭证要准备好); "
+        "商家拒绝后买家可申请平台介入"
     ),
     level="warning",
 )
@@ -121,7 +121,7 @@ LOGISTICS_NO_UPDATE = Guide(
         "给订单做好备注，跟进到底，避免遗漏。",
     ),
     evidence=("快递官网物流截图", "快递公司的书面答复", "发货面单"),
-    source=SEED_LOGISTICS,
+    source=SRC_LOGISTICS,
 )
 
 OUT_OF_AREA = Guide(
@@ -135,7 +135,7 @@ OUT_OF_AREA = Guide(
         "记录超区地址，以后针对这些地方发可到达的快递，多合作几家快递互补盲区。",
     ),
     evidence=("快递的超区/无法派送说明", "物流轨迹截图"),
-    source=SEED_LOGISTICS,
+    source=SRC_LOGISTICS,
 )
 
 SIGNED_NOT_RECEIVED = Guide(
@@ -149,7 +149,7 @@ SIGNED_NOT_RECEIVED = Guide(
         "把结果反馈买家，做好退款或补发的准备；快递责任时要求快递赔偿或追回包裹。",
     ),
     evidence=("签收记录/签收底单", "派件员的说明", "物流轨迹截图"),
-    source=SEED_LOGISTICS,
+    source=SRC_LOGISTICS,
 )
 
 DAMAGED_PARCEL = Guide(
@@ -163,7 +163,7 @@ DAMAGED_PARCEL = Guide(
         "安抚买家，协商退款或补发。",
     ),
     evidence=("带收件人信息的完整外包装照片", "破损处照片", "内物破损照片", "快递理赔记录"),
-    source=SEED_LOGISTICS,
+    source=SRC_LOGISTICS,
 )
 
 ADDRESS_CHANGE = Guide(
@@ -177,7 +177,7 @@ ADDRESS_CHANGE = Guide(
         "买家申请退款的，可使用拼多多的快递拦截功能。",
     ),
     evidence=("买家改地址的聊天记录", "快递改址/拦截记录"),
-    source=SEED_LOGISTICS,
+    source=SRC_LOGISTICS,
 )
 
 INTERCEPTION = Guide(
@@ -189,7 +189,7 @@ INTERCEPTION = Guide(
         "拦截成功、包裹退回后再同意退款，避免货款两失。",
     ),
     evidence=("拦截记录", "物流轨迹截图"),
-    source=f"{SEED_LOGISTICS} (五、发货后要求改地址: 快递拦截); DOMAIN.md Pinduoduo (拦截)",
+    source=f"{SRC_LOGISTICS} (五、发货后要求改地址: 快递拦截)",
 )
 
 GUIDES: tuple[Guide, ...] = (
@@ -206,7 +206,8 @@ GUIDES: tuple[Guide, ...] = (
 )
 BY_ID = {g.id: g for g in GUIDES}
 
-#: Evidence for a 维权申诉 against a ruling (seed 003: the shop has no such product; goods with waybill).
+#: Evidence for a 维权申诉 against a ruling (the merchant guide: the shop has no such product;
+#: the goods photographed with the waybill).
 APPEAL_EVIDENCE: tuple[str, ...] = (
     "店铺没有该商品的凭证",
     "发货无误凭证（发货商品与面单合照）",

@@ -23,7 +23,7 @@ def guides_for(case: AfterSale, order: Order | None) -> list[Guide]:
     text = " ".join(t for t in (case.reason, case.description) if t)
     chosen = {g.id for g in GUIDES if g.keywords and any(word in text for word in g.keywords)}
     if WRONG_ITEM.id in chosen:
-        # The seed's second branch of "wrong item": the photos may not be of this shop's goods.
+        # The guide's second branch of "wrong item": the photos may not be of this shop's goods.
         chosen.add(NOT_OUR_GOODS.id)
     if case.dispute is not None and case.dispute.status.is_open:
         chosen.add(INTERVENTION.id)
@@ -60,7 +60,8 @@ def appeal_insight() -> Insight:
         body=f"开放平台没有申诉接口。请在 {APPEAL_WHERE} 发起，问题描述里说明情况，附上凭证："
         + "、".join(APPEAL_EVIDENCE),
         level="warning",
-        source="seeds/003 拼多多客服处理售后问题的技巧 (维权申诉); DOMAIN.md Pinduoduo",
+        source="merchant guide for Pinduoduo customer service: 拼多多客服处理售后问题的技巧 (维权申诉); "
+        "docs/rules/pinduoduo.md#pinduoduo.appeal_window",
         data={"guide": "appeal", "where": APPEAL_WHERE, "evidence": list(APPEAL_EVIDENCE)},
     )
 

@@ -1,9 +1,9 @@
 """Pure mapping: PDD JSON → hub's Order and AfterSale. No IO, no clock.
 
-Field names and enums come from platform-apis.md §2.2-§2.3. What PDD sends is accepted in every
-documented shape: times as ``yyyy-MM-dd HH:mm:ss`` (Beijing) or epoch seconds/milliseconds,
-numbers as strings, optional fields missing. An unknown enum value is kept raw and mapped to a
-safe default with a warning; a record that cannot be mapped raises :class:`MappingError`.
+Field names and enums are PDD's own (its order and after-sales API documentation). What PDD
+sends is accepted in every documented shape: times as ``yyyy-MM-dd HH:mm:ss`` (Beijing) or epoch
+seconds/milliseconds, numbers as strings, optional fields missing. An unknown enum value is kept
+raw and mapped to a safe default with a warning; a record that cannot be mapped raises :class:`MappingError`.
 
 An after-sales raw payload is the list row (``pdd.refund.list.increment.get``) with the detail
 (``pdd.refund.information.get``) merged in under ``"detail"``; either may be missing.
@@ -46,7 +46,7 @@ class StatusCode:
     status: AfterSaleStatus
 
 
-#: Every documented ``after_sales_status`` (platform-apis.md §2.3, identical in list, detail and
+#: Every documented ``after_sales_status`` (PDD's enum, identical in list, detail and
 #: order APIs). 1 is "全部" in the request filter only; 19, 20, 23, 26, 28-30 are unused.
 STATUS_CODES: dict[int, StatusCode] = {
     c.code: c

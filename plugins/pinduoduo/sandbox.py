@@ -1,6 +1,6 @@
 """A fake Pinduoduo router on loopback, and the Sandbox ``hub demo`` starts.
 
-It behaves like the real one where the plugin depends on it (platform-apis.md §2): one POST
+It behaves like the real one where the plugin depends on it (PDD's documented behaviour): one POST
 router dispatching on ``type``; signature and 10-minute timestamp checks; the real error envelope
 and per-API response keys (``pdd.refund.information.get`` unwrapped); pages of at most 100 in
 ``updated`` order, 30-minute windows; the list API's yuan strings and type numbering vs the
@@ -555,7 +555,7 @@ def _cst(at: datetime | None) -> str:
 
 
 def render_order(o: SimOrder) -> dict[str, Any]:
-    """An order as the increment list and order_info carry it (money in yuan numbers, §2.2)."""
+    """An order as the increment list and order_info carry it (money in yuan numbers)."""
     pay = o.pay_fen
     return {
         "order_sn": o.order_sn,
@@ -610,7 +610,7 @@ def render_order(o: SimOrder) -> dict[str, Any]:
 
 
 def render_list_row(c: SimCase) -> dict[str, Any]:
-    """A pdd.refund.list.increment.get row: yuan strings, the request's type numbering (§2.3)."""
+    """A pdd.refund.list.increment.get row: yuan strings, the request's type numbering."""
     return {
         "id": c.id,
         "order_sn": c.order_sn,
@@ -642,7 +642,7 @@ def render_list_row(c: SimCase) -> dict[str, Any]:
 
 
 def render_detail(c: SimCase, order: SimOrder | None) -> dict[str, Any]:
-    """pdd.refund.information.get: unwrapped, integer fen, the detail's own type numbering (§2.3)."""
+    """pdd.refund.information.get: unwrapped, integer fen, the detail's own type numbering."""
     detail: dict[str, Any] = {
         "id": c.id,
         "order_sn": c.order_sn,

@@ -1,8 +1,8 @@
 """The Taobao Open Platform (TOP) gateway protocol: signing, requests, envelopes, error classes.
 
-Everything here follows platform-apis.md §1.1 (request protocol, signature) and §1.4 (errors and
-rate limiting). Every platform error is classified once, in :func:`classify_error`, into the hub's
-error tree; callers never look at TOP codes again.
+Everything here follows TOP's documented request protocol (system parameters, signature) and
+its error codes and flow control. Every platform error is classified once, in
+:func:`classify_error`, into the hub's error tree; callers never look at TOP codes again.
 """
 
 from __future__ import annotations
@@ -35,19 +35,19 @@ log = structlog.get_logger(__name__)
 
 PLATFORM = "taobao"
 
-#: Production gateway (platform-apis.md §1.1, `core/const.go`).
+#: Production gateway (TOP's documented router URL).
 TOP_GATEWAY = "https://eco.taobao.com/router/rest"
-#: TOP's own sandbox gateway (platform-apis.md §1.1).
+#: TOP's own sandbox gateway.
 TOP_SANDBOX_GATEWAY = "https://gw.api.tbsandbox.com/router/rest"
 
 SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 
 #: Codes that mean the session (the seller's authorisation) is missing, invalid or expired:
-#: 26/27 Missing/Invalid Session, 44 Invalid access token (platform-apis.md §1.4 table).
+#: 26/27 Missing/Invalid Session, 44 Invalid access token (TOP's error code table).
 AUTH_CODES = frozenset({"26", "27", "44"})
-#: Sub-codes that name an invalid or expired session whatever the code (§1.4 real examples).
+#: Sub-codes that name an invalid or expired session whatever the code (seen in real TOP error answers).
 AUTH_SUB_CODES = ("invalid-sessionkey", "session-expired", "sessionkey")
-#: Code 10 Service Currently Unavailable: transient (§1.4; §5 note 6 "retryable = 7, 10, isp.*").
+#: Code 10 Service Currently Unavailable: transient (TOP: 7, 10 and isp.* are retryable).
 RETRY_CODES = frozenset({"10"})
 RATE_LIMIT_CODE = "7"
 
@@ -67,7 +67,7 @@ class FileParam:
 
 
 def sign(params: Mapping[str, str], secret: str, sign_method: str = "md5") -> str:
-    """TOP's signature (platform-apis.md §1.1 "Signature").
+    """TOP's signature (TOP's documented signature).
 
     Sort the parameters by name (byte order), concatenate ``name + value`` without separators,
     then ``md5``: MD5(secret + s + secret); ``hmac``: HMAC-MD5(secret, s); ``hmac-sha256``:
@@ -95,7 +95,7 @@ def sign(params: Mapping[str, str], secret: str, sign_method: str = "md5") -> st
 def response_key(method: str) -> str:
     """The success envelope's key: the API name minus ``taobao.``, dots to ``_``, ``_response``.
 
-    ``tmall.*`` keeps its prefix (platform-apis.md §0 "Success envelope").
+    ``tmall.*`` keeps its prefix (TOP's success envelope).
     """
     name = method[len("taobao.") :] if method.startswith("taobao.") else method
     return name.replace(".", "_") + "_response"
@@ -111,7 +111,7 @@ def param_value(value: Any) -> str:
 
 
 def unwrap_list(value: Any, element: str) -> list[dict[str, Any]]:
-    """A TOP list in either JSON shape (platform-apis.md §1.2 "Response JSON shape").
+    """A TOP list in either JSON shape (TOP's response JSON shape).
 
     Non-simplified: ``{"trade": [...]}``; simplified (``simplify=true``): ``[...]``. A single object
     where a list is expected is accepted too (some clients see it); missing or null is empty.
@@ -130,7 +130,7 @@ def unwrap_list(value: Any, element: str) -> list[dict[str, Any]]:
 
 
 def ban_seconds(text: str | None) -> float | None:
-    """Seconds from "This ban will last for N more seconds" (platform-apis.md §1.4 flow control)."""
+    """Seconds from "This ban will last for N more seconds" (TOP flow control)."""
     if not text:
         return None
     match = _BAN_SECONDS.search(text)
@@ -140,7 +140,7 @@ def ban_seconds(text: str | None) -> float | None:
 def classify_error(error: Mapping[str, Any], *, method: str) -> PlatformError:
     """Turn an ``error_response`` into the one hub error class the engine acts on.
 
-    platform-apis.md §1.4: code 7 (App Call Limited) is a ban of N seconds; 26/27/44 or an
+    TOP flow control: code 7 (App Call Limited) is a ban of N seconds; 26/27/44 or an
     invalid/expired session sub-code needs re-authorisation; ``isp.*`` and code 10 are the
     platform's own trouble (retry later); everything else, ``isv.*`` included, is a bad request
     carrying the platform's message.
@@ -200,7 +200,7 @@ class TopClient:
         self._now = now
         self.timeout = timeout
         #: platform clock minus ours, learnt from taobao.time.get: the gateway rejects a
-        #: timestamp more than 10 minutes off its own clock (§1.1).
+        #: timestamp more than 10 minutes off its own clock (TOP system parameters).
         self.clock_offset = timedelta(0)
 
     def __repr__(self) -> str:  # secrets stay out of reprs (and so out of tracebacks and logs)
@@ -209,7 +209,7 @@ class TopClient:
     def signed_params(
         self, method: str, params: Mapping[str, Any], *, with_session: bool = True
     ) -> dict[str, str]:
-        """The full form: system parameters (§1.1 table) plus business ones, signed."""
+        """The full form: system parameters (TOP's system parameter table) plus business ones, signed."""
         form: dict[str, str] = {
             "method": method,
             "app_key": self.app_key,
@@ -247,7 +247,7 @@ class TopClient:
         form = self.signed_params(method, params or {}, with_session=with_session)
         body: aiohttp.FormData | dict[str, str]
         if files:
-            # Multipart when a file is present; the file is not part of the signature (§1.1 Transport).
+            # Multipart when a file is present; the file is not part of the signature (TOP transport).
             body = aiohttp.FormData(charset="utf-8")
             for key, value in form.items():
                 body.add_field(key, value)

@@ -3,7 +3,7 @@
 It checks what the real gateway checks (app key, signature, ±10 min timestamp against its own
 clock, session), pages like TOP (modified time descending, page_size ≤ 100, windows ≤ 1 day),
 answers in TOP's envelopes (wrapped lists, or simplified with ``simplify=true``), moves cases on
-its controllable clock the way Taobao does (DOMAIN.md: auto-agree at 72 h, auto-close 7 days
+its controllable clock the way Taobao does (docs/rules/taobao.md: auto-agree at 72 h, auto-close 7 days
 after a return agreement, auto-refund 10 days after the buyer ships the return; intervention),
 answers the write APIs with refund_version checks, serves TMC messages, and plays back faults.
 """
@@ -29,13 +29,14 @@ from hub.testing.fake_server import FakeClock, FakePlatformServer
 from .client import response_key, sign
 from .mapping import NO_REASON_MARKERS
 
-TIMESTAMP_SKEW = timedelta(minutes=10)  #: §1.1: the server allows at most 10 minutes of error
-MAX_WINDOW = timedelta(days=1)  #: §1.2: end_modified - start_modified <= 1 day
-TMC_KEEP = timedelta(hours=24)  #: §1.5: TMC keeps messages at most 24 hours
-REPLY_WINDOW = timedelta(hours=72)  #: DOMAIN.md: seller reply, then auto-agree
-RETURN_WINDOW = timedelta(days=7)  #: DOMAIN.md: buyer ships the return, else closed
-CONFIRM_WINDOW = timedelta(days=10)  #: DOMAIN.md: seller confirms, else auto-refund
-#: TOP's default trade types when ``type`` is not given (§1.2); refunds.receive.get's default (§1.3).
+TIMESTAMP_SKEW = timedelta(minutes=10)  #: TOP: the server allows at most 10 minutes of error
+MAX_WINDOW = timedelta(days=1)  #: TOP: end_modified - start_modified <= 1 day
+TMC_KEEP = timedelta(hours=24)  #: TOP: TMC keeps messages at most 24 hours
+REPLY_WINDOW = timedelta(hours=72)  #: taobao.refund_reply_72h: seller reply, then auto-agree
+RETURN_WINDOW = timedelta(days=7)  #: taobao.buyer_return_7d: buyer ships the return, else closed
+CONFIRM_WINDOW = timedelta(days=10)  #: taobao.seller_confirm_10d: seller confirms, else auto-refund
+#: TOP's default trade types when ``type`` is not given (trades.sold.increment.get), and
+#: refunds.receive.get's default.
 DEFAULT_TRADE_TYPES = frozenset({"guarantee_trade", "auto_delivery", "ec", "cod", "step"})
 DEFAULT_REFUND_TYPES = frozenset({"guarantee_trade", "auto_delivery"})
 OPEN_REFUND = frozenset(
@@ -347,7 +348,7 @@ class Exchange:
     refund_id: int
     tid: int
     oid: int
-    status: str  # numeric text, the exchange table (§1.3)
+    status: str  # numeric text, the exchange table (tmall.dispute.receive.get)
     created: datetime
     modified: datetime
     reason: str
@@ -421,7 +422,9 @@ class SimShop:
     messages: list[TmcMessage] = field(default_factory=list)
     session_expired: bool = False
     sms_code: str = "246810"
-    sms_threshold_fen: int = 50_000  #: agreeing this much or more asks for an SMS code (§1.3 agree)
+    sms_threshold_fen: int = (
+        50_000  #: agreeing this much or more asks for an SMS code (taobao.rp.refunds.agree)
+    )
     addresses: dict[str, str] = field(
         default_factory=lambda: {"1001": "浙江省杭州市余杭区文一西路969号 售后仓"}
     )
@@ -535,7 +538,8 @@ class SimShop:
         self.refund_event(refund, topic, at)
 
     def _auto_agree(self, refund: Refund, at: datetime) -> None:
-        # DOMAIN.md: 72 h without an answer: the refund is agreed, for a return the return agreement.
+        # taobao.refund_reply_72h: 72 h without an answer: the refund is agreed (a return: the
+        # return agreement is made).
         if refund.has_good_return:
             refund.agreed_at = at
             refund.address = self.addresses["1001"]
@@ -679,7 +683,7 @@ def _trades_increment(gw: TopGateway, call: Call) -> dict[str, Any]:
         for t in call.shop.trades.values()
         if t.type in types and _in_window(t.modified, start, end) and (not status or t.status == status)
     ]
-    rows.sort(key=lambda t: (t.modified, t.tid), reverse=True)  # modified descending (§1.2)
+    rows.sort(key=lambda t: (t.modified, t.tid), reverse=True)  # modified descending (TOP's order)
     chunk, meta = _page(call, rows, 40)
     records = [gw.maybe_garble(_select(t.to_json(), fields, "orders")) for t in chunk]
     return {**meta, "trades": _wrap(records, "trade", call.simplify)}
@@ -817,7 +821,7 @@ def _agree(gw: TopGateway, call: Call) -> dict[str, Any]:
     shop = call.shop
     max_n, max_fen = (
         (30, 1_000_000) if shop.tmall else (20, 600_000)
-    )  # §1.3: Tmall 30/10000元, Taobao 20/6000元
+    )  # TOP rp.refunds.agree: Tmall 30/10000元, Taobao 20/6000元
     if len(items) > max_n:
         raise _invalid("refund_infos", f"一次最多同意 {max_n} 笔退款")
     try:
@@ -1094,7 +1098,7 @@ class TopGateway(FakePlatformServer):
         return self._respond(method, body, params.get("simplify", "false").lower() == "true")
 
     def _authenticate(self, method: str, params: dict[str, str]) -> SimShop:
-        """The gateway's own checks, in TOP's codes (platform-apis.md §1.4 table)."""
+        """The gateway's own checks, in TOP's codes (TOP's error code table)."""
         if not method:
             raise TopError(21, "Missing Method")
         if method not in _HANDLERS:

@@ -25,7 +25,7 @@ def test_adapter_satisfies_the_protocol(adapter: PddAdapter) -> None:
     specs = {s.name: s for s in adapter.resources()}
     assert set(specs) == {"order", "after_sale"}
     for s in specs.values():
-        assert s.window == timedelta(minutes=30)  # §2.2/§2.3: span <= 30 min
+        assert s.window == timedelta(minutes=30)  # PDD increment APIs: span <= 30 min
         assert s.lag >= timedelta(minutes=3)  # end at least 3 min behind PDD's clock
         assert s.page_order is PageOrder.LAST_FIRST
 

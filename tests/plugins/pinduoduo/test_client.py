@@ -25,7 +25,7 @@ from .conftest import SpyLimiter
 
 
 def test_official_sign_vector() -> None:
-    """platform-apis.md §2.1: the documented example signs to E4DE3ED21002510DED352819E7AE6775."""
+    """PDD's documented example signs to E4DE3ED21002510DED352819E7AE6775."""
     params = {
         "access_token": "asd78172s8ds9a921j9qqwda12312w1w21211",
         "client_id": "1",

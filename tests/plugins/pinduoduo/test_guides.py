@@ -1,4 +1,4 @@
-"""The seed's handling guides (seeds/003) as data on the case: each one, chosen by reason/kind/state."""
+"""The merchant guides for Pinduoduo as data on the case: each one, chosen by reason/kind/state."""
 
 from __future__ import annotations
 
@@ -53,13 +53,13 @@ def ids(c: AfterSale, order: Order | None = None) -> set[str]:
 def body(c: AfterSale, guide: str, order: Order | None = None) -> str:
     found = [i for i in case_insights(c, order) if i.data.get("guide") == guide]
     assert found, guide
-    assert found[0].kind == "guide" and found[0].source and "seeds/003" in found[0].source
+    assert found[0].kind == "guide" and found[0].source and "merchant guide" in found[0].source
     return found[0].body
 
 
-def test_every_guide_names_evidence_and_a_seed_source() -> None:
+def test_every_guide_names_evidence_and_its_source() -> None:
     for g in GUIDES:
-        assert g.evidence and g.steps and "seeds/003" in g.source, g.id
+        assert g.evidence and g.steps and "merchant guide for Pinduoduo" in g.source, g.id
 
 
 def test_missing_items() -> None:

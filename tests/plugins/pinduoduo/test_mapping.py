@@ -184,7 +184,7 @@ def test_list_type_numbering(list_type: int, kind: AfterSaleKind) -> None:
     ],
 )
 def test_detail_type_numbering(detail_type: int, kind: AfterSaleKind) -> None:
-    """The detail numbers types one lower than the list (§2.3): the same case, both numberings."""
+    """The detail numbers types one lower than the list : the same case, both numberings."""
     list_type = detail_type + 1
     merged = {
         **row(10, list_type),

@@ -31,7 +31,7 @@ def test_resources_and_windows(
     assert all(r.page_order is PageOrder.LAST_FIRST for r in tmall.resources())
     assert sandbox.taobao is not None
     default = make_adapter(sandbox.taobao, sync_window="")
-    # platform-apis.md §1.2: "建议使用30分钟以内的时间跨度"; a setting can never exceed 1 day.
+    # TOP increment API: "建议使用30分钟以内的时间跨度"; a setting can never exceed 1 day.
     assert default.resources()[0].window == timedelta(minutes=30)
     assert make_adapter(sandbox.taobao, sync_window="3d").resources()[0].window == timedelta(days=1)
 

@@ -1,4 +1,4 @@
-"""The TOP protocol: signature vectors, envelopes and error classification (platform-apis.md §1.1, §1.4)."""
+"""The TOP protocol: signature vectors, envelopes and error classification (TOP's documentation)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from plugins.taobao.adapter import TaobaoAdapter
 from plugins.taobao.client import ban_seconds, classify_error, response_key, sign, unwrap_list
 from plugins.taobao.sandbox import TaobaoSandbox
 
-# The official example of open.taobao.com docId=101617 (platform-apis.md §1.1 "Signature").
+# The official example of open.taobao.com docId=101617 (TOP's signature).
 OFFICIAL = {
     "method": "taobao.item.seller.get",
     "app_key": "12345678",
@@ -78,7 +78,7 @@ def test_lists_in_both_json_shapes() -> None:
     assert unwrap_list({}, "trade") == []
 
 
-# -- error classification (platform-apis.md §1.4 real examples) ---------------------------------
+# -- error classification (real TOP error answers) -----------------------------------------------
 
 
 def test_rate_limit_ban_gives_retry_after() -> None:

@@ -1,4 +1,4 @@
-"""Mapping TOP records, one test per status and edge case, from platform-apis.md §1.2, §1.3, §1.6 samples."""
+"""Mapping TOP records, one test per status and edge case, from TOP's documented samples."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hub.domain import AfterSaleKind, AfterSaleStatus, DisputeKind, DisputeStatu
 from hub.errors import MappingError
 from plugins.taobao.mapping import map_dispute, map_refund, map_trade
 
-# platform-apis.md §1.6 "Trades (constructed; ...)": the trade inside the envelope.
+# A trade built from TOP's documented fields: the trade inside the envelope.
 TRADE: dict[str, Any] = {
     "tid": 2231958349,
     "status": "WAIT_SELLER_SEND_GOODS",
@@ -44,7 +44,7 @@ TRADE: dict[str, Any] = {
         ]
     },
 }
-# platform-apis.md §1.6 "Refund detail — JSON transcription of the official XML example".
+# Refund detail: a JSON transcription of TOP's official XML example.
 REFUND_DETAIL: dict[str, Any] = {
     "address": "杭州市西湖区华星路99号",
     "advance_status": 1,
@@ -80,7 +80,7 @@ REFUND_DETAIL: dict[str, Any] = {
     "total_fee": "200.07",
     "dispute_type": "REFUND_AND_RETURN",
 }
-# platform-apis.md §1.6 "Refund list (constructed)".
+# A refund list entry built from TOP's documented fields.
 REFUND_LIST_ITEM: dict[str, Any] = {
     "refund_id": "83477",
     "tid": 2231884277,
@@ -387,7 +387,7 @@ def test_malformed_refund_names_the_field(changes: dict[str, Any], field: str) -
     assert info.value.field == field
 
 
-# -- Tmall disputes (numeric statuses, §1.3) ------------------------------------------------------
+# -- Tmall disputes (numeric statuses) -------------------------------------------------------------
 
 
 def dispute(**changes: Any) -> dict[str, Any]:
@@ -476,7 +476,7 @@ def test_malformed_dispute_names_the_field() -> None:
     ],
 )
 def test_trade_status_label(status: str, label: str) -> None:
-    """platform-apis.md §1.2 trade status enum, 中文."""
+    """TOP trade status enum, 中文."""
     assert map_trade(trade(status=status)).facts["platform_status_label"] == label
 
 
@@ -501,7 +501,7 @@ def test_every_mapped_status_has_a_label() -> None:
     ],
 )
 def test_refund_status_label(status: str, label: str) -> None:
-    """platform-apis.md §1.3 refund status enum, 中文; the refund's order status and cs_status too."""
+    """TOP refund status enum, 中文; the refund's order status and cs_status too."""
     case = map_refund(refund(status=status, cs_status=10))
     assert case.facts["platform_status_label"] == label
     assert case.facts["order_status_label"] == "等待买家确认收货，即：卖家已发货"
@@ -535,7 +535,7 @@ def test_unknown_status_has_no_label() -> None:
     ],
 )
 def test_tmall_dispute_status_label(request_kind: str, status: str, label: str) -> None:
-    """platform-apis.md §1.3 tmall.dispute.receive.get: numeric statuses, one table per dispute type."""
+    """TOP tmall.dispute.receive.get: numeric statuses, one table per dispute type."""
     case = map_dispute(dispute(status=status, dispute_request=request_kind))
     assert case.facts["platform_status_label"] == label
 
