@@ -335,6 +335,7 @@ async def _platform_action(
                     settings=shop.settings,
                     now=hub.now(),
                     actor=actor,
+                    merchant_side=hub.registry.info(shop.platform).merchant_side,
                 )
     finally:
         await adapter.close()

@@ -80,7 +80,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--status", type=_csv, default=None, help="comma-separated; any statuses, terminal included"
     )
-    p.add_argument("--awaiting", type=_csv, default=[], help="seller, buyer or platform")
+    p.add_argument(
+        "--awaiting",
+        "--party",
+        dest="awaiting",
+        type=_csv,
+        default=[],
+        help="whose next action: merchant (alias seller), buyer, platform, supplier",
+    )
+    p.add_argument(
+        "--orders",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="list orders whose ship clock runs as items of their own (default: on)",
+    )
     p.add_argument("--due-within", type=_duration, metavar="24h")
     p.add_argument("--dispute", action="store_true", help="only cases with a dispute")
     p.add_argument("--search", help="order id, after-sales id or buyer")
@@ -410,16 +423,23 @@ def print_cases(items: Sequence[dict[str, Any]], now: datetime) -> None:
         print("no cases")
         return
     print(
-        f"{'id':>6} {'due':>9}  {'platform':<10}{'shop':<18}{'kind':<14}{'status':<16}{'awaits':<9}"
-        f"{'refund':>9}  {'case':<20}on expiry"
+        f"{'id':>7} {'due':>9}  {'platform':<10}{'shop':<18}{'kind':<14}{'status':<16}{'party':<9}"
+        f"{'action':<22}{'amount':>9}  {'case/order':<20}on expiry"
     )
     for c in items:
-        d = c["deadline"] or {}
-        flag = "!" if d and d["due_at"] < now.isoformat() else " "
+        d = c["next_action"] or {}
+        due = d.get("due_at")
+        flag = "!" if due and due < now.isoformat() else " "
+        ident = f"{c['id']}" if c["item"] == "case" else f"o{c['id']}"
+        via = d.get("via")
+        expiry = d.get("consequence") or d.get("on_expiry") or ""
+        if via:
+            expiry = f"{expiry} (via {via['platform']} {via['subject']} {via['external_id']})"
+        amount = c["refund_fen"] if c["item"] == "case" else c.get("paid_fen", 0)
         print(
-            f"{c['id']:>6} {relative(d.get('due_at'), now):>9}{flag} {c['platform']:<10}{cell(c['shop'], 18)}"
-            f"{c['kind']:<14}{c['status']:<16}{c['awaiting']:<9}{fen_to_yuan(c['refund_fen']):>9}  "
-            f"{c['external_id'][:19]:<20}{d.get('summary') or d.get('on_expiry') or ''}"
+            f"{ident:>7} {relative(due, now) if due else 'no clock':>9}{flag} {c['platform']:<10}"
+            f"{cell(c['shop'], 18)}{c['kind'] or 'order':<14}{c['status']:<16}{d.get('party', 'none'):<9}"
+            f"{cell(d.get('action') or '-', 22)}{fen_to_yuan(amount):>9}  {c['external_id'][:19]:<20}{expiry}"
         )
 
 
@@ -431,11 +451,14 @@ async def cmd_cases(args: argparse.Namespace) -> int:
     for value, enum, name in (
         (args.status or [], AfterSaleStatus, "status"),
         (args.kind, AfterSaleKind, "kind"),
-        (args.awaiting, Party, "awaiting"),
     ):
         bad = [v for v in value if v not in {e.value for e in enum}]
         if bad:
             raise ConfigError(f"unknown {name} {', '.join(bad)} (one of {', '.join(e.value for e in enum)})")
+    try:
+        parties = [Party.parse(v).value for v in args.awaiting]
+    except ValueError as err:
+        raise ConfigError(f"--awaiting: {err}") from None
     async with open_hub(args) as hub:
         now = utcnow()
         items = await all_cases(
@@ -445,11 +468,12 @@ async def cmd_cases(args: argparse.Namespace) -> int:
                 shops=args.shop,
                 kinds=args.kind,
                 statuses=args.status,
-                awaiting=args.awaiting,
+                awaiting=parties,
                 due_within=args.due_within,
                 dispute_only=args.dispute,
                 search=args.search,
                 now=now,
+                orders=args.orders,
             ),
         )
     if args.limit:
@@ -485,22 +509,34 @@ def print_case(c: dict[str, Any]) -> None:
         f"after-sale {c['external_id']}  order {c['order_external_id']}"
     )
     print(
-        f"  {c['kind']}  {c['status']} ({c['platform_status']})  awaiting {c['awaiting']}  "
+        f"  {c['kind']}  {c['status']} ({c['platform_status']})  "
         f"refund {fen_to_yuan(c['refund_fen'])}  reason {c['reason'] or '-'}"
     )
-    d = c["deadline"]
+    d = c["next_action"]
     if d:
-        print(
-            f"  deadline: {d['action']} by {d['party']} before {show_time(d['due_at'])} "
-            f"({relative(d['due_at'], now)}), "
-            f"then {d['on_expiry']}  [{d['source']}: {d['rule_id'] or '-'}]"
+        when = (
+            f"before {show_time(d['due_at'])} ({relative(d['due_at'], now)})"
+            if d["due_at"]
+            else f"no clock: {d['no_clock_reason']}"
         )
+        print(f"  next action: {d['party']} to {d['action']} {when}")
+        rule = f"[{d['source'] or '-'}: {d['rule_id'] or '-'}]"
+        print(f"    on expiry: {d['consequence'] or d['on_expiry']}  {rule}")
+        if d.get("via"):
+            v = d["via"]
+            print(f"    via: {v['platform']}/{v['shop']} {v['subject']} {v['external_id']}")
+            own = c.get("own_action") or {}
+            if own:
+                due = own.get("due_at") or "no clock"
+                print(f"    this case itself: {own.get('party')} to {own.get('action')} by {due}")
         if d.get("summary"):
-            print(f"            {d['summary']}")
+            print(f"    {d['summary']}")
         if d.get("rule_source"):
-            print(f"            source: {d['rule_source']}")
+            print(f"    source: {d['rule_source']}")
         if d.get("penalty_fen"):
-            print(f"            penalty: {fen_to_yuan(d['penalty_fen'])} yuan")
+            print(f"    penalty: {fen_to_yuan(d['penalty_fen'])} yuan")
+    else:
+        print("  next action: none (the case is over)")
     if c.get("dispute"):
         print(f"  dispute: {c['dispute']['kind']} {c['dispute']['status']}")
     for dsp in c.get("disputes", []):

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..domain import OPEN_STATUSES
+from ..clock import utcnow
+from ..domain import OPEN_STATUSES, Party
 from ..errors import NotFoundError
 from .base import tbl
 from .models import (
@@ -48,6 +49,7 @@ class CaseFilter:
     shops: Collection[str] = ()
     kinds: Collection[str] = ()
     statuses: Collection[str] | None = None
+    #: the next action's party: merchant, buyer, platform, supplier ("seller" reads as merchant)
     awaiting: Collection[str] = ()
     due_within: timedelta | None = None
     dispute_only: bool = False
@@ -57,6 +59,18 @@ class CaseFilter:
     search_mode: str | None = None
     shop_ids: Collection[int] | None = None  #: the caller's scope (access control)
     now: datetime | None = None
+    #: list orders whose merchant clock runs (ship, hold for a refund) as work items of their own
+    orders: bool = False
+
+    @property
+    def parties(self) -> list[str]:
+        """The party filter with the ``seller`` alias read as ``merchant``."""
+        return sorted({Party.parse(p).value for p in self.awaiting})
+
+    @property
+    def wants_orders(self) -> bool:
+        """Orders are listed only when asked for and no case-only condition excludes them."""
+        return self.orders and not (self.kinds or self.statuses is not None or self.dispute_only)
 
 
 def filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
@@ -76,7 +90,7 @@ def filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
     if f.kinds:
         stmt = stmt.where(C.c.kind.in_(list(f.kinds)))
     if f.awaiting:
-        stmt = stmt.where(C.c.awaiting.in_(list(f.awaiting)))
+        stmt = stmt.where(C.c.deadline_party.in_(f.parties))
     if f.due_within is not None:
         assert f.now is not None, "due_within needs now"
         stmt = stmt.where(C.c.deadline_due_at <= f.now + f.due_within)
@@ -100,24 +114,57 @@ def _base() -> Select[Any]:
     )
 
 
+def next_action_json(row: Any) -> dict[str, Any] | None:
+    """The stored next action of a case or order row, as every surface returns it (English values;
+    ``consequence_zh`` and ``no_clock_reason_zh`` for Chinese pages). None on a closed case."""
+    if row.deadline_party is None:
+        return None
+    own = row.own_action or {}
+    return {
+        "party": row.deadline_party,
+        "action": row.deadline_action,
+        "due_at": row.deadline_due_at.isoformat() if row.deadline_due_at else None,
+        "no_clock_reason": row.deadline_no_clock_reason,
+        "on_expiry": row.deadline_on_expiry,
+        "consequence": row.deadline_consequence_en,
+        "source": row.deadline_source,
+        "rule_id": row.deadline_rule_id,
+        "rule_source": row.deadline_rule_source,
+        "summary": row.deadline_summary,
+        "penalty_fen": row.deadline_penalty_fen,
+        "via": row.deadline_via,
+        "consequence_zh": row.deadline_consequence_zh,
+        "no_clock_reason_zh": own.get("no_clock_reason_zh") if not row.deadline_via else None,
+    }
+
+
+def _deadline_json(action: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The older ``deadline`` object: the next action when it has a clock (kept for API v1 clients)."""
+    if action is None or action["due_at"] is None:
+        return None
+    return {
+        k: action[k]
+        for k in (
+            "due_at",
+            "party",
+            "action",
+            "on_expiry",
+            "source",
+            "rule_id",
+            "rule_source",
+            "summary",
+            "penalty_fen",
+        )
+    }
+
+
 def case_json(row: Any) -> dict[str, Any]:
     """The one JSON shape of a case (``hub cases --json`` and ``GET /api/cases`` alike)."""
-    deadline = None
-    if row.deadline_due_at is not None:
-        deadline = {
-            "due_at": row.deadline_due_at.isoformat(),
-            "party": row.deadline_party,
-            "action": row.deadline_action,
-            "on_expiry": row.deadline_on_expiry,
-            "source": row.deadline_source,
-            "rule_id": row.deadline_rule_id,
-            "rule_source": row.deadline_rule_source,
-            "summary": row.deadline_summary,
-            "penalty_fen": row.deadline_penalty_fen,
-        }
+    action = next_action_json(row)
     data = row.data or {}
     dispute = data.get("dispute")
     return {
+        "item": "case",
         "id": row.id,
         "platform": row.platform,
         "shop": row.shop_name,
@@ -125,14 +172,16 @@ def case_json(row: Any) -> dict[str, Any]:
         "order_external_id": row.order_external_id,
         "kind": row.kind,
         "status": row.status,
-        "awaiting": row.awaiting,
+        "awaiting": action["party"] if action else "none",
         "platform_status": row.platform_status,
         "refund_fen": row.refund_fen,
         "reason": row.reason,
         "buyer": row.buyer,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.platform_updated_at.isoformat(),
-        "deadline": deadline,
+        "status_since": row.status_since.isoformat() if row.status_since else None,
+        "next_action": action,
+        "deadline": _deadline_json(action),
         "dispute": (
             {
                 "kind": row.dispute_kind,
@@ -147,16 +196,82 @@ def case_json(row: Any) -> dict[str, Any]:
     }
 
 
-def encode_cursor(row: Any) -> str:
-    raw = json.dumps([row.work_due_at.isoformat(), row.id])
+def order_item_json(row: Any) -> dict[str, Any]:
+    """An order as a work-list item (its merchant clock runs): the case fields that apply."""
+    action = next_action_json(row)
+    return {
+        "item": "order",
+        "id": row.id,
+        "platform": row.platform,
+        "shop": row.shop_name,
+        "external_id": row.external_id,
+        "order_external_id": row.external_id,
+        "kind": None,
+        "role": row.role,
+        "status": row.status,
+        "awaiting": action["party"] if action else "none",
+        "platform_status": row.platform_status,
+        "refund_fen": 0,
+        "paid_fen": row.paid_fen,
+        "reason": None,
+        "buyer": row.buyer,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.platform_updated_at.isoformat(),
+        "status_since": row.status_since.isoformat() if row.status_since else None,
+        "next_action": action,
+        "deadline": _deadline_json(action),
+        "dispute": None,
+        "assignee": None,
+        "warnings": (row.data or {}).get("warnings") or [],
+    }
+
+
+def order_filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
+    """The work-list filter over ``orders`` (joined with ``shops`` when it names platforms or shops):
+    orders in the work list (``in_work``) within the scope, party, due time and search."""
+    stmt = stmt.where(O.c.in_work.is_(True))
+    if f.shop_ids is not None:
+        stmt = stmt.where(O.c.shop_id.in_(list(f.shop_ids) or [-1]))
+    if f.platforms:
+        stmt = stmt.where(S.c.platform.in_(list(f.platforms)))
+    if f.shops:
+        stmt = stmt.where(S.c.name.in_(list(f.shops)))
+    if f.awaiting:
+        stmt = stmt.where(O.c.deadline_party.in_(f.parties))
+    if f.due_within is not None:
+        assert f.now is not None, "due_within needs now"
+        stmt = stmt.where(O.c.deadline_due_at <= f.now + f.due_within)
+    if f.search:
+        term = f.search.strip()
+        ids = O.c.external_id == term
+        buyer = O.c.buyer.contains(term, autoescape=True)
+        stmt = stmt.where(ids if f.search_mode == "ids" else or_(ids, buyer))
+    return stmt
+
+
+def _order_base() -> Select[Any]:
+    return select(O, S.c.name.label("shop_name"), S.c.platform.label("platform")).join(
+        S, S.c.id == O.c.shop_id
+    )
+
+
+#: the work list's order: due time, then cases before orders, then id
+_ITEM_RANK = {"case": 0, "order": 1}
+
+
+def encode_cursor(row: Any, item: str = "case") -> str:
+    raw = json.dumps([row.work_due_at.isoformat(), row.id, _ITEM_RANK[item]])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_cursor(cursor: str) -> tuple[datetime, int, int]:
+    """(due, id, item rank) of a page cursor; a cursor without a rank is a case's."""
     try:
-        due, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(due), int(ident)
-    except (ValueError, TypeError) as err:
+        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        due, ident = parts[0], parts[1]
+        rank = int(parts[2]) if len(parts) > 2 else 0
+        return datetime.fromisoformat(due), int(ident), rank
+    except (ValueError, TypeError, IndexError, KeyError) as err:
         raise ValueError(f"bad page cursor {cursor!r}") from err
 
 
@@ -176,29 +291,55 @@ async def list_cases(
     cursor: str | None = None,
     with_total: bool = False,
 ) -> CasePage:
-    """One page of the work list, soonest deadline first (cases with none last), keyset-paged."""
+    """One page of the work list, soonest deadline first (items with none last), keyset-paged.
+
+    Cases, and with ``f.orders`` the orders whose merchant clock runs: each a keyset range read of
+    its own work-list index, merged on (due, cases first, id)."""
     f = await resolve_search(engine, f)
-    f = await resolve_search(engine, f)
-    stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
+    due = ident = rank = None
     if cursor:
-        due, ident = decode_cursor(cursor)
+        due, ident, rank = decode_cursor(cursor)
+    stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
+    if due is not None and rank == 0:
         stmt = stmt.where(or_(C.c.work_due_at > due, and_(C.c.work_due_at == due, C.c.id > ident)))
+    elif due is not None:  # the cursor is an order: every case at its due time came before it
+        stmt = stmt.where(C.c.work_due_at > due)
+    merged: list[tuple[Any, str]] = []
     async with engine.connect() as conn:
-        rows = (await conn.execute(stmt)).all()
+        merged.extend((r, "case") for r in (await conn.execute(stmt)).all())
+        if f.wants_orders:
+            ostmt = order_filter_where(_order_base(), f).order_by(O.c.work_due_at, O.c.id).limit(limit + 1)
+            if due is not None and rank == 1:
+                ostmt = ostmt.where(or_(O.c.work_due_at > due, and_(O.c.work_due_at == due, O.c.id > ident)))
+            elif due is not None:  # the cursor is a case: orders at its due time come after it
+                ostmt = ostmt.where(O.c.work_due_at >= due)
+            merged.extend((r, "order") for r in (await conn.execute(ostmt)).all())
+    merged.sort(key=lambda t: (t[0].work_due_at, _ITEM_RANK[t[1]], t[0].id))
     total = await count_cases(engine, f) if with_total else None
-    more = len(rows) > limit
-    rows = rows[:limit]
+    more = len(merged) > limit
+    merged = merged[:limit]
     return CasePage(
-        items=[case_json(r) for r in rows],
-        next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+        items=[_item_json(r, item) for r, item in merged],
+        next_cursor=encode_cursor(merged[-1][0], merged[-1][1]) if more and merged else None,
         total=total,
     )
 
 
+def _item_json(row: Any, item: str) -> dict[str, Any]:
+    return case_json(row) if item == "case" else order_item_json(row)
+
+
 async def all_cases(engine: AsyncEngine, f: CaseFilter) -> list[dict[str, Any]]:
+    """Every item of the work list, in its order (the CLI's ``hub cases``)."""
+    f = await resolve_search(engine, f)
     stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id)
     async with engine.connect() as conn:
-        return [case_json(r) for r in (await conn.execute(stmt)).all()]
+        merged = [(r, "case") for r in (await conn.execute(stmt)).all()]
+        if f.wants_orders:
+            ostmt = order_filter_where(_order_base(), f).order_by(O.c.work_due_at, O.c.id)
+            merged.extend((r, "order") for r in (await conn.execute(ostmt)).all())
+    merged.sort(key=lambda t: (t[0].work_due_at, _ITEM_RANK[t[1]], t[0].id))
+    return [_item_json(r, item) for r, item in merged]
 
 
 async def resolve_search(engine: AsyncEngine, f: CaseFilter) -> CaseFilter:
@@ -233,52 +374,94 @@ async def join_free(engine: AsyncEngine, f: CaseFilter) -> CaseFilter:
 
 
 async def count_cases(engine: AsyncEngine, f: CaseFilter) -> int:
-    """How many cases the filter matches, within the caller's scope."""
+    """How many items the filter matches (cases, and orders when listed), within the caller's scope."""
     g = await join_free(engine, f)
     async with engine.connect() as conn:
-        return int((await conn.execute(filter_where(select(func.count()).select_from(C), g))).scalar_one())
+        n = int((await conn.execute(filter_where(select(func.count()).select_from(C), g))).scalar_one())
+        if g.wants_orders:
+            ostmt = order_filter_where(select(func.count()).select_from(O), g)
+            n += int((await conn.execute(ostmt)).scalar_one())
+    return n
 
 
-async def facet_summary(engine: AsyncEngine, f: CaseFilter) -> tuple[int, dict[str, dict[str, int]]]:
-    """The total and the counts per platform, shop, kind, status and awaiting of the filtered list,
-    in one grouped scan (within the caller's scope)."""
+URGENCY_BUCKETS = ("breached", "lt_24h", "lt_72h", "later", "none")
+FACETS = ("platform", "shop", "kind", "status", "awaiting", "item")
+
+
+def _bucket(w: Any, now: datetime) -> Any:
+    return case(
+        (w == NO_DEADLINE, "none"),
+        (w < now, "breached"),
+        (w < now + timedelta(hours=24), "lt_24h"),
+        (w < now + timedelta(hours=72), "lt_72h"),
+        else_="later",
+    )
+
+
+async def list_summary(
+    engine: AsyncEngine, f: CaseFilter
+) -> tuple[int, dict[str, dict[str, int]], dict[str, int]]:
+    """The filtered list's total, its counts per platform, shop, kind, status, awaiting (the next
+    action's party) and item, and its items by urgency, in one grouped scan per table: every count
+    is over exactly the rows the list shows (filters and scope included)."""
     g = await join_free(engine, f)
-    cols = (C.c.shop_id, C.c.kind, C.c.status, C.c.awaiting)
-    stmt = filter_where(select(*cols, func.count()).select_from(C), g).group_by(*cols)
+    now = f.now or utcnow()
+    cols = (C.c.shop_id, C.c.kind, C.c.status, C.c.deadline_party)
+    bucket = _bucket(C.c.work_due_at, now).label("bucket")
+    stmt = filter_where(select(*cols, bucket, func.count()).select_from(C), g).group_by(*cols, bucket)
+    grouped: list[tuple[Any, ...]] = []
     async with engine.connect() as conn:
-        rows = (await conn.execute(stmt)).all()
+        grouped.extend((*r[:5], "case", r[5]) for r in (await conn.execute(stmt)).all())
+        if g.wants_orders:
+            ocols = (O.c.shop_id, O.c.deadline_party)
+            obucket = _bucket(O.c.work_due_at, now).label("bucket")
+            ostmt = order_filter_where(select(*ocols, obucket, func.count()).select_from(O), g)
+            for shop_id, party, b, n in (await conn.execute(ostmt.group_by(*ocols, obucket))).all():
+                grouped.append((shop_id, "order", None, party, b, "order", n))
         shops = {
             r.id: (r.name, r.platform) for r in await conn.execute(select(S.c.id, S.c.name, S.c.platform))
         }
-    facets: dict[str, dict[str, int]] = {k: {} for k in ("platform", "shop", "kind", "status", "awaiting")}
+    facets: dict[str, dict[str, int]] = {k: {} for k in FACETS}
+    urgency = dict.fromkeys(URGENCY_BUCKETS, 0)
     total = 0
-    for shop_id, kind, status, awaiting, n in rows:
+    for shop_id, kind, status, party, b, item, n in grouped:
         name, platform = shops.get(shop_id, (str(shop_id), "unknown"))
         for facet, value in (
             ("platform", platform),
             ("shop", name),
             ("kind", kind),
             ("status", status),
-            ("awaiting", awaiting),
+            ("awaiting", party or "none"),
+            ("item", item),
         ):
-            facets[facet][value] = facets[facet].get(value, 0) + int(n)
+            if value is not None:
+                facets[facet][value] = facets[facet].get(value, 0) + int(n)
+        urgency[str(b)] += int(n)
         total += int(n)
+    return total, facets, urgency
+
+
+async def facet_summary(engine: AsyncEngine, f: CaseFilter) -> tuple[int, dict[str, dict[str, int]]]:
+    """The total and the counts per platform, shop, kind, status, awaiting and item of the
+    filtered list (within the caller's scope)."""
+    total, facets, _ = await list_summary(engine, f)
     return total, facets
 
 
 async def facet_counts(engine: AsyncEngine, f: CaseFilter) -> dict[str, dict[str, int]]:
-    """Counts per platform, shop, kind, status and awaiting, within the filter (and the scope)."""
+    """Counts per platform, shop, kind, status, awaiting and item, within the filter (and the scope)."""
     return (await facet_summary(engine, f))[1]
 
 
 async def urgency_counts(
     engine: AsyncEngine, now: datetime, shop_ids: Collection[int] | None = None
 ) -> dict[str, int]:
-    """Open cases by urgency: breached, due within 24 h, within 72 h, later, none.
+    """Open cases by urgency: breached, due within 24 h, within 72 h, later, none (all shops or
+    the given ones; the metrics endpoint's figures). The work list's cards use :func:`list_summary`,
+    which honours its filters.
 
     Unscoped, five range counts on the work-list index (each reads only its slice); scoped to
-    some shops, one grouped scan of those shops' open cases (the index does not lead with the
-    shop, so five scoped counts would each read them all)."""
+    some shops, one grouped scan of those shops' open cases."""
     bounds: tuple[tuple[str, datetime | None, datetime | None], ...] = (
         ("breached", None, now),
         ("lt_24h", now, now + timedelta(hours=24)),
@@ -297,14 +480,7 @@ async def urgency_counts(
                     stmt = stmt.where(C.c.work_due_at < hi)
                 out[name] = int((await conn.execute(stmt)).scalar_one())
             return out
-        w = C.c.work_due_at
-        bucket = case(
-            (w == NO_DEADLINE, "none"),
-            (w < now, "breached"),
-            (w < now + timedelta(hours=24), "lt_24h"),
-            (w < now + timedelta(hours=72), "lt_72h"),
-            else_="later",
-        )
+        bucket = _bucket(C.c.work_due_at, now)
         grouped = (
             select(bucket, func.count())
             .where(C.c.is_open.is_(True), C.c.shop_id.in_(list(shop_ids) or [-1]))
@@ -345,20 +521,8 @@ def _order_json(row: Any, shop_name: str, platform: str) -> dict[str, Any]:
         "waybill": row.waybill,
         "remark": row.remark,
         "lines": (row.data or {}).get("lines", []),
-        "deadline": (
-            {
-                "due_at": row.deadline_due_at.isoformat(),
-                "action": row.deadline_action,
-                "party": row.deadline_party,
-                "on_expiry": row.deadline_on_expiry,
-                "rule_id": row.deadline_rule_id,
-                "source": row.deadline_source,
-                "summary": row.deadline_summary,
-                "penalty_fen": row.deadline_penalty_fen,
-            }
-            if row.deadline_due_at
-            else None
-        ),
+        "next_action": next_action_json(row),
+        "deadline": _deadline_json(next_action_json(row)),
     }
 
 
@@ -404,8 +568,8 @@ async def case_detail(
         platform_dispute=data.get("dispute"),
         platform_deadline=data.get("platform_deadline"),
         return_waybill=row.return_waybill,
-        status_since=row.status_since and row.status_since.isoformat(),
         paid_fen=data.get("paid_fen"),
+        own_action=row.own_action,  # the case's own next action, before the chain
     )
     async with engine.connect() as conn:
         events = (

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..errors import ActionError, NotFoundError
 from .base import tbl
 from .models import EventRecord, OrderLinkRecord, OrderRecord
+from .nextaction import refresh_chain
 
 ORDERS = tbl(OrderRecord)
 LINKS = tbl(OrderLinkRecord)
@@ -64,6 +65,8 @@ async def link(
                 data={"order": other.external_id, "role": other.role, "method": method},
             )
         )
+    # the chain changed: both sides' cases now see each other's merchant deadlines
+    await refresh_chain(conn, [(purchase.shop_id, purchase.external_id), (sale.shop_id, sale.external_id)])
     return True
 
 

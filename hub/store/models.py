@@ -40,10 +40,16 @@ class ShopRecord(Base):
 
 
 class _Deadline:
-    """Deadline columns shared by orders and after-sales (stored, indexed: the work list sorts on them)."""
+    """The next action, stored on orders and after-sales (the work list reads and sorts on it).
 
-    deadline_due_at: Mapped[datetime | None]
-    deadline_party: Mapped[str | None] = mapped_column(String(20))
+    ``deadline_*`` hold the one next action every surface shows (:class:`hub.domain.NextAction`):
+    on a case linked to other orders it is the earliest merchant deadline across the chain, and
+    ``deadline_via`` names the link it comes from. ``own_action`` is the subject's own next action
+    (before the chain), which the chain of the linked subjects reads.
+    """
+
+    deadline_due_at: Mapped[datetime | None]  #: None: no clock (deadline_no_clock_reason says why)
+    deadline_party: Mapped[str | None] = mapped_column(String(20))  #: merchant, buyer, platform, supplier
     deadline_action: Mapped[str | None] = mapped_column(String(40))
     deadline_on_expiry: Mapped[str | None] = mapped_column(String(40))
     deadline_source: Mapped[str | None] = mapped_column(String(20))
@@ -51,6 +57,13 @@ class _Deadline:
     deadline_rule_source: Mapped[str | None] = mapped_column(Text)
     deadline_summary: Mapped[str | None] = mapped_column(Text)
     deadline_penalty_fen: Mapped[int | None] = mapped_column(Fen)
+    deadline_no_clock_reason: Mapped[str | None] = mapped_column(Text)  #: English
+    deadline_consequence_zh: Mapped[str | None] = mapped_column(Text)
+    deadline_consequence_en: Mapped[str | None] = mapped_column(Text)
+    #: {subject, platform, shop, external_id, label, label_en, case_id} of the link, or None
+    deadline_via: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    #: the subject's own next action (NextAction fields, zh and en), or None
+    own_action: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
 
 class OrderRecord(_Deadline, Base):
@@ -59,6 +72,8 @@ class OrderRecord(_Deadline, Base):
         UniqueConstraint("shop_id", "external_id"),
         Index("ix_orders_external_id", "external_id"),
         Index("ix_orders_recipient_key", "recipient_key"),
+        # orders in the work list: a running merchant clock (ship), soonest first
+        Index("ix_orders_worklist", "in_work", "work_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +95,10 @@ class OrderRecord(_Deadline, Base):
     waybill: Mapped[str | None] = mapped_column(String(80))
     remark: Mapped[str | None] = mapped_column(Text)
     status_since: Mapped[datetime | None]
+    #: the order is a work-list item: a merchant clock runs on it (ship, hold for a refund)
+    in_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: deadline_due_at, or NO_DEADLINE: the work list's sort key
+    work_due_at: Mapped[datetime]
     #: lines, links, facts, platform_deadline: the rest of the mapped Order
     data: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
     content_hash: Mapped[str] = mapped_column(String(32))
@@ -103,7 +122,6 @@ class AfterSaleRecord(_Deadline, Base):
     line_external_id: Mapped[str | None] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(30))
-    awaiting: Mapped[str] = mapped_column(String(20))
     is_open: Mapped[bool] = mapped_column(Boolean)
     platform_status: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -117,7 +135,8 @@ class AfterSaleRecord(_Deadline, Base):
     dispute_kind: Mapped[str | None] = mapped_column(String(30))
     dispute_status: Mapped[str | None] = mapped_column(String(30))
     assignee: Mapped[str | None] = mapped_column(String(120))
-    #: deadline_due_at, or NO_DEADLINE when there is none: a non-null sort key both backends index alike
+    #: deadline_due_at (chain-aware), or NO_DEADLINE when there is none: a non-null sort key both
+    #: backends index alike
     work_due_at: Mapped[datetime]
     #: facts, description, warnings, platform_deadline, dispute, paid_fen: the rest of the AfterSale
     data: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)

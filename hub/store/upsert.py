@@ -22,10 +22,11 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain import AfterSale, AfterSaleStatus, Deadline, MappedRecord, Order, RawRecord
-from ..rules import RuleTable, next_deadline
+from ..domain import AfterSale, AfterSaleStatus, MappedRecord, Order, Party, RawRecord
+from ..rules import RuleTable, anchor_time, next_action
 from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
+from .nextaction import action_columns, action_doc, order_in_work, refresh_chain
 from .serialize import after_sale_data, digest, jsonable, order_data
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
@@ -49,6 +50,8 @@ class UpsertStats:
     #: (case, changes) of every case that really changed, for hub_on_case_changed after commit
     changed_cases: list[tuple[AfterSale, dict[str, Any]]] = field(default_factory=list)
     purchases_touched: bool = False
+    #: external ids of the orders that are new or changed (their chain is recomputed)
+    touched_orders: set[str] = field(default_factory=set)
 
     def add(self, other: UpsertStats) -> None:
         for name in ("fetched", "new", "changed", "unchanged", "stale", "quarantined"):
@@ -111,18 +114,16 @@ def _older(
     return new_version is not None and old_version is not None and new_version < old_version
 
 
-def _deadline_cols(d: Deadline | None) -> dict[str, Any]:
-    return {
-        "deadline_due_at": d.due_at if d else None,
-        "deadline_party": d.party.value if d else None,
-        "deadline_action": d.action if d else None,
-        "deadline_on_expiry": d.on_expiry.value if d else None,
-        "deadline_source": d.source.value if d else None,
-        "deadline_rule_id": d.rule_id if d else None,
-        "deadline_rule_source": d.rule_source if d else None,
-        "deadline_summary": d.summary if d else None,
-        "deadline_penalty_fen": d.penalty_fen if d else None,
-    }
+def _status_since(subject: AfterSale | Order, old: Any, first_seen: datetime) -> datetime:
+    """When the subject entered its current status: the platform's own field (the fact
+    ``status_since``) when the plugin gives it; else kept from the store while the status stays;
+    else ``first_seen``, the time of the first version that showed this status."""
+    stated = anchor_time(subject, "fact:status_since")
+    if stated is not None:
+        return stated
+    if old is not None and old["status"] == subject.status.value and old["status_since"] is not None:
+        return old["status_since"]  # type: ignore[no-any-return]
+    return first_seen
 
 
 def _event(
@@ -157,8 +158,12 @@ async def upsert_batch(
     settings: Mapping[str, str],
     now: datetime,
     actor: str = "platform",
+    merchant_side: Party = Party.MERCHANT,
 ) -> UpsertStats:
-    """Upsert one batch of raw records (any resources) for one shop. See the module docstring."""
+    """Upsert one batch of raw records (any resources) for one shop. See the module docstring.
+
+    ``merchant_side`` is the platform's ``PlatformInfo.merchant_side`` (which side of its cases the
+    merchant is on): it names the party of a state no rule row covers."""
     stats = UpsertStats(fetched=len(records))
     # Within a batch the newest version of a record wins; an equal time keeps the later one.
     latest: dict[tuple[str, str], RawRecord] = {}
@@ -273,7 +278,11 @@ async def upsert_batch(
     if orders:
         await _upsert_orders(conn, shop_id, orders, rules, settings, stats, events, actor)
     if cases:
-        await _upsert_cases(conn, shop_id, cases, rules, settings, stats, events, actor)
+        await _upsert_cases(conn, shop_id, cases, rules, settings, stats, events, actor, merchant_side)
+    if stats.touched_orders:
+        # the chain: linked cases and orders take the earliest merchant deadline; orders hold
+        await refresh_chain(conn, [(shop_id, ext) for ext in sorted(stats.touched_orders)])
+        stats.touched_orders.clear()
     if events:
         await conn.execute(insert(EVENTS), events)
     return stats
@@ -299,6 +308,7 @@ async def _upsert_cases(
     stats: UpsertStats,
     events: list[dict[str, Any]],
     actor: str,
+    merchant_side: Party = Party.MERCHANT,
 ) -> None:
     cases = _dedupe_newest(cases)
     cols = (
@@ -333,13 +343,11 @@ async def _upsert_cases(
         if old is not None and old["content_hash"] == content:
             stats.unchanged += 1
             continue
-        if old is None:
-            since = case.created_at if case.status == AfterSaleStatus.REQUESTED else case.updated_at
-        elif old["status"] != case.status.value:
-            since = case.updated_at
-        else:
-            since = old["status_since"]
-        deadline = next_deadline(case, rules, status_since=since, settings=settings)
+        # first seen in "requested": the request's time; a later status: the time of the first
+        # version showing it (kept while the status stays, so later messages never move a clock)
+        new_request = old is None and case.status == AfterSaleStatus.REQUESTED
+        since = _status_since(case, old, case.created_at if new_request else case.updated_at)
+        action = next_action(case, rules, status_since=since, settings=settings, merchant_side=merchant_side)
         row = {
             "shop_id": shop_id,
             "external_id": case.external_id,
@@ -347,7 +355,6 @@ async def _upsert_cases(
             "line_external_id": case.line_external_id,
             "kind": case.kind.value,
             "status": case.status.value,
-            "awaiting": case.awaiting.value,
             "is_open": case.status.is_open,
             "platform_status": case.platform_status,
             "reason": case.reason,
@@ -362,9 +369,11 @@ async def _upsert_cases(
             "dispute_status": case.dispute.status.value if case.dispute else None,
             "data": data,
             "content_hash": content,
-            **_deadline_cols(deadline),
-            "work_due_at": deadline.due_at if deadline else NO_DEADLINE,
+            **action_columns(action),
+            "own_action": action_doc(action),
+            "work_due_at": action.due_at if action and action.due_at else NO_DEADLINE,
         }
+        stats.touched_orders.add(case.order_external_id)
         ext = case.external_id
         if old is None:
             stats.new += 1
@@ -556,11 +565,9 @@ async def _upsert_orders(
         if old is not None and old["content_hash"] == content:
             stats.unchanged += 1
             continue
-        if old is None or old["status"] != order.status.value:
-            since = order.updated_at if old is not None else (order.paid_at or order.created_at)
-        else:
-            since = old["status_since"]
-        deadline = next_deadline(order, rules, status_since=since, settings=settings)
+        first_seen = order.updated_at if old is not None else (order.paid_at or order.created_at)
+        since = _status_since(order, old, first_seen)
+        action = next_action(order, rules, status_since=since, settings=settings)
         row = {
             "shop_id": shop_id,
             "external_id": order.external_id,
@@ -582,8 +589,12 @@ async def _upsert_orders(
             "status_since": since,
             "data": data,
             "content_hash": content,
-            **_deadline_cols(deadline),
+            **action_columns(action),
+            "own_action": action_doc(action),
+            "in_work": order_in_work(action),
+            "work_due_at": action.due_at if action and action.due_at else NO_DEADLINE,
         }
+        stats.touched_orders.add(order.external_id)
         if order.role.value == "purchase":
             stats.purchases_touched = True
         if old is None:

@@ -164,6 +164,7 @@ async def _write_window(
                 rules=rules,
                 settings=shop.settings,
                 now=hub.now(),
+                merchant_side=hub.registry.info(shop.platform).merchant_side,
             )
             summary.stats.add(stats)
             crashpoint("mid_window")
@@ -249,6 +250,7 @@ async def apply_hints(
                     rules=adapter.rule_table(),
                     settings=shop.settings,
                     now=hub.now(),
+                    merchant_side=hub.registry.info(shop.platform).merchant_side,
                 )
             )
 

@@ -11,7 +11,9 @@ with a ``conformance_harness`` fixture (see :mod:`hub.testing.harness`) in the s
 It checks, through the real sync engine and store: registration, paging over a window, idempotent
 re-sync, newer-wins (also against out-of-order input), quarantine of a malformed record, error
 classification (rate limit waited out, expired credentials isolate the shop, server errors
-retried) and deadline output in the unified vocabulary.
+retried), next-action output in the unified vocabulary, and totality: the rule table declares
+every (kind, status) its mapping produces (``RuleTable.states``), synced cases stay inside it,
+and no state waiting on the merchant is left without a clock or an explicit no-clock row.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ..domain import AWAITING, AfterSaleStatus, DeadlineSource, OnExpiry, Party
+from ..domain import AfterSaleStatus, DeadlineSource, OnExpiry, Party
 from ..platform import PlatformAdapter
-from ..rules import check_table
+from ..rules import check_table, check_totality
 from ..runtime import Hub
 from ..store.base import tbl
 from ..store.models import (
@@ -107,6 +109,11 @@ class ConformanceSuite:
             assert check_table(table) == []
             for r in table.rules:
                 assert r.source.strip() and r.summary_zh and r.summary_en, f"{r.id} lacks source or summary"
+            assert table.states, "the rule table declares no states (the (kind, status) its mapping produces)"
+            uncovered = check_totality(table, info.merchant_side)
+            assert uncovered == [], (
+                f"states waiting on the merchant with no clock and no no-clock row: {uncovered}"
+            )
             assert adapter.resources(), "no resources to sync"
         finally:
             await adapter.close()
@@ -265,14 +272,45 @@ class ConformanceSuite:
             with_deadline += 1
             assert Party(r.deadline_party) and OnExpiry(r.deadline_on_expiry)
             assert DeadlineSource(r.deadline_source)
+            assert r.deadline_consequence_zh and r.deadline_consequence_en
             assert r.deadline_rule_id is None or r.deadline_rule_id in ids, r.deadline_rule_id
-            if r.deadline_source == "rule":
+            if r.deadline_source in ("rule", "policy") and r.deadline_via is None:
                 assert r.deadline_rule_id in ids
         for r in rows:
             status = AfterSaleStatus(r.status)
-            assert r.awaiting == AWAITING[status].value
             assert r.is_open == status.is_open
         assert with_deadline > 0, "no case or order got a deadline"
+
+    async def test_next_actions_are_total(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
+        """Every synced case is in a declared state; every open one has a next action, and one
+        waiting on the merchant has a clock or says why none applies."""
+        await self._sync(conformance_hub, conformance_harness)
+        async with conformance_hub.engine.connect() as conn:
+            rows = (await conn.execute(select(tbl(AfterSaleRecord)))).all()
+        shop = shop_from_row(await _shop_row(conformance_hub))
+        adapter = conformance_hub.adapter(shop)
+        try:
+            table = adapter.rule_table()
+        finally:
+            await adapter.close()
+        outside = sorted({(r.kind, r.status) for r in rows} - set(table.states))
+        assert outside == [], f"synced cases in states the rule table does not declare: {outside}"
+        for r in rows:
+            if not r.is_open:
+                continue
+            assert r.deadline_party is not None, f"open case {r.external_id} has no next action"
+            party = Party(r.deadline_party)
+            assert party is not Party.NONE, f"open case {r.external_id} waits on nobody"
+            if party is Party.MERCHANT:
+                assert r.deadline_due_at is not None or r.deadline_no_clock_reason, (
+                    f"case {r.external_id} ({r.kind}, {r.status}) waits on the merchant with no clock "
+                    "and no reason"
+                )
+                assert "no row of the" not in (r.deadline_no_clock_reason or ""), (
+                    f"case {r.external_id} ({r.kind}, {r.status}): {r.deadline_no_clock_reason}"
+                )
 
 
 def _needs_fault(harness: ConformanceHarness, fault: str) -> None:

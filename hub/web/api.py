@@ -19,7 +19,7 @@ from .keys import counters_key, hub_key
 from .metrics import render_metrics
 from .middlewares import ApiError
 from .openapi import openapi_document
-from .service import act, case_view, count_total, store_evidence, summary, urgency, worklist_page
+from .service import act, case_view, count_total, store_evidence, summary, worklist_page
 from .status import sync_status
 from .views import case_id_of, principal_of
 
@@ -74,8 +74,9 @@ async def api_cases(request: web.Request) -> web.Response:
 
 @routes.get("/api/cases/counts", name="api_case_counts")
 async def api_case_counts(request: web.Request) -> web.Response:
-    """Counts per platform, shop, kind, status and awaiting within the filter, its total, and the
-    open cases by urgency (facet counts may be up to 30 s old: they are a scan of every match)."""
+    """Counts per platform, shop, kind, status, awaiting (the next action's party) and item within
+    the filter, its total, and the filtered items by urgency (facet and urgency counts may be up to
+    30 s old: they are a scan of every match)."""
     hub = request.app[hub_key]
     principal = principal_of(request)
     now = hub.now()
@@ -85,7 +86,7 @@ async def api_case_counts(request: web.Request) -> web.Response:
         {
             "facets": counts.facets,
             "total": await count_total(hub, lq.filter),
-            "urgency": await urgency(hub, now, principal.shop_ids),
+            "urgency": counts.urgency,
         }
     )
 

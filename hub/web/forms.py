@@ -30,6 +30,8 @@ _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,120}$")
 KINDS = tuple(k.value for k in AfterSaleKind)
 STATUSES = tuple(s.value for s in AfterSaleStatus)
 PARTIES = tuple(p.value for p in Party)
+#: accepted for a party filter: the parties, and ``seller`` (the old name of ``merchant``)
+PARTY_NAMES = (*PARTIES, "seller")
 
 #: parameters of hub's own actions (the core lists none: they are the same on every platform)
 HUB_PARAMS: dict[str, tuple[dict[str, Any], ...]] = {
@@ -70,6 +72,7 @@ class ListQuery:
     search: str = ""
     dispute: bool = False
     status_param: list[str] = field(default_factory=list)
+    orders: bool = True
 
 
 def _values(query: MultiMapping[str], name: str) -> list[str]:
@@ -110,7 +113,9 @@ def parse_list_query(
     statuses = _check("status", statuses, (*STATUSES, "open"))
     if "open" in statuses:
         raise ApiError(400, "status 'open' cannot be combined with other statuses")
-    awaiting = _check("awaiting", _values(query, "awaiting"), PARTIES)
+    # ``party`` and ``awaiting`` are one filter: the next action's party ("seller" = "merchant")
+    parties = _check("awaiting", [*_values(query, "awaiting"), *_values(query, "party")], PARTY_NAMES)
+    awaiting = list(dict.fromkeys(Party.parse(p).value for p in parties))
     # a shop outside the caller's scope simply matches nothing: saying "no such shop" would tell
     # an agent which shops exist
     shops = [s[:120] for s in _values(query, "shop")]
@@ -138,6 +143,15 @@ def parse_list_query(
                 400, "cursor is not a page cursor this server gave (start again without it)"
             ) from None
     dispute = _flag(query, "dispute")
+    # orders whose merchant clock runs are listed unless turned off (?orders=false)
+    # (the page's form sends a hidden "0" before its checkbox's "1": any "on" value wins)
+    orders = True
+    if "orders" in query:
+        values = [str(v).strip().lower() for v in query.getall("orders")]
+        bad = [v for v in values if v not in ("", "0", "false", "no", "off", "1", "true", "yes", "on")]
+        if bad:
+            raise ApiError(400, f"orders must be true or false, not {bad[0][:40]!r}")
+        orders = any(v in ("1", "true", "yes", "on") for v in values)
     f = CaseFilter(
         platforms=plats,
         shops=shops,
@@ -149,6 +163,7 @@ def parse_list_query(
         search=search or None,
         shop_ids=principal.shop_ids,
         now=now,
+        orders=orders,
     )
     return ListQuery(
         filter=f,
@@ -159,6 +174,7 @@ def parse_list_query(
         dispute=dispute,
         selected={"platform": plats, "shop": shops, "kind": kinds, "status": statuses, "awaiting": awaiting},
         status_param=statuses,
+        orders=orders,
     )
 
 

@@ -23,7 +23,6 @@ from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
 from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
 from .present import arrange_insights, beijing_text, event_text, fmt_time, status_label
 from .service import act, case_view, store_evidence, summary, worklist_page
-from .service import urgency as open_by_urgency
 from .status import sync_status
 
 routes = web.RouteTableDef()
@@ -88,14 +87,9 @@ def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -
     plain_party = labeller(lang)
 
     def party(pid: str | None, value: str | None) -> str:
-        """Who must act, from the merchant's side: on a sourcing platform (17网) the merchant is
-        the buyer, so "buyer" reads as us and "seller" as the supplier."""
-        info = registry.get(pid or "")
-        if info is None or info.merchant_side.value == "seller" or value not in ("buyer", "seller"):
-            return plain_party("party", value)
-        if value == info.merchant_side.value:
-            return "我方（采购方）" if lang == "zh" else "us (as buyer)"
-        return "供货方（代发/档口）" if lang == "zh" else "supplier"
+        """Who must act: stored parties are named from the merchant's side already (merchant,
+        buyer, platform, supplier); ``pid`` is kept for templates that pass the platform."""
+        return plain_party("party", value)
 
     html = (
         request.app[jinja_key]
@@ -298,17 +292,17 @@ async def worklist(request: web.Request) -> web.Response:
     now = hub.now()
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), now)
     page, version = await worklist_page(hub, lq)
-    counts = (await summary(hub, lq.filter)).facets
-    urgent = await open_by_urgency(hub, now, principal.shop_ids)
+    listed = await summary(hub, lq.filter)
+    counts, urgent = listed.facets, listed.urgency
     lang = request.get(LANG, "zh")
     query = MultiDict(request.query)
-    labels = await _status_labels(request, [c["id"] for c in page.items])
+    labels = await _status_labels(request, [c["id"] for c in page.items if c["item"] == "case"])
     rows = [
         {
             **c,
-            "urgency": urgency(c["deadline"] and c["deadline"]["due_at"], now),
-            "countdown": countdown(c["deadline"] and c["deadline"]["due_at"], now, lang),
-            "platform_status_label": labels.get(c["id"]),
+            "urgency": urgency(c["next_action"] and c["next_action"]["due_at"], now),
+            "countdown": countdown(c["next_action"] and c["next_action"]["due_at"], now, lang),
+            "platform_status_label": labels.get(c["id"]) if c["item"] == "case" else None,
         }
         for c in page.items
     ]
@@ -352,7 +346,7 @@ async def case_page(request: web.Request) -> web.Response:
     done = request.query.get("done", "")
     if is_number(done):
         result = next((a for a in detail["actions"] if a["id"] == int(done)), None)
-    due = detail["deadline"] and detail["deadline"]["due_at"]
+    due = detail["next_action"] and detail["next_action"]["due_at"]
     agents = await auth.agents_for_shop(hub.engine, detail["shop"])
     action_names = {a["action"]: a["label_zh"] if lang == "zh" else a["label"] for a in view.actions}
     return render(

@@ -113,19 +113,45 @@ def test_demo_sync_cases_json_and_case_show(tmp_path: Path):
         "created_at",
         "updated_at",
         "deadline",
+        "next_action",
+        "item",
         "dispute",
     }
     assert keys <= set(cases[0])
-    dues = [c["deadline"]["due_at"] for c in cases if c["deadline"]]
+    dues = [c["next_action"]["due_at"] for c in cases if c["next_action"]["due_at"]]
     assert dues == sorted(dues), "soonest deadline first"
-    first = next(c for c in cases if c["deadline"])
-    assert set(first["deadline"]) >= {"due_at", "party", "action", "on_expiry", "source", "rule_id"}
+    first = next(c for c in cases if c["item"] == "case" and c["next_action"]["due_at"])
+    assert set(first["next_action"]) >= {
+        "due_at",
+        "party",
+        "action",
+        "on_expiry",
+        "consequence",
+        "source",
+        "rule_id",
+        "via",
+        "no_clock_reason",
+    }
+    assert first["deadline"]["due_at"] == first["next_action"]["due_at"]
     shown = hub(tmp_path, "case", "show", str(first["id"]), db=db)
     assert shown.returncode == 0 and "timeline" in shown.stdout
     detail = json.loads(hub(tmp_path, "case", "show", str(first["id"]), "--json", db=db).stdout)
     assert detail["raw"] and detail["timeline"]
-    seller = json.loads(hub(tmp_path, "cases", "--json", "--awaiting", "seller", db=db).stdout)
-    assert seller and all(c["awaiting"] == "seller" for c in seller)
+    # "seller" is the old name of "merchant": the README's example still works
+    seller = json.loads(
+        hub(tmp_path, "cases", "--json", "--awaiting", "seller", "--due-within", "24h", db=db).stdout
+    )
+    merchant = json.loads(
+        hub(tmp_path, "cases", "--json", "--party", "merchant", "--due-within", "24h", db=db).stdout
+    )
+    assert seller and seller == merchant
+    assert all(c["next_action"]["party"] == "merchant" == c["awaiting"] for c in seller)
+    # orders whose ship clock runs are items of their own, unless --no-orders
+    assert any(c["item"] == "order" for c in cases)
+    no_orders = json.loads(hub(tmp_path, "cases", "--json", "--no-orders", db=db).stdout)
+    assert no_orders and all(c["item"] == "case" for c in no_orders)
+    bad = hub(tmp_path, "cases", "--awaiting", "stall", db=db)
+    assert bad.returncode != 0 and "unknown party 'stall'" in bad.stderr
     closed = json.loads(hub(tmp_path, "cases", "--json", "--status", "closed,succeeded", db=db).stdout)
     assert all(c["status"] in ("closed", "succeeded") for c in closed)
 
@@ -161,4 +187,3 @@ def test_setting_family_is_accepted(tmp_path: Path):
 
     with pytest.raises(ConfigError, match=r"no setting col\.x"):
         validate_settings(info, {"col.x": "1"})
-

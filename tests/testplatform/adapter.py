@@ -46,7 +46,7 @@ from hub.platform import (
     SettingSpec,
     Window,
 )
-from hub.rules import Match, Rule, RuleTable
+from hub.rules import Match, Penalty, Rule, RuleTable
 
 INFO = PlatformInfo(
     id="acme",
@@ -76,17 +76,22 @@ STATUS = {
 
 RULES = RuleTable(
     platform="acme",
+    # every (kind, status) map_case can produce
+    states=frozenset(("refund_only", s.value) for s in STATUS.values()),
     rules=(
         Rule(
             id="acme.reply_72h",
             match=Match(statuses=frozenset({"requested"})),
-            anchor="created_at",
+            anchor=("fact:requested_at", "created_at"),
             duration=timedelta(hours=72),
-            party=Party.SELLER,
+            start_event="the buyer submits (or re-submits) the request",
+            party=Party.MERCHANT,
             action="reply",
             on_expiry=OnExpiry.AUTO_AGREE,
             source="tests/testplatform (test rule)",
             summary_zh="72 小时未处理将自动同意退款",
+            consequence_zh="平台自动同意退款",
+            consequence_en="the platform agrees the refund automatically",
             summary_en="Auto-agreed after 72 h",
         ),
         Rule(
@@ -94,12 +99,51 @@ RULES = RuleTable(
             match=Match(statuses=frozenset({"return_shipped"})),
             anchor="status_since",
             duration=timedelta(days=10),
-            party=Party.SELLER,
+            counting="natural_days",
+            start_event="the buyer ships the return",
+            party=Party.MERCHANT,
             action="confirm_receipt",
             on_expiry=OnExpiry.AUTO_REFUND,
             source="tests/testplatform (test rule)",
             summary_zh="10 天未确认收货将自动退款",
             summary_en="Auto-refunded after 10 days",
+        ),
+        Rule(
+            id="acme.refunding",
+            match=Match(statuses=frozenset({"refunding"})),
+            party=Party.PLATFORM,
+            action="refund",
+            on_expiry=OnExpiry.NOTHING,
+            no_clock_reason="the platform pays the refund; nobody else acts",
+            no_clock_reason_zh="平台退款中，无需处理",
+            source="tests/testplatform (test rule)",
+            summary_zh="退款中",
+            summary_en="refunding",
+        ),
+        Rule(
+            id="acme.review",
+            match=Match(statuses=frozenset({"platform_review"})),
+            party=Party.PLATFORM,
+            action="review",
+            on_expiry=OnExpiry.NOTHING,
+            no_clock_reason="the platform's staff decide and publish no deadline",
+            no_clock_reason_zh="平台处理中，平台未给出时限",
+            source="tests/testplatform (test rule)",
+            summary_zh="平台介入中",
+            summary_en="under platform review",
+        ),
+        Rule(
+            id="acme.ship_48h",
+            match=Match(subject="order", statuses=frozenset({"paid"})),
+            anchor=("paid_at", "created_at"),
+            duration=timedelta(hours=48),
+            party=Party.MERCHANT,
+            action="ship",
+            on_expiry=OnExpiry.PENALTY,
+            penalty=Penalty(percent="5", cap_fen=2500),
+            source="tests/testplatform (test rule)",
+            summary_zh="48 小时内发货，超时赔付 5%",
+            summary_en="ship within 48 h or pay 5%",
         ),
     ),
 )

@@ -62,7 +62,12 @@ async def test_shop_b_cases_are_absent_from_a_lists_counts_and_search(world: Wor
     a_open, b_open = await open_count(world, "shop-a"), await open_count(world, "shop-b")
     listing = await (await client.get("/api/cases?limit=200", headers=world.auth("alice"))).json()
     assert {c["shop"] for c in listing["items"]} == {"shop-a"}
-    assert listing["total"] == len(listing["items"]) == a_open
+    assert listing["total"] == len(listing["items"])
+    assert len([c for c in listing["items"] if c["item"] == "case"]) == a_open
+    cases_only = await (
+        await client.get("/api/cases?limit=200&orders=false", headers=world.auth("alice"))
+    ).json()
+    assert cases_only["total"] == len(cases_only["items"]) == a_open
     # asking for shop-b by name gives nothing, not an error that would confirm it exists
     only_b = await (await client.get("/api/cases?shop=shop-b", headers=world.auth("alice"))).json()
     assert only_b["items"] == [] and only_b["total"] == 0
@@ -110,17 +115,21 @@ async def test_shop_b_cases_are_absent_from_a_lists_counts_and_search(world: Wor
     ).json()
     assert [c["shop"] for c in admin_search["items"]] == ["shop-b"]
     # counts: facets and urgency add up to shop-a's open cases only
-    counts = await (await client.get("/api/cases/counts", headers=world.auth("alice"))).json()
+    counts = await (await client.get("/api/cases/counts?orders=0", headers=world.auth("alice"))).json()
     assert counts["facets"]["shop"] == {"shop-a": a_open}
     assert sum(counts["facets"]["status"].values()) == a_open
     assert sum(counts["urgency"].values()) == a_open
-    admin_counts = await (await client.get("/api/cases/counts", headers=world.auth("admin"))).json()
+    admin_counts = await (await client.get("/api/cases/counts?orders=0", headers=world.auth("admin"))).json()
     assert sum(admin_counts["urgency"].values()) == a_open + b_open
+    # with the orders listed (the default), the counts are over cases and orders alike
+    with_orders = await (await client.get("/api/cases/counts", headers=world.auth("alice"))).json()
+    assert with_orders["facets"]["shop"] == {"shop-a": listing["total"]}
+    assert sum(with_orders["urgency"].values()) == listing["total"]
     # the page: no shop-b in the list, its facets or its totals; search finds nothing
     await login(client, "alice")
     page = await (await client.get("/")).text()
     assert "shop-b" not in page and "C50045" not in page
-    assert f"共 {a_open} 条" in page
+    assert f"共 {listing['total']} 条" in page
     page = await (await client.get("/?q=C50045")).text()
     assert "没有符合条件的售后单" in page and "C50045" not in page.split("</form>", 2)[-1]
     # sync status and quarantine are scoped too

@@ -50,7 +50,7 @@ async def test_openapi_describes_every_route_and_only_those(world: World, client
 
 
 async def test_list_returns_the_cli_objects_with_keyset_paging(world: World, client) -> None:
-    expected = await all_cases(world.hub.engine, CaseFilter(now=world.hub.now()))
+    expected = await all_cases(world.hub.engine, CaseFilter(now=world.hub.now(), orders=True))
     seen: list[dict[str, Any]] = []
     cursor = None
     while True:
@@ -61,8 +61,9 @@ async def test_list_returns_the_cli_objects_with_keyset_paging(world: World, cli
         if not cursor:
             break
     assert seen == json.loads(json.dumps(expected))  # the same objects, in the same order
-    dues = [c["deadline"]["due_at"] for c in seen if c["deadline"]]
+    dues = [c["next_action"]["due_at"] for c in seen if c["next_action"]["due_at"]]
     assert dues == sorted(dues)
+    assert {c["item"] for c in seen} == {"case", "order"}
     filtered = await (
         await client.get("/api/cases?status=platform_review&dispute=1", headers=world.auth("admin"))
     ).json()

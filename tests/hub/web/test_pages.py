@@ -31,23 +31,26 @@ async def test_worklist_filters_counts_urgency_and_paging(sqlite_only: None, wor
     await login(client, "admin")
     page = await (await client.get("/")).text()
     total = int(re.search(r"共 (\d+) 条", page).group(1))  # type: ignore[union-attr]
-    urgent = await urgency_counts(world.hub.engine, world.hub.now())
+    cards = dict(re.findall(r'class="ucard ucard-(\w+) [^"]*"[^>]*>\s*<span class="ucard-num">(\d+)<', page))
+    urgent = {k: int(v) for k, v in cards.items()}
     assert total == sum(urgent.values())
     for key in ("breached", "lt_24h", "lt_72h"):
         assert f"ucard-{key} " in page
     # urgency colours, countdowns, who acts and what happens on expiry, platform terms beside ours
     assert "u-breached" in page and 'class="countdown" data-due="' in page
-    assert "72 小时未处理将自动同意退款" in page and "商家 · 回复处理" in page
+    # the consequence column says what happens on expiry, not the rule's summary
+    assert "平台自动同意退款" in page and "我方（商家） · 回复处理" in page
+    assert "72 小时未处理将自动同意退款" not in page
     assert "待商家处理" in page and ">NEW<" in page and "测试平台" in page
     assert page.count('class="row ') == 50 and 'rel="next"' in page
     # filters narrow the list and the counts follow
     page = await (await client.get("/?status=requested&shop=shop-a")).text()
-    rows = re.findall(r'data-key="(\d+):', page)
+    rows = re.findall(r'data-key="case(\d+):', page)
     assert rows and "买家已退货" not in page.split("<tbody>", 1)[1]
     assert re.search(r'count-shop-shop-a">(\d+)<', page).group(1) == str(len(rows))  # type: ignore[union-attr]
     page = await (await client.get("/?due=0h")).text()
-    breached = len(re.findall(r'class="row u-breached"', page))
-    assert breached == min(urgent["breached"], 50) and 'class="row u-lt_24h"' not in page
+    breached = len(re.findall(r'class="row u-breached ', page))
+    assert breached == min(urgent["breached"], 50) and 'class="row u-lt_24h ' not in page
     assert "kind=teleport" not in page
     bad = await client.get("/?kind=teleport")
     assert bad.status == 400 and "teleport" in await bad.text()
@@ -56,8 +59,8 @@ async def test_worklist_filters_counts_urgency_and_paging(sqlite_only: None, wor
     nxt = re.search(r'href="([^"]*cursor=[^"]+)" rel="next"', await (await client.get("/")).text())
     assert nxt
     page2 = await (await client.get(nxt.group(1).replace("&amp;", "&"))).text()
-    ids2 = [int(i) for i in re.findall(r'data-key="(\d+):', page2)]
-    assert ids2 and not set(ids2) & {c["id"] for c in first["items"]}
+    ids2 = [(item, int(i)) for item, i in re.findall(r'data-key="(case|order)(\d+):', page2)]
+    assert ids2 and not set(ids2) & {(c["item"], c["id"]) for c in first["items"]}
 
 
 async def test_worklist_changes_show_up_through_the_version_poll(
@@ -97,7 +100,7 @@ async def test_case_page_shows_rule_dispute_and_acts_once_with_confirmation(
     csrf = await login(client, "alice")
     case_id, external = await world.first("shop-a", "NEW")
     page = await (await client.get(f"/cases/{case_id}")).text()
-    assert "acme.reply_72h" in page and "tests/testplatform (test rule)" in page and "规则计算" in page
+    assert "acme.reply_72h" in page and "tests/testplatform (test rule)" in page and "平台规则" in page
     assert "72 小时未处理将自动同意退款" in page and "处理记录" in page and "平台原始数据" in page
     assert '"status": "NEW"' in page  # the raw record
     assert "不可用：acme has no refuse API" in page
