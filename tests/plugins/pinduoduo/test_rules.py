@@ -249,3 +249,17 @@ async def test_sandbox_clock_return_request_lapses_to_awaiting_return(
     assert isinstance(mapped, AfterSale) and mapped.platform_status == "7"
     d = next_deadline(mapped, TABLE, status_since=mapped.updated_at)
     assert d is not None and d.rule_id == "pinduoduo.policy_buyer_return"
+
+
+def test_every_row_has_its_section_in_the_rule_document() -> None:
+    """docs/rules/pinduoduo.md: one section per rule id, headed exactly ``### <rule id>``; every
+    shop-policy setting is listed in its settings table."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[3] / "docs" / "rules" / "pinduoduo.md").read_text(encoding="utf-8")
+    headings = {line[4:].strip() for line in doc.splitlines() if line.startswith("### ")}
+    for row in (*TABLE.rules, *TABLE.constraints):
+        assert row.id in headings, row.id
+    for rule in TABLE.rules:
+        if rule.setting:
+            assert f"| `{rule.setting}` |" in doc, rule.setting

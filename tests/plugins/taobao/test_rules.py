@@ -541,3 +541,17 @@ def test_no_reason_eligibility_is_in_chinese(days: int, level: str, phrase: str)
     insights = case_insights(CaseContext(shop=_shop(), case=case, order=order, now=signed))
     (item,) = [i for i in insights if i.kind == "eligibility"]
     assert item.level == level and phrase in item.body and "七天无理由" in item.title
+
+
+def test_every_row_has_its_section_in_the_rule_document() -> None:
+    """docs/rules/taobao.md: one section per rule id, headed exactly ``### <rule id>``; every
+    shop-policy setting is listed in its settings table."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[3] / "docs" / "rules" / "taobao.md").read_text(encoding="utf-8")
+    headings = {line[4:].strip() for line in doc.splitlines() if line.startswith("### ")}
+    for row in (*RULE_TABLE.rules, *RULE_TABLE.constraints):
+        assert row.id in headings, row.id
+    for rule in RULE_TABLE.rules:
+        if rule.setting:
+            assert f"| `{rule.setting}` |" in doc, rule.setting
