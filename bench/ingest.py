@@ -54,10 +54,11 @@ from hub.domain import (
 from hub.errors import MappingError
 from hub.money import yuan_to_fen
 from hub.platform import PlatformInfo
-from hub.rules import Match, Rule, RuleTable, next_deadline
+from hub.rules import Match, Rule, RuleTable, next_action
 from hub.store.engine import create_engine
 from hub.store.migrate import upgrade
 from hub.store.models import NO_DEADLINE
+from hub.store.nextaction import action_columns, action_doc
 from hub.store.serialize import after_sale_data, digest, jsonable
 from hub.store.shops import add_shop
 from hub.store.upsert import upsert_batch
@@ -120,7 +121,7 @@ RULES = RuleTable(
             match=Match(statuses=frozenset({"requested"})),
             anchor="created_at",
             duration=timedelta(hours=48),
-            party=Party.SELLER,
+            party=Party.MERCHANT,
             action="reply",
             on_expiry=OnExpiry.AUTO_AGREE,
             source="bench (synthetic rule)",
@@ -144,7 +145,7 @@ RULES = RuleTable(
             match=Match(statuses=frozenset({"return_shipped"})),
             anchor="status_since",
             duration=timedelta(days=10),
-            party=Party.SELLER,
+            party=Party.MERCHANT,
             action="confirm_receipt",
             on_expiry=OnExpiry.AUTO_REFUND,
             source="bench (synthetic rule)",
@@ -434,7 +435,6 @@ CASE_COLS = (
     "line_external_id",
     "kind",
     "status",
-    "awaiting",
     "is_open",
     "platform_status",
     "reason",
@@ -458,7 +458,16 @@ CASE_COLS = (
     "deadline_rule_source",
     "deadline_summary",
     "deadline_penalty_fen",
+    "deadline_no_clock_reason",
+    "deadline_consequence_zh",
+    "deadline_consequence_en",
+    "deadline_via",
+    "own_action",
     "work_due_at",
+)
+#: the next action's columns written as they are (the due time and the JSON ones are converted)
+PLAIN_ACTION_COLS = tuple(
+    c for c in CASE_COLS if c.startswith("deadline_") and c not in ("deadline_due_at", "deadline_via")
 )
 EVENT_COLS = ("shop_id", "subject", "external_id", "at", "kind", "actor", "summary", "data")
 
@@ -489,7 +498,8 @@ def baseline_rows(shop_id: int, records: Sequence[RawRecord]) -> tuple[list[tupl
         )
         data = after_sale_data(case)
         since = case.created_at if case.status == AfterSaleStatus.REQUESTED else case.updated_at
-        d = next_deadline(case, RULES, status_since=since, settings={})
+        d = next_action(case, RULES, status_since=since, settings={})
+        columns = action_columns(d)
         cases.append(
             (
                 shop_id,
@@ -498,7 +508,6 @@ def baseline_rows(shop_id: int, records: Sequence[RawRecord]) -> tuple[list[tupl
                 case.line_external_id,
                 case.kind.value,
                 case.status.value,
-                case.awaiting.value,
                 int(case.status.is_open),
                 case.platform_status,
                 case.reason,
@@ -513,16 +522,11 @@ def baseline_rows(shop_id: int, records: Sequence[RawRecord]) -> tuple[list[tupl
                 case.dispute.status.value if case.dispute else None,
                 json.dumps(data),
                 digest([jsonable(case), data]),
-                _dt(d.due_at) if d else None,
-                d.party.value if d else None,
-                d.action if d else None,
-                d.on_expiry.value if d else None,
-                d.source.value if d else None,
-                d.rule_id if d else None,
-                d.rule_source if d else None,
-                d.summary if d else None,
-                d.penalty_fen if d else None,
-                _dt(d.due_at if d else NO_DEADLINE),
+                _dt(columns["deadline_due_at"]),
+                *(columns[c] for c in PLAIN_ACTION_COLS),
+                json.dumps(columns["deadline_via"]),
+                json.dumps(action_doc(d)),
+                _dt(d.due_at if d and d.due_at else NO_DEADLINE),
             )
         )
         ext = case.external_id

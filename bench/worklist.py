@@ -42,11 +42,11 @@ from hub.store.models import NO_DEADLINE, AfterSaleRecord, ShopRecord  # noqa: E
 NOW = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 PLATFORMS = ("taobao", "pinduoduo", "seventeen")
 KINDS = ("refund_only", "return_refund", "exchange", "reship")
-STATUSES = {  # status: (awaiting, open, weight)
-    "requested": ("seller", True, 30),
+STATUSES = {  # status: (the next action's party, open, weight)
+    "requested": ("merchant", True, 30),
     "seller_refused": ("buyer", True, 5),
     "awaiting_return": ("buyer", True, 10),
-    "return_shipped": ("seller", True, 10),
+    "return_shipped": ("merchant", True, 10),
     "refunding": ("platform", True, 5),
     "platform_review": ("platform", True, 5),
     "succeeded": ("none", False, 25),
@@ -89,7 +89,7 @@ def build(path: Path, n_cases: int, seed: int = 1) -> float:
         batch: list[dict[str, Any]] = []
         for i in range(n_cases):
             status = rng.choices(names, weights)[0]
-            awaiting, is_open, _w = STATUSES[status]
+            party, is_open, _w = STATUSES[status]
             created = NOW - timedelta(minutes=rng.randrange(30 * 24 * 60))
             due = (
                 created + timedelta(hours=rng.choice((48, 72, 240)))
@@ -104,7 +104,6 @@ def build(path: Path, n_cases: int, seed: int = 1) -> float:
                     "order_external_id": f"O{i:09d}",
                     "kind": rng.choice(KINDS),
                     "status": status,
-                    "awaiting": awaiting,
                     "is_open": is_open,
                     "platform_status": status.upper(),
                     "reason": "size",
@@ -113,7 +112,8 @@ def build(path: Path, n_cases: int, seed: int = 1) -> float:
                     "created_at": created,
                     "platform_updated_at": created,
                     "deadline_due_at": due,
-                    "deadline_party": awaiting if due else None,
+                    "deadline_party": party if is_open else None,
+                    "deadline_no_clock_reason": "bench: no clock" if is_open and not due else None,
                     "deadline_action": "reply" if due else None,
                     "deadline_on_expiry": "auto_agree" if due else None,
                     "deadline_source": "rule" if due else None,
@@ -176,8 +176,8 @@ async def measure(path: Path, runs: int) -> dict[str, float]:
     out["agent_first_page"], _ = await timed(lambda: list_cases(engine, agent, limit=50), runs)
     filters = {
         "platform_pinduoduo": CaseFilter(now=NOW, platforms=["pinduoduo"]),
-        "kind_return_refund_awaiting_seller": CaseFilter(
-            now=NOW, kinds=["return_refund"], awaiting=["seller"]
+        "kind_return_refund_awaiting_merchant": CaseFilter(
+            now=NOW, kinds=["return_refund"], awaiting=["merchant"]
         ),
         "due_within_24h": CaseFilter(now=NOW, due_within=timedelta(hours=24)),
         "dispute_only": CaseFilter(now=NOW, dispute_only=True),
@@ -260,7 +260,7 @@ LABELS = {
     "raw_first_page": "Same rows, plain sqlite3 `... WHERE is_open ORDER BY work_due_at, id LIMIT 50`",
     "agent_first_page": "First page, an agent scoped to 3 of 20 shops",
     "filter_platform_pinduoduo": "Filter: platform = pinduoduo",
-    "filter_kind_return_refund_awaiting_seller": "Filter: kind = return_refund, awaiting seller",
+    "filter_kind_return_refund_awaiting_merchant": "Filter: kind = return_refund, awaiting merchant",
     "filter_due_within_24h": "Filter: due within 24 h",
     "filter_dispute_only": "Filter: disputes only",
     "filter_search_order_id": "Search: an order id",
@@ -308,7 +308,7 @@ def report(n_cases: int, insert_s: float, figures: dict[str, float]) -> str:
         "Reading the figures: pages are keyset-paged, so page 100 costs what page 1 costs. Totals "
         "are counted without joining shops (platform and shop filters become shop ids first), which "
         "lets SQLite answer from the worklist index alone; facet counts need the rows' kind, status "
-        "and awaiting, so they are one grouped scan of the matches, which the workbench caches for "
+        "and party, so they are one grouped scan of the matches, which the workbench caches for "
         "30 s per filter and scope. The open list polls `/api/worklist/version` (first page and "
         "total: the cheap part) every 10 s and re-renders only when it changed. A search for an "
         "order or after-sales id is two index look-ups; a search for part of a buyer's nick reads "
