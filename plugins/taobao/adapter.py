@@ -127,6 +127,10 @@ class TaobaoAdapter:
         self.trade_types = s.get("trade_types") or DEFAULT_TRADE_TYPES
         self.tmc_group = s.get("tmc_group") or None
         self.read_trace = _truthy(s.get("read_logistics_trace") or "true")
+        # What TOP does not say about a refund's history, learnt from the versions seen: when its
+        # cs_status (客服介入 step) was entered, and when the buyer re-submitted after a refusal.
+        self._seen: dict[str, dict[str, str]] | None = None
+        self._seen_path = Path(ctx.data_dir) / "taobao_refund_history.json"
         window = parse_duration(s.get("sync_window") or "30m")
         self.window = min(window, MAX_WINDOW)
         self.client = TopClient(
@@ -290,6 +294,8 @@ class TaobaoAdapter:
         return refund if isinstance(refund, dict) else None
 
     def _raw(self, resource: str, payload: dict[str, Any], *id_fields: str) -> RawRecord:
+        if resource == REFUND:
+            payload = self._with_history(payload)
         return RawRecord(
             resource=resource,
             external_id=_id(payload, *id_fields),
@@ -667,7 +673,59 @@ class TaobaoAdapter:
         return None
 
     async def close(self) -> None:
-        """Nothing to release: the HTTP session is the hub's."""
+        """Nothing to release (the HTTP session is the hub's); the refund history is on disk."""
+        self._save_seen()
+
+    # --- refund history (what one TOP record cannot say) -----------------------------------
+
+    def _history(self) -> dict[str, dict[str, str]]:
+        if self._seen is None:
+            self._seen = {}
+            if self._seen_path.is_file():
+                try:
+                    loaded = json.loads(self._seen_path.read_text("utf-8"))
+                    self._seen = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in loaded.items()}
+                except (ValueError, OSError, AttributeError):
+                    log.warning("taobao.history_unreadable", path=str(self._seen_path))
+        return self._seen
+
+    def _save_seen(self) -> None:
+        if self._seen is None:
+            return
+        try:
+            self._seen_path.parent.mkdir(parents=True, exist_ok=True)
+            self._seen_path.write_text(json.dumps(self._seen), "utf-8")
+        except OSError:
+            log.warning("taobao.history_unwritable", path=str(self._seen_path))
+
+    def _with_history(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Add ``cs_since`` (when the current cs_status was first seen) and ``requested_at`` (when
+        a refused request came back to WAIT_SELLER_AGREE: the buyer re-submitted) to a refund.
+
+        TOP gives neither; both are the ``modified`` time of the first version showing the change,
+        remembered per refund in the shop's data folder so a later message never moves them
+        (docs/rules/taobao.md#taobao.evidence_upload, #taobao.refund_reply_72h).
+        """
+        refund_id = str(payload.get("refund_id") or "")
+        modified = str(payload.get("modified") or "")
+        if not refund_id or _modified(payload) is None:
+            return payload
+        seen = self._history()
+        entry = dict(seen.get(refund_id, {}))
+        cs = str(payload.get("cs_status") or "")
+        status = str(payload.get("status") or "")
+        if cs and cs != "1" and entry.get("cs") != cs:
+            entry["cs"], entry["cs_since"] = cs, modified
+        if status == "WAIT_SELLER_AGREE" and entry.get("status") == "SELLER_REFUSE_BUYER":
+            entry["requested_at"] = modified
+        entry["status"] = status
+        if entry != seen.get(refund_id):
+            seen[refund_id] = entry
+            self._save_seen()
+        extra: dict[str, str] = {k: entry[k] for k in ("cs_since", "requested_at") if k in entry}
+        if entry.get("cs") != cs:
+            extra.pop("cs_since", None)
+        return {**payload, **extra} if extra else payload
 
 
 def _asks_for_code(text: str, code: Any) -> bool:

@@ -595,6 +595,9 @@ def map_refund(payload: Mapping[str, Any]) -> AfterSale:
         "not_received": good_status == "BUYER_NOT_RECEIVED" and kind is AfterSaleKind.REFUND_ONLY,
         "end_time": _iso(_time(payload, "end_time")),
         "status_unknown": raw_status not in REFUND_STATUS or None,
+        # learnt by the adapter from the versions it saw (TOP states neither)
+        "cs_since": _iso(_time(payload, "cs_since")),
+        "requested_at": _iso(_time(payload, "requested_at")),
     }
     return AfterSale(
         external_id=refund_id,

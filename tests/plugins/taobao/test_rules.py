@@ -4,6 +4,7 @@ proves each expiry."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -296,6 +297,20 @@ def test_platform_timeout_overrides_the_computed_time() -> None:
 # -- constraints ----------------------------------------------------------------------------------
 
 
+def _refund_payload(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "refund_id": "1",
+        "tid": "2",
+        "status": "WAIT_SELLER_AGREE",
+        "has_good_return": True,
+        "created": "2024-05-01 10:00:00",
+        "modified": "2024-05-01 10:00:00",
+        "reason": "尺码不合适",
+        "order_status": "WAIT_BUYER_CONFIRM_GOODS",
+    }
+    return {**base, **fields}
+
+
 def _refund_case(**fields: object) -> AfterSale:
     base = {
         "refund_id": "1",
@@ -555,3 +570,40 @@ def test_every_row_has_its_section_in_the_rule_document() -> None:
     for rule in RULE_TABLE.rules:
         if rule.setting:
             assert f"| `{rule.setting}` |" in doc, rule.setting
+
+
+async def test_adapter_learns_the_intervention_step_and_the_resubmission(
+    make_adapter: Callable[..., TaobaoAdapter], sandbox: TaobaoSandbox
+) -> None:
+    """TOP states neither when a cs_status was entered nor when a refused request was re-submitted:
+    the adapter remembers the first version showing each (its ``modified``), across restarts, so
+    the evidence clock counts from 举证中 and the reply clock restarts at the re-submission — and a
+    later message moves neither."""
+    assert sandbox.taobao is not None
+    adapter = make_adapter(sandbox.taobao)
+
+    def seen(status: str, cs: int, modified: str) -> AfterSale:
+        payload = _refund_payload(status=status, cs_status=cs, modified=modified)
+        mapped = adapter.map_record(adapter._raw("refund", payload, "refund_id"))
+        assert isinstance(mapped, AfterSale)
+        return mapped
+
+    seen("SELLER_REFUSE_BUYER", 2, "2024-05-02 10:00:00")
+    evidence = seen("SELLER_REFUSE_BUYER", 10, "2024-05-03 09:00:00")
+    entered = datetime(2024, 5, 3, 1, 0, tzinfo=UTC)
+    early = entered - timedelta(days=1)  # the store saw platform_review since cs_status 2
+    shown = next_deadline(evidence, RULE_TABLE, status_since=early)
+    assert shown is not None and shown.rule_id == "taobao.evidence_upload"
+    assert shown.due_at == entered + timedelta(hours=24)
+    later = seen("SELLER_REFUSE_BUYER", 10, "2024-05-03 20:00:00")
+    again = next_deadline(later, RULE_TABLE, status_since=early)
+    assert again is not None and again.due_at == shown.due_at
+
+    await adapter.close()
+    restarted = make_adapter(sandbox.taobao)
+    adapter = restarted
+    seen("SELLER_REFUSE_BUYER", 1, "2024-05-04 10:00:00")
+    resubmitted = seen("WAIT_SELLER_AGREE", 1, "2024-05-05 08:00:00")
+    reply = next_deadline(resubmitted, RULE_TABLE)
+    assert reply is not None and reply.rule_id == "taobao.return_reply_72h"
+    assert reply.due_at == datetime(2024, 5, 5, 0, 0, tzinfo=UTC) + timedelta(hours=72)
