@@ -35,6 +35,9 @@ class ShopRecord(Base):
     #: same shop at once (a conditional UPDATE takes it; it lapses if the holder dies)
     lease_owner: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None]
+    #: the fingerprint of the rules and policy settings the shop's stored next actions come from:
+    #: when it differs, the next sync recomputes them
+    rules_digest: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

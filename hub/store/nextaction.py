@@ -20,17 +20,22 @@ The core knows no platform by name here: links come from ``order_links``, partie
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain import DeadlineSource, NextAction, OnExpiry, Party, Via
+from ..rules import RuleTable, next_action
 from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, OrderLinkRecord, OrderRecord, ShopRecord
+from .serialize import after_sale_from_row, digest, order_from_row
 
 CASES = tbl(AfterSaleRecord)
 ORDERS = tbl(OrderRecord)
@@ -353,6 +358,107 @@ __all__ = [
     "chain_action",
     "hold_action",
     "order_in_work",
+    "recompute_if_changed",
+    "recompute_shop",
     "refresh_all",
     "refresh_chain",
+    "rules_digest",
 ]
+
+
+# -- recomputing when the rules or the shop's policy settings change ------------------------------
+
+#: order statuses whose clocks may still run (a completed or closed order has no next action)
+LIVE_ORDER_STATUSES = ("pending_payment", "paid", "shipped", "refunding")
+
+
+def _canon(value: Any) -> Any:
+    """A process-independent JSON form (sets sorted, durations in seconds) for :func:`rules_digest`."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canon(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _canon(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, set | frozenset):
+        return sorted((_canon(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, list | tuple):
+        return [_canon(v) for v in value]
+    return value
+
+
+def rules_digest(table: RuleTable, settings: Mapping[str, str], merchant_side: Party) -> str:
+    """A fingerprint of what a shop's next actions are computed from: its platform's rule table,
+    the shop settings the rules read (policy overrides) and the merchant's side."""
+    used = sorted({r.setting for r in table.rules if r.setting})
+    return digest(
+        [_canon(table.rules), {k: settings.get(k) for k in used}, merchant_side.value, NEXT_ACTION_VERSION]
+    )
+
+
+#: bump when the core's way of computing next actions changes, so stored ones are recomputed
+NEXT_ACTION_VERSION = 1
+
+
+async def recompute_shop(
+    conn: AsyncConnection,
+    shop_id: int,
+    table: RuleTable,
+    settings: Mapping[str, str],
+    merchant_side: Party = Party.MERCHANT,
+) -> int:
+    """Recompute the own next action of every open case and live order of one shop from the
+    stored records (after a rule-table or policy-setting change), then their chains. Returns how
+    many rows changed."""
+    changed = 0
+    keys: set[tuple[int, str]] = set()
+    for table_, rebuild, where in (
+        (CASES, after_sale_from_row, CASES.c.is_open.is_(True)),
+        (ORDERS, order_from_row, ORDERS.c.status.in_(LIVE_ORDER_STATUSES)),
+    ):
+        rows = (await conn.execute(select(table_).where(table_.c.shop_id == shop_id, where))).all()
+        updates: list[dict[str, Any]] = []
+        for row in rows:
+            subject = rebuild(row)
+            if table_ is CASES:
+                keys.add((shop_id, row.order_external_id))
+                a = next_action(
+                    subject,
+                    table,
+                    status_since=row.status_since,
+                    settings=settings,
+                    merchant_side=merchant_side,
+                )
+            else:
+                keys.add((shop_id, row.external_id))
+                a = next_action(subject, table, status_since=row.status_since, settings=settings)
+            cols: dict[str, Any] = {**action_columns(a), "own_action": action_doc(a)}
+            cols["work_due_at"] = a.due_at if a and a.due_at else NO_DEADLINE
+            if table_ is ORDERS:
+                cols["in_work"] = order_in_work(a)
+            if _differs(row, cols):
+                updates.append({"_id": row.id, **cols})
+        await _bulk(conn, table_, updates)
+        changed += len(updates)
+    return changed + await refresh_chain(conn, sorted(keys))
+
+
+async def recompute_if_changed(
+    engine: AsyncEngine,
+    shop_id: int,
+    table: RuleTable,
+    settings: Mapping[str, str],
+    merchant_side: Party = Party.MERCHANT,
+) -> int | None:
+    """Recompute a shop's next actions when its rules digest differs from the stored one (a new
+    plugin release, a changed policy setting, a migrated database); None when nothing changed."""
+    want = rules_digest(table, settings, merchant_side)
+    async with engine.begin() as conn:
+        have = (await conn.execute(select(SHOPS.c.rules_digest).where(SHOPS.c.id == shop_id))).scalar()
+        if have == want:
+            return None
+        n = await recompute_shop(conn, shop_id, table, settings, merchant_side)
+        await conn.execute(update(SHOPS).where(SHOPS.c.id == shop_id).values(rules_digest=want))
+    return n

@@ -396,7 +396,7 @@ async def _upsert_cases(
                         shop_id,
                         "after_sale",
                         ext,
-                        case.updated_at,
+                        since,  # the status-entry time the clocks count from
                         "status_changed",
                         f"status {case.status.value}",
                         {
@@ -434,7 +434,7 @@ async def _upsert_cases(
                     shop_id,
                     "after_sale",
                     ext,
-                    at,
+                    since,  # the status-entry time the clocks count from
                     "status_changed",
                     f"status {old['status']} → {case.status.value}",
                     {

@@ -35,6 +35,7 @@ from ..runtime import Hub
 from ..store.base import tbl
 from ..store.links import resolve_links
 from ..store.models import SyncCheckpointRecord, SyncRunRecord
+from ..store.nextaction import recompute_if_changed
 from ..store.shops import list_shop_rows, mark_reauth, shop_from_row
 from ..store.upsert import UpsertStats, upsert_batch
 from . import leases
@@ -301,6 +302,12 @@ async def _sync_leased(
     blog.info("sync_started")
     adapter = hub.adapter(shop)
     try:
+        # new rules or policy settings: recompute the stored next actions before syncing
+        side = hub.registry.info(shop.platform).merchant_side
+        rules = adapter.rule_table()
+        recomputed = await recompute_if_changed(hub.engine, shop.id, rules, shop.settings, side)
+        if recomputed is not None:
+            blog.info("next_actions_recomputed", rows=recomputed)
         for spec in adapter.resources():
             try:
                 await sync_resource(
