@@ -55,8 +55,8 @@ AUTO_CONFIRM = Rule(
     party=Party.MERCHANT,
     action="extend_receipt",
     on_expiry=OnExpiry.AUTO_CONFIRM,
-    consequence_zh="17网自动确认收货，交易成功，之后不能线上申请退货",
-    consequence_en="17网 confirms receipt: the trade succeeds and no online return is possible after it",
+    consequence_zh="自动确认收货，之后不能线上申请退货",
+    consequence_en="receipt is confirmed automatically; no online return after it",
     source=f"{FAQ}, note (1): receipt is confirmed automatically 12 days after shipment; "
     "no online return after trade success",
     summary_zh="发货后12天自动确认收货；交易成功后不能线上退货。可能有售后时先延长收货（一次，最多7天）",
@@ -73,8 +73,8 @@ AUTO_CONFIRM_EXTENDED = Rule(
     party=Party.MERCHANT,
     action="apply_return",
     on_expiry=OnExpiry.AUTO_CONFIRM,
-    consequence_zh="17网自动确认收货，交易成功，之后不能线上申请退货",
-    consequence_en="17网 confirms receipt: the trade succeeds and no online return is possible after it",
+    consequence_zh="自动确认收货，之后不能线上申请退货",
+    consequence_en="receipt is confirmed automatically; no online return after it",
     source=f"{FAQ}, note (1): receipt can be extended once, by at most 7 days",
     summary_zh="已延长收货：延长后的期限到期即交易成功，之后不能线上退货",
     summary_en="Receipt extended: at the extended time the trade succeeds and no online return is possible",
@@ -90,8 +90,8 @@ APPLY_BEFORE_AUTO_CONFIRM = Rule(
     party=Party.MERCHANT,
     action="extend_receipt",
     on_expiry=OnExpiry.AUTO_CONFIRM,
-    consequence_zh="17网自动确认收货，交易成功，这笔退货不能再线上处理",
-    consequence_en="17网 confirms receipt: the trade succeeds and this return can no longer go online",
+    consequence_zh="自动确认收货，这笔退货不能再线上处理",
+    consequence_en="receipt is confirmed automatically; this return can no longer go online",
     source=f"{FAQ}, note (1): with an after-sales problem pending, extend receipt from the order's details",
     summary_zh="退货未寄出：订单将自动确认收货，需要时先延长收货",
     summary_en="Return not shipped yet: the order auto-confirms at this time; extend receipt if needed",
@@ -124,9 +124,9 @@ SHIP_RETURN = Rule(
     party=Party.MERCHANT,
     action="enter_return_waybill",
     on_expiry=OnExpiry.OVERDUE,
-    consequence_zh="17网不会自动处理；拖得越久档口越可能下架（下架商品不退）",
-    consequence_en="nothing automatic on 17网; the longer it waits, the likelier the stall delists the "
-    "goods (delisted goods are not taken back)",
+    consequence_zh="无自动处理；拖久了档口可能下架（下架商品不退）",
+    consequence_en="nothing automatic; the longer it waits, the likelier the stall delists the goods "
+    "(delisted goods are not taken back)",
     source=f"{SHOP_POLICY}; {FAQ}, return flow (3): ship and enter the return's tracking number as soon "
     "as possible; how to return successfully (1): return early, before the goods are delisted",
     summary_zh="代发已同意：寄回退货并在17网填写退货运单号（店铺规定的天数内）",
@@ -178,8 +178,8 @@ PROCESSING = Rule(
     party=Party.SUPPLIER,
     action="stall_result",
     on_expiry=OnExpiry.OVERDUE,
-    consequence_zh="17网不会自动处理：超过5天仍无结果，请联系代发催处理",
-    consequence_en="nothing automatic: past 5 days without a result, chase 代发",
+    consequence_zh="无自动处理：超期仍无结果请催代发",
+    consequence_en="nothing automatic: past the time without a result, chase 代发",
     source=f"{FAQ}, return flow (4) and 'how long does a return take': 代发 takes the return to the "
     "stall within 3-5 days of signing; later in big promotions and holidays",
     summary_zh="代发签收后3-5天内拿到档口处理退货（大促、节假日可能延迟）",
@@ -214,9 +214,8 @@ REFUSED_SEND_BACK = Rule(
     party=Party.MERCHANT,
     action="arrange_send_back",
     on_expiry=OnExpiry.OVERDUE,
-    consequence_zh="17网不退款，货留在代发处；货款由你承担，直到货寄回",
-    consequence_en="17网 refunds nothing and the goods stay with 代发; their cost is yours until they "
-    "come back",
+    consequence_zh="不退款，货留在代发处，货款由你承担",
+    consequence_en="no refund; the goods stay with 代发 and their cost is yours until they come back",
     source=f"{SHOP_POLICY}; {FAQ}, return flow (4): a refused return is not refunded; contact 代发 to "
     "have the goods sent back",
     summary_zh="档口拒绝退货：联系代发把货寄回",
@@ -236,7 +235,7 @@ OUT_OF_STOCK_3D = Rule(
     party=Party.SUPPLIER,
     action="ship_available",
     on_expiry=OnExpiry.NOTHING,
-    consequence_zh="代发先发出有货的商品，缺货的不再等",
+    consequence_zh="代发先发有货的商品，缺的不再等",
     consequence_en="代发 ships what is in stock and stops waiting for the rest",
     source=f"{FAQ}, out-of-stock questions: with 下单三天有货先发, 代发 keeps trying for 3 days after the "
     "order, then ships what is in stock",
