@@ -520,6 +520,9 @@ def map_order(order: Mapping[str, Any]) -> Order:
         "unshipped": parse_int(order.get("order_status"), field="order_status") == 1,
         "signed_at": _iso(received_at),
         "completed_at": _iso(received_at) if status is OrderStatus.COMPLETED else None,
+        "postage_fen": yuan(order["postage"], field="postage")
+        if order.get("postage") not in (None, "")
+        else None,
         "after_sales_status": parse_int(order.get("after_sales_status"), field="after_sales_status"),
         "risk_control": str(order.get("risk_control_status", "")) == "1",
         "group_status": parse_int(order.get("group_status"), field="group_status"),

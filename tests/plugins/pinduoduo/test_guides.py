@@ -10,7 +10,7 @@ import plugins.pinduoduo as plugin
 from hub.domain import AfterSale, Order, Shop
 from hub.platform import CaseContext
 from plugins.pinduoduo.guides import GUIDES
-from plugins.pinduoduo.insights import case_insights, guides_for
+from plugins.pinduoduo.insights import case_insights, guides_for, no_reason_insight, postage_insight
 from plugins.pinduoduo.mapping import map_after_sale, map_order
 
 SHOP = Shop(name="s", platform="pinduoduo")
@@ -134,3 +134,66 @@ def test_hook_only_speaks_for_pinduoduo() -> None:
     other = Shop(name="t", platform="taobao")
     assert plugin.hub_case_insights(CaseContext(shop=other, case=c, order=None)) is None
     assert plugin.hub_case_insights(CaseContext(shop=SHOP, case=None, order=None)) == []
+
+
+def _pdd_case(code: int, list_type: int, reason: str, created: str = "2026-11-10 10:00:00") -> AfterSale:
+    return map_after_sale(
+        {
+            "id": 1,
+            "order_sn": "261106-1",
+            "after_sales_status": code,
+            "after_sales_type": list_type,
+            "after_sale_reason": reason,
+            "refund_amount": "35.00",
+            "created_time": created,
+            "updated_time": created,
+        }
+    )
+
+
+def _pdd_order(receive: str | None, postage: float = 0) -> Order:
+    fields = {
+        "order_sn": "261106-1",
+        "order_status": 3 if receive else 2,
+        "refund_status": 2,
+        "confirm_status": 1,
+        "group_status": 1,
+        "pay_amount": 35,
+        "goods_amount": 35,
+        "postage": postage,
+        "pay_time": "2026-11-06 20:00:00",
+        "updated_at": "2026-11-10 10:00:00",
+    }
+    if receive:
+        fields["receive_time"] = receive
+    return map_order(fields)
+
+
+@pytest.mark.parametrize(
+    ("reason", "receive", "created", "eligible"),
+    [
+        ("七天无理由退货", "2026-11-07 22:00:00", "2026-11-14 23:59:59", True),  # last second of the window
+        ("七天无理由退货", "2026-11-07 22:00:00", "2026-11-15 00:00:00", False),  # natural days: closed
+        ("七天无理由，吊牌未剪", "2026-11-07 22:00:00", "2026-11-10 10:00:00", True),  # negated: fine
+        ("七天无理由，已经洗过了", "2026-11-07 22:00:00", "2026-11-10 10:00:00", False),
+        ("七天无理由退货", None, "2026-11-10 10:00:00", True),  # no receipt yet: says so
+    ],
+)
+def test_no_reason_eligibility(reason: str, receive: str | None, created: str, eligible: bool) -> None:
+    item = no_reason_insight(_pdd_case(3, 3, reason, created), _pdd_order(receive))
+    assert item is not None and item.kind == "eligibility" and item.data["eligible"] is eligible
+    assert "七天无理由" in item.title
+
+
+def test_no_eligibility_insight_without_the_reason() -> None:
+    assert no_reason_insight(_pdd_case(3, 3, "尺码不合适"), _pdd_order("2026-11-07 22:00:00")) is None
+
+
+@pytest.mark.parametrize(
+    ("reason", "postage", "who"),
+    [("质量问题，开线", 0, "商家承担"), ("不想要了", 0, "寄件方承担"), ("不想要了", 6, "买家承担")],
+)
+def test_who_pays_the_return_postage(reason: str, postage: float, who: str) -> None:
+    item = postage_insight(_pdd_case(3, 3, reason), _pdd_order("2026-11-07 22:00:00", postage))
+    assert item is not None and who in item.body.splitlines()[0]
+    assert postage_insight(_pdd_case(2, 2, reason), None) is None  # refund only: nothing comes back
