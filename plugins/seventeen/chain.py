@@ -34,7 +34,7 @@ SALE_SHIP_DEFAULT = "48h"
 #: 下单三天有货先发: 代发 keeps trying for 3 days after the order, then ships what is in stock
 SHIP_AVAILABLE_AFTER = timedelta(days=3)
 #: facts a sale platform may give an unshipped order for its ship-by time, tried in order
-SALE_SHIP_FACTS = ("ship_due_at", "promised_ship_at", "last_ship_time")
+SALE_SHIP_FACTS = ("ship_due_at", "ship_by", "promised_ship_at", "last_ship_time")
 
 
 def beijing(value: datetime) -> str:

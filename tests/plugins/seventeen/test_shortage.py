@@ -55,7 +55,7 @@ def sale(**kw: object) -> Order:
 def test_sale_ship_due_from_the_sale_order_data() -> None:
     stated = sale(platform_deadline=PlatformDeadline(due_at=ORDERED + timedelta(hours=30), action="ship"))
     assert sale_ship_due(stated, {}) == SaleShipDue(ORDERED + timedelta(hours=30), "platform")
-    fact = sale(facts={"ship_due_at": (ORDERED + timedelta(hours=70)).isoformat()})
+    fact = sale(facts={"ship_by": (ORDERED + timedelta(hours=70)).isoformat()})
     assert sale_ship_due(fact, {}).source == "fact"  # type: ignore[union-attr]
     policy = sale_ship_due(sale(), {"sale_ship_window": "72h"})
     assert policy is not None and policy.source == "policy"
