@@ -343,6 +343,14 @@ def map_trade(payload: Mapping[str, Any]) -> Order:
         "has_yfx": _bool(payload, "has_yfx"),
         "yfx_fee_fen": _fen(payload, "yfx_fee", None),
         "custom_made": any(_text(o, "customization") for o in orders) or None,
+        # lines already refunded (极速退款 included) in a trade still to ship: they must not go out
+        "refunded_lines": [
+            line.external_id
+            for line in lines
+            if raw_status in UNSHIPPED_TRADE_STATUSES
+            and (line.refund_status == "SUCCESS" or line.status == "TRADE_CLOSED")
+        ]
+        or None,
         "post_fee_fen": _fen(payload, "post_fee", None),
         # listing and category ids: the 7-day eligibility insight checks them against shop settings
         "item_ids": sorted({t for o in orders if (t := _text(o, "num_iid"))}) or None,

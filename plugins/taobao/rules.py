@@ -65,6 +65,10 @@ SRC_FAKE_SHIPMENT = (
     "Taobao rules on fake shipment (虚假发货): an order marked shipped that shows no courier trace "
     "within 1-3 days lets the buyer refund and complain; the hour is shop policy"
 )
+SRC_INSTANT = (
+    "Taobao instant refund (极速退款) before shipment: the platform refunds the buyer at once; the "
+    "refunded sub-order closes and must not be shipped"
+)
 SRC_NO_REASON_7D = (
     "Taobao 7-day no-reason return (七天无理由退换货), following the national rules for online "
     "purchases (网络购买商品七日无理由退货暂行办法): 7 days from the logistics sign-for, counted "
@@ -520,6 +524,29 @@ RULES: tuple[Rule, ...] = (
         source=SRC_PROMISED_SHIP,
         summary_zh="按商品承诺的发货时间发货，否则为延迟发货",
         summary_en="Ship by the time the listing promised, else it is a late shipment",
+        penalty=Penalty(percent="5", cap_fen=3000, base="paid_fen"),
+    ),
+    Rule(
+        # Ties with taobao.late_shipment_72h (same anchor and figure) go to this row: it comes first.
+        id="taobao.ship_remaining_lines",
+        match=Match(
+            subject="order",
+            platform_statuses=_UNSHIPPED_TRADES,
+            facts={"presale": None, "ship_by": None, "open_refund": None, "refunded_lines": True},
+        ),
+        anchor="paid_at",
+        duration=timedelta(hours=72),
+        start_event="the buyer pays",
+        start_event_zh="买家付款",
+        party=Party.MERCHANT,
+        action="ship_remaining_lines",
+        on_expiry=OnExpiry.PENALTY,
+        consequence_zh="延迟发货：扣 3 分，并按实付金额 5% 赔付买家（最高 30 元）",
+        consequence_en="late shipment: 3 points, and 5 % of the paid amount to the buyer (at most 30 yuan)",
+        source=f"{SRC_LATE_SHIP}; {SRC_INSTANT}",
+        summary_zh="部分商品已退款（含极速退款）：只发未退款的商品，付款后 72 小时内发出",
+        summary_en="Some lines were refunded (instant refund included): ship only the rest, "
+        "within 72 h of payment",
         penalty=Penalty(percent="5", cap_fen=3000, base="paid_fen"),
     ),
     Rule(

@@ -440,6 +440,20 @@ ROWS: list[Row] = [
         (M, "hold_and_answer_refund", None, E.NOTHING, "taobao.order_refund_hold"),
     ),
     Row(
+        "a line refunded at once (极速退款): ship only the rest",
+        "trade",
+        trade(
+            "WAIT_SELLER_SEND_GOODS",
+            orders={
+                "order": [
+                    {"oid": "8001", "status": "TRADE_CLOSED", "refund_status": "SUCCESS", "payment": "80.00"},
+                    {"oid": "8003", "status": "WAIT_SELLER_SEND_GOODS", "payment": "120.00"},
+                ]
+            },
+        ),
+        (M, "ship_remaining_lines", "2026-11-09 23:59:59", E.PENALTY, "taobao.ship_remaining_lines"),
+    ),
+    Row(
         "shipping forbidden by Taobao",
         "trade",
         trade("PAID_FORBID_CONSIGN"),
