@@ -44,7 +44,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "tag_removed": (
         r"(剪|摘|拆|撕|扯|取|去)(了|掉|下)?(了)?(吊牌|牌子|标签)",
-        r"(吊牌|牌子|标签)(已经|已|被|给|也|都)*(剪|摘|拆|撕|扯)(了|掉|下|过)?",
+        r"(吊牌|牌子|标签)(已经|已|被|给|也|都)*(剪|摘|拆|撕|扯|扔|丢)(了|掉|下|过)?",
         r"(吊牌|牌子|标签)(丢|掉|弄丢|不见)了?",
         r"(没|无|没有)(了)?(吊牌|标签)",
         r"(吊牌|标签)没了",
@@ -56,6 +56,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     "buttonhole": (r"开(了)?扣眼", r"扣眼(已经|已|被|也|都)*开"),
     "worn": (
         r"(?<!试)穿(过|了|着出|出去|出门|旧|脏|破|坏)",
+        r"(穿着|穿过的|穿戴|使用)痕迹",
         r"已穿",
         r"上身穿过",
         r"穿过几次",
@@ -67,9 +68,9 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"勾丝",
         r"抽丝",
         r"撕裂",
-        r"污渍",
-        r"(弄|穿)脏",
-        r"脏了",
+        r"[污汗油血墨奶茶水酱]?渍",
+        r"脏",
+        r"口红|粉底|化妆品|妆印",
         r"沾(了|到|染)",
         r"染色",
     ),
@@ -136,10 +137,13 @@ class Finding:
 _COMPILED = {code: tuple(re.compile(p) for p in pats) for code, pats in PATTERNS.items()}
 
 
+#: words that may stand between a negation and what it negates ("没有任何异味", "无明显污渍")
+FILLERS = re.compile(r"(任何|一点点|一点|明显的|明显|什么|丝毫|半点|其他|别的|都|也|还|已|曾|过|被|有)+$")
+
+
 def _negated(clause: str, start: int) -> bool:
-    before = clause[max(0, start - 4) : start]
-    # a negation right before the finding, or one word (都/也/还/已) between them
-    stripped = re.sub(r"(都|也|还|已|曾|过|被|有)$", "", before)
+    before = clause[max(0, start - 8) : start]
+    stripped = FILLERS.sub("", before)
     return any(before.endswith(n) or stripped.endswith(n) for n in NEGATIONS)
 
 
