@@ -220,7 +220,7 @@ README = Path(__file__).with_name("README.md")
 
 INFO = PlatformInfo(
     id=PLATFORM_ID,
-    # On 17网 the merchant buys: "awaiting buyer" means the merchant, "seller" the 代发/stall.
+    # On 17网 the merchant buys: the platform's "buyer" is the merchant, its "seller" the supplier.
     merchant_side=Party.BUYER,
     name="17zwd (17网 dropshipping)",
     name_zh="17网 一起做网店",
