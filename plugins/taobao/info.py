@@ -65,6 +65,12 @@ SETTINGS = (
     ),
     SettingSpec(name="request_timeout", help="seconds to wait for one gateway answer", default="30"),
     SettingSpec(
+        name="default_ship_within",
+        help="ship time when the listing promises none: Taobao's rule is 72h after payment; a shop whose "
+        "listings promise less (e.g. 48h) sets it (its due times are then shop policy)",
+        default="72h",
+    ),
+    SettingSpec(
         name="read_logistics_trace",
         help="read the logistics trace of shipped trades (taobao.logistics.trace.search): the "
         "sign-for time starts the 7-day no-reason window, the pickup shows a fake shipment",

@@ -235,7 +235,7 @@ def ship_warning(context: CaseContext, now: datetime) -> Insight | None:
     rule = next((RULE_TABLE.rule(r) for r in _SHIP_RULES if RULE_TABLE.rule(r).match.matches(order)), None)
     if rule is None:
         return None
-    action = rule_action(rule, order)
+    action = rule_action(rule, order, settings=context.shop.settings)
     if action.due_at is None:
         return None
     due = action.due_at

@@ -121,6 +121,9 @@ RESHIP_SETTING = "reship_within"
 PICKUP_SETTING = "pickup_check_within"
 QUALITY_SETTING = "quality_claim_within"
 SHIP_WARNING_SETTING = "late_ship_warning"
+#: Taobao's published default ship time (72 h after payment); a shop whose listings all promise
+#: less (e.g. 48 h) sets it, and the due times become the shop's (source ``policy``).
+SHIP_DEFAULT_SETTING = "default_ship_within"
 
 #: Figures no platform source fixes: each a shop setting with its common default.
 POLICY_SETTINGS: tuple[tuple[str, str, str], ...] = (
@@ -536,6 +539,7 @@ RULES: tuple[Rule, ...] = (
         ),
         anchor="paid_at",
         duration=timedelta(hours=72),
+        setting=SHIP_DEFAULT_SETTING,
         start_event="the buyer pays",
         start_event_zh="买家付款",
         party=Party.MERCHANT,
@@ -558,6 +562,7 @@ RULES: tuple[Rule, ...] = (
         ),
         anchor="paid_at",
         duration=timedelta(hours=72),
+        setting=SHIP_DEFAULT_SETTING,
         start_event="the buyer pays",
         start_event_zh="买家付款",
         party=Party.MERCHANT,

@@ -381,6 +381,13 @@ ROWS: list[Row] = [
         (M, "ship", "2026-11-10 00:00:00", E.PENALTY, "taobao.late_shipment_72h"),
     ),
     Row(
+        "the shop's listings all promise 48 h",
+        "trade",
+        trade("WAIT_SELLER_SEND_GOODS"),
+        (M, "ship", "2026-11-08 23:59:59", E.PENALTY, "taobao.late_shipment_72h"),
+        settings={"default_ship_within": "48h"},
+    ),
+    Row(
         "the listing promises 24 h",
         "trade",
         trade("WAIT_SELLER_SEND_GOODS", consign_interval=24),
