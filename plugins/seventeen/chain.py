@@ -261,7 +261,11 @@ def plan(
         ]
         if chosen and q:
             lines = [ReturnLine(chosen[0].item, q, str(cf.get("condition") or ""))]
-    elig = assess(lines, items(order), policy, trade_success=completed and not applied) if lines else None
+    elig = (
+        assess(lines, items(order), policy, trade_success=completed and not applied, applied=applied)
+        if lines
+        else None
+    )
 
     steps: list[Step] = []
     conflicts: list[Conflict] = []

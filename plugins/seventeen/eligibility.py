@@ -217,8 +217,13 @@ def assess(
     policy: Policy,
     *,
     trade_success: bool = False,
+    applied: bool = False,
 ) -> Eligibility:
-    """The verdict for returning ``lines`` of an order whose lines are ``order_items``."""
+    """The verdict for returning ``lines`` of an order whose lines are ``order_items``.
+
+    ``applied``: the return was already applied for online. Goods delisted since then are not
+    refused outright: 代发 tries the stall, whose word is final (the FAQ, "the stall delisted the
+    goods after I applied"); the verdict notes it instead."""
     total = sum(max(rl.quantity, 0) for rl in lines)
     cost = sum(rl.item.unit_price_fen * max(rl.quantity, 0) for rl in lines)
     reasons: list[Reason] = []
@@ -240,7 +245,9 @@ def assess(
     for index, rl in enumerate(lines):
         item, qty = rl.item, max(rl.quantity, 0)
         blocker: Reason | None = None
-        if item.delisted:
+        if item.delisted and applied:
+            notes.append(f"{item.style_no} 在申请退货后被档口下架：代发会尽力与档口沟通退货，结果以档口为准")
+        elif item.delisted:
             blocker = Reason(
                 "delisted",
                 qty,

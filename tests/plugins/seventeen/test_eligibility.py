@@ -152,3 +152,11 @@ def test_mapped_return_expects_the_lower_price() -> None:
         raw = returns["TH1"]
         case = map_raw(raw.resource, raw.payload, raw.updated_at)
         assert case.facts["expected_refund_fen"] == expected and case.refund_fen == expected, current
+
+
+def test_delisted_after_the_application_is_the_stalls_call() -> None:
+    """17网 FAQ: goods delisted after the return was applied for: 代发 tries, the stall decides."""
+    before = one(item(delisted=True))
+    assert before.verdict is Verdict.NOT_RETURNABLE
+    after = one(item(delisted=True), applied=True)
+    assert after.verdict is Verdict.RETURNABLE and any("结果以档口为准" in n for n in after.notes)
