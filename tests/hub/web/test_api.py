@@ -316,3 +316,63 @@ async def test_random_malformed_requests_never_get_a_500(world: World, client, d
     assert resp.status < 500, (method, url, query, body, resp.status, await resp.text())
     if resp.status >= 400:
         assert (await resp.json())["error"]
+
+
+async def test_counts_are_over_exactly_the_listed_rows(world: World, client) -> None:
+    """Urgency cards, facets and the total of /api/cases/counts match the rows /api/cases lists, for
+    every filter and scope (orders included when listed)."""
+    from datetime import datetime, timedelta
+
+    def bucket(due: str | None, now: datetime) -> str:
+        if due is None:
+            return "none"
+        left = datetime.fromisoformat(due) - now
+        if left < timedelta(0):
+            return "breached"
+        if left < timedelta(hours=24):
+            return "lt_24h"
+        return "lt_72h" if left < timedelta(hours=72) else "later"
+
+    now = world.hub.now()
+    for user, query in (
+        ("admin", ""),
+        ("admin", "orders=false"),
+        ("alice", ""),
+        ("alice", "awaiting=seller&due=24h"),
+        ("admin", "party=buyer"),
+        ("admin", "shop=shop-b&due=72h"),
+        ("bob", "status=requested,platform_review"),
+        ("admin", "q=C50001"),
+        ("admin", "dispute=1"),
+    ):
+        listed: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            url = f"/api/cases?limit=200&{query}" + (f"&cursor={cursor}" if cursor else "")
+            page = await (await client.get(url, headers=world.auth(user))).json()
+            listed.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        counts = await (await client.get(f"/api/cases/counts?{query}", headers=world.auth(user))).json()
+        assert counts["total"] == len(listed), (user, query)
+        want_urgency = dict.fromkeys(("breached", "lt_24h", "lt_72h", "later", "none"), 0)
+        for c in listed:
+            want_urgency[bucket(c["next_action"]["due_at"], now)] += 1
+        assert counts["urgency"] == want_urgency, (user, query)
+        for facet, key in (
+            ("shop", "shop"),
+            ("awaiting", "awaiting"),
+            ("item", "item"),
+            ("platform", "platform"),
+        ):
+            want: dict[str, int] = {}
+            for c in listed:
+                want[c[key]] = want.get(c[key], 0) + 1
+            assert counts["facets"][facet] == want, (user, query, facet)
+        want_status: dict[str, int] = {}
+        for c in listed:
+            if c["item"] == "case":
+                want_status[c["status"]] = want_status.get(c["status"], 0) + 1
+        assert counts["facets"]["status"] == want_status, (user, query)
+        assert all(c["next_action"]["party"] == c["awaiting"] for c in listed)
