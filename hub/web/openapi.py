@@ -40,6 +40,13 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): _ERR for c in (401, *codes)}
 
 
+#: the version of the JSON API (the objects and parameters), separate from hub's own version.
+#: 2: every case (and listed order) carries ``next_action``; ``item`` tells cases from orders;
+#: ``orders`` and ``party`` filters; the party is named from the merchant's side (``merchant``,
+#: ``supplier``; ``seller`` is accepted as ``merchant``); counts honour the filters.
+API_VERSION = "2.0.0"
+
+
 def openapi_document(app: web.Application) -> dict[str, Any]:
     """The document, with the installed platforms filled into the ``platform`` filter's enum."""
     platforms = sorted(app[hub_key].registry.platforms)
@@ -62,7 +69,19 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
             {**csv, "items": {"type": "string", "enum": ["open", *[s.value for s in AfterSaleStatus]]}},
         ),
         _q(
-            "awaiting", "who must act", {**csv, "items": {"type": "string", "enum": [p.value for p in Party]}}
+            "awaiting",
+            "whose next action: merchant, buyer, platform, supplier (seller = merchant)",
+            {**csv, "items": {"type": "string", "enum": [*[p.value for p in Party], "seller"]}},
+        ),
+        _q(
+            "party",
+            "the same filter as awaiting",
+            {**csv, "items": {"type": "string", "enum": [*[p.value for p in Party], "seller"]}},
+        ),
+        _q(
+            "orders",
+            "also list orders whose merchant clock runs (ship, hold for a refund) as items of their own",
+            {"type": "boolean", "default": True},
         ),
         _q(
             "due",
@@ -101,8 +120,9 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         "/api/cases": {
             "get": {
                 "operationId": "listCases",
-                "summary": "The work list: open cases in the caller's shops, soonest "
-                "deadline first, keyset-paged. Items are the objects of `hub cases --json`.",
+                "summary": "The work list: open cases (and orders whose merchant clock runs) in the "
+                "caller's shops, soonest next-action deadline first, keyset-paged. Items are the "
+                "objects of `hub cases --json`.",
                 "parameters": list_params,
                 "responses": {
                     "200": _json(
@@ -124,8 +144,8 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         "/api/cases/counts": {
             "get": {
                 "operationId": "caseCounts",
-                "summary": "Counts per platform, shop, kind, status and awaiting "
-                "within the filter, and open cases by urgency",
+                "summary": "Counts per platform, shop, kind, status, awaiting and item, the total "
+                "and the items by urgency: all over exactly the rows the same filter lists",
                 "parameters": list_params,
                 "responses": {
                     "200": _json(
@@ -139,7 +159,14 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
                                         "additionalProperties": {"type": "integer"},
                                     },
                                 },
-                                "urgency": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                "total": {"type": "integer"},
+                                "urgency": {
+                                    "type": "object",
+                                    "properties": {
+                                        k: {"type": "integer"}
+                                        for k in ("breached", "lt_24h", "lt_72h", "later", "none")
+                                    },
+                                },
                             },
                         }
                     ),
@@ -378,8 +405,43 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
                 "can_act": {"type": "boolean"},
             },
         },
+        "Via": {
+            "type": "object",
+            "description": "the linked case or order a next action comes from (the sourcing chain)",
+            "properties": {
+                "subject": {"type": "string", "enum": ["case", "order"]},
+                "platform": {"type": "string"},
+                "shop": {"type": "string"},
+                "external_id": {"type": "string"},
+                "label": {"type": "string", "description": "the link's consequence, in Chinese"},
+                "case_id": {"type": ["integer", "null"]},
+            },
+        },
+        "NextAction": {
+            "type": "object",
+            "description": "who acts next, what, by when, and what happens if nobody does; "
+            "due_at is null when no clock applies (no_clock_reason says why)",
+            "required": ["party", "action", "due_at", "on_expiry"],
+            "properties": {
+                "party": {"type": "string", "enum": ["merchant", "buyer", "platform", "supplier"]},
+                "action": {"type": "string"},
+                "due_at": {"type": ["string", "null"], "format": "date-time"},
+                "no_clock_reason": nullable_str,
+                "no_clock_reason_zh": nullable_str,
+                "on_expiry": {"type": "string"},
+                "consequence": {"type": ["string", "null"], "description": "what happens on expiry, English"},
+                "consequence_zh": {"type": ["string", "null"], "description": "the same, in Chinese"},
+                "source": {"type": ["string", "null"], "enum": ["platform", "rule", "policy", None]},
+                "rule_id": nullable_str,
+                "rule_source": nullable_str,
+                "summary": nullable_str,
+                "penalty_fen": {"type": ["integer", "null"]},
+                "via": {"oneOf": [{"$ref": "#/components/schemas/Via"}, {"type": "null"}]},
+            },
+        },
         "Deadline": {
             "type": "object",
+            "description": "deprecated (API 1): the next action when it has a clock",
             "properties": {
                 "due_at": {"type": "string", "format": "date-time"},
                 "party": {"type": "string"},
@@ -394,18 +456,23 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         },
         "Case": {
             "type": "object",
-            "required": ["id", "platform", "shop", "external_id", "status"],
+            "required": ["item", "id", "platform", "shop", "external_id", "status", "next_action"],
             "properties": {
-                "id": {"type": "integer"},
+                "item": {"type": "string", "enum": ["case", "order"], "description": "a case, or an order"},
+                "id": {"type": "integer", "description": "the case's (or the order's) hub id"},
                 "platform": {"type": "string"},
                 "shop": {"type": "string"},
                 "external_id": {"type": "string"},
                 "order_external_id": {"type": "string"},
-                "kind": {"type": "string"},
-                "status": {"type": "string"},
-                "awaiting": {"type": "string"},
+                "kind": {"type": ["string", "null"], "description": "null on an order"},
+                "status": {"type": "string", "description": "an after-sales status, or an order status"},
+                "awaiting": {"type": "string", "description": "deprecated: equals next_action.party"},
+                "status_since": {"type": ["string", "null"], "description": "when the status was entered"},
+                "next_action": {"oneOf": [{"$ref": "#/components/schemas/NextAction"}, {"type": "null"}]},
                 "platform_status": {"type": "string"},
                 "refund_fen": {"type": "integer"},
+                "role": {"type": "string", "description": "an order's role (sale, purchase)"},
+                "paid_fen": {"type": "integer", "description": "an order's paid amount"},
                 "reason": nullable_str,
                 "buyer": nullable_str,
                 "created_at": {"type": "string"},
@@ -470,10 +537,13 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "hub workbench API",
-            "version": __version__,
+            "version": API_VERSION,
+            "x-hub-version": __version__,
             "description": "After-sales cases across Taobao/Tmall, Pinduoduo and 17网, scoped to the "
             "caller's shops. Authenticate with `Authorization: Bearer TOKEN` "
-            "(`hub token create USER`).",
+            "(`hub token create USER`). API 2: every item has one `next_action` (who acts next, "
+            "what, by when, what happens on expiry); `deadline` and `awaiting` stay as deprecated "
+            "views of it.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}],

@@ -376,3 +376,18 @@ async def test_counts_are_over_exactly_the_listed_rows(world: World, client) -> 
                 want_status[c["status"]] = want_status.get(c["status"], 0) + 1
         assert counts["facets"]["status"] == want_status, (user, query)
         assert all(c["next_action"]["party"] == c["awaiting"] for c in listed)
+
+
+async def test_openapi_documents_the_next_action_and_its_version(world: World, client) -> None:
+    doc = await (await client.get("/api/openapi.json")).json()
+    assert doc["info"]["version"].startswith("2.")
+    schemas = doc["components"]["schemas"]
+    case_props = set(schemas["Case"]["properties"])
+    action_props = set(schemas["NextAction"]["properties"])
+    items = (await (await client.get("/api/cases?limit=200", headers=world.auth("admin"))).json())["items"]
+    assert {c["item"] for c in items} == {"case", "order"}
+    for c in items:
+        assert set(c) <= case_props, set(c) - case_props
+        assert set(c["next_action"]) <= action_props, set(c["next_action"]) - action_props
+    params = {p["name"] for p in doc["paths"]["/api/cases"]["get"]["parameters"]}
+    assert {"awaiting", "party", "orders"} <= params
