@@ -122,6 +122,7 @@ class Trade:
     step_trade_status: str | None = None
     seller_memo: str | None = None
     #: the courier's trace (taobao.logistics.trace.search): pickup and sign-for after shipment
+    consign_interval: int | None = None  #: the listing's promised ship time, hours after payment
     pickup_after: timedelta | None = timedelta(hours=3)
     sign_after: timedelta | None = timedelta(days=1)
 
@@ -199,6 +200,8 @@ class Trade:
             out["timeout_action_time"] = format_cst(self.consign_time + timedelta(days=10))
         if self.step_trade_status:
             out["step_trade_status"] = self.step_trade_status
+        if self.consign_interval is not None:
+            out["consign_interval"] = self.consign_interval
         if self.seller_memo:
             out["seller_memo"] = self.seller_memo
         return out
@@ -1354,6 +1357,16 @@ def build_shop(
         if i % 40 == 0 and status == "WAIT_SELLER_SEND_GOODS":
             trade_type, step = "step", "FRONT_PAID_FINAL_PAID"
         b.trade(age, status, trade_type=trade_type, step=step)
+    # Deterministic variety for the rules (no draw from rng, so the generated shop stays the same):
+    # a listing promising 24 h, and a parcel marked shipped that no courier picked up.
+    listed = [
+        t for t in shop.trades.values() if t.status == "WAIT_SELLER_SEND_GOODS" and not t.step_trade_status
+    ]
+    if listed:
+        listed[0].consign_interval = 24
+    on_way = [t for t in shop.trades.values() if t.status == "WAIT_BUYER_CONFIRM_GOODS"]
+    if on_way:
+        on_way[0].pickup_after = None
     # after-sales cases across every status, each on a trade of a fitting state
     unshipped = lambda age: b.trade(age, "WAIT_SELLER_SEND_GOODS")  # noqa: E731
     shipped = lambda age: b.trade(age, "WAIT_BUYER_CONFIRM_GOODS")  # noqa: E731

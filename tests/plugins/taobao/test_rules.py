@@ -194,6 +194,7 @@ async def test_late_shipment_penalty_72h_after_payment(sandbox: TaobaoSandbox, t
     )
     now = sandbox.gateway.clock.now()
     trade.pay_time, trade.modified = now - timedelta(hours=1), now  # paid an hour ago
+    trade.consign_interval = None  # the listing promises nothing: Taobao's 72 h applies
     raw = await taobao.fetch_one("trade", str(trade.tid))
     assert raw is not None
     order = taobao.map_record(raw)
@@ -607,3 +608,30 @@ async def test_adapter_learns_the_intervention_step_and_the_resubmission(
     reply = next_deadline(resubmitted, RULE_TABLE)
     assert reply is not None and reply.rule_id == "taobao.return_reply_72h"
     assert reply.due_at == datetime(2024, 5, 5, 0, 0, tzinfo=UTC) + timedelta(hours=72)
+
+
+async def test_sandbox_listing_promise_and_missing_pickup(
+    sandbox: TaobaoSandbox, taobao: TaobaoAdapter
+) -> None:
+    """Through the adapter: a listing promising 24 h gives taobao.ship_promised; a parcel no courier
+    picked up (the trace has only the shipment) gives taobao.pickup_check 24 h after shipping."""
+    assert sandbox.taobao is not None
+    promised = next(t for t in sandbox.taobao.trades.values() if t.consign_interval is not None)
+    raw = await taobao.fetch_one("trade", str(promised.tid))
+    assert raw is not None
+    order = taobao.map_record(raw)
+    assert isinstance(order, Order) and order.paid_at is not None
+    shown = next_action(order, RULE_TABLE)
+    if order.facts.get("open_refund"):
+        assert shown is not None and shown.rule_id == "taobao.order_refund_hold"
+    else:
+        assert shown is not None and shown.rule_id == "taobao.ship_promised"
+        assert shown.due_at == order.paid_at + timedelta(hours=24)
+    lost = next(t for t in sandbox.taobao.trades.values() if t.pickup_after is None)
+    raw = await taobao.fetch_one("trade", str(lost.tid))
+    assert raw is not None
+    order = taobao.map_record(raw)
+    assert isinstance(order, Order) and order.shipped_at is not None and order.facts.get("trace_read")
+    shown = next_action(order, RULE_TABLE)
+    assert shown is not None and shown.rule_id == "taobao.pickup_check"
+    assert shown.due_at == order.shipped_at + timedelta(hours=24)
