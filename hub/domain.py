@@ -488,7 +488,7 @@ class Insight:
     title: str
     body: str = ""
     level: str = "info"  #: info, warning, danger
-    source: str | None = None  #: where the advice comes from (a seed, a rule id)
+    source: str | None = None  #: where the advice comes from (a rule id, a published rule in words)
     due_at: datetime | None = None
     amount_fen: int | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
