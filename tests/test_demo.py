@@ -53,6 +53,37 @@ def test_demo_cases_have_deadlines_from_rules_and_platform(demo):
     home, _ = demo
     db = f"sqlite+aiosqlite:///{home / 'demo' / 'hub.db'}"
     cases = json.loads(run(home, "cases", "--json", db=db).stdout)
-    sources = {c["deadline"]["source"] for c in cases if c["deadline"]}
-    assert sources == {"rule", "platform"}, sources
+    sources = {c["next_action"]["source"] for c in cases if c["next_action"]["due_at"]}
+    assert {"rule", "platform"} <= sources <= {"rule", "platform", "policy"}, sources
     assert any(c["dispute"] for c in cases), "the demo has disputes"
+
+
+def test_demo_next_actions_are_one_answer(demo):
+    """Every open item has one next action; none waits on the merchant without a clock or a reason;
+    the README's `--awaiting seller --due-within 24h` keeps only the merchant's; the chain shows."""
+    home, _ = demo
+    db = f"sqlite+aiosqlite:///{home / 'demo' / 'hub.db'}"
+    items = json.loads(run(home, "cases", "--json", db=db).stdout)
+    for c in items:
+        a = c["next_action"]
+        assert a and a["party"] in ("merchant", "buyer", "platform", "supplier"), c
+        assert a["party"] == c["awaiting"]
+        if a["party"] == "merchant":
+            assert a["due_at"] or a["no_clock_reason"], c
+            assert "no row of the" not in (a["no_clock_reason"] or ""), c
+    # an unshipped order with an open request on it is never "ship": it holds
+    orders = {(c["shop"], c["external_id"]): c for c in items if c["item"] == "order"}
+    for c in items:
+        o = orders.get((c["shop"], c["order_external_id"])) if c["item"] == "case" else None
+        if o is not None and o["status"] in ("paid", "refunding"):
+            assert o["next_action"]["action"] == "hold_and_answer_refund", (c, o)
+    urgent = json.loads(
+        run(home, "cases", "--awaiting", "seller", "--due-within", "24h", "--json", db=db).stdout
+    )
+    assert urgent and all(c["next_action"]["party"] == "merchant" for c in urgent)
+    assert all(c["next_action"]["due_at"] for c in urgent)
+    # a sale linked to an upstream purchase shows the upstream's merchant deadline when it is sooner
+    via = [c for c in items if c["next_action"]["via"]]
+    assert any(c["next_action"]["via"]["platform"] != c["platform"] for c in via), "no chain in the demo"
+    dues = [c["next_action"]["due_at"] for c in items if c["next_action"]["due_at"]]
+    assert dues == sorted(dues)
