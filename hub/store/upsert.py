@@ -114,6 +114,10 @@ def _older(
     return new_version is not None and old_version is not None and new_version < old_version
 
 
+#: the order field that says when an order entered a status
+_ORDER_STATUS_TIME = {"paid": "paid_at", "shipped": "shipped_at", "completed": "completed_at"}
+
+
 def _status_since(subject: AfterSale | Order, old: Any, first_seen: datetime) -> datetime:
     """When the subject entered its current status: the platform's own field (the fact
     ``status_since``) when the plugin gives it; else kept from the store while the status stays;
@@ -565,7 +569,9 @@ async def _upsert_orders(
         if old is not None and old["content_hash"] == content:
             stats.unchanged += 1
             continue
-        first_seen = order.updated_at if old is not None else (order.paid_at or order.created_at)
+        # the order's own time for entering its status when it has one (paid_at for "paid" ...)
+        stated = getattr(order, _ORDER_STATUS_TIME.get(order.status.value, ""), None)
+        first_seen = stated or (order.updated_at if old is not None else order.created_at)
         since = _status_since(order, old, first_seen)
         action = next_action(order, rules, status_since=since, settings=settings)
         row = {
