@@ -527,7 +527,7 @@ def print_case(c: dict[str, Any]) -> None:
             print(f"    via: {v['platform']}/{v['shop']} {v['subject']} {v['external_id']}")
             own = c.get("own_action") or {}
             if own:
-                due = own.get("due_at") or "no clock"
+                due = show_time(own["due_at"]) if own.get("due_at") else "no clock"
                 print(f"    this case itself: {own.get('party')} to {own.get('action')} by {due}")
         if d.get("summary"):
             print(f"    {d['summary']}")
