@@ -131,6 +131,7 @@ class TaobaoAdapter:
         # cs_status (客服介入 step) was entered, and when the buyer re-submitted after a refusal.
         self._seen: dict[str, dict[str, str]] | None = None
         self._seen_path = Path(ctx.data_dir) / "taobao_refund_history.json"
+        self._seen_dirty = False
         window = parse_duration(s.get("sync_window") or "30m")
         self.window = min(window, MAX_WINDOW)
         self.client = TopClient(
@@ -210,6 +211,7 @@ class TaobaoAdapter:
             }
             async for items in self._pages("taobao.refunds.receive.get", params, _refunds):
                 records = [self._raw(REFUND, await self._with_detail(item), "refund_id") for item in items]
+                self._save_seen()  # once a page: what this page taught about each refund's history
                 yield Page(records=records)
         elif resource == TMALL_DISPUTE:
             if not self.tmall:
@@ -316,7 +318,9 @@ class TaobaoAdapter:
                 return self._raw(TRADE, await self._with_trace(trade), "tid_str", "tid")
             if resource == REFUND:
                 refund = await self._refund_detail(external_id)
-                return self._raw(REFUND, refund, "refund_id") if refund else None
+                raw = self._raw(REFUND, refund, "refund_id") if refund else None
+                self._save_seen()
+                return raw
             if resource == TMALL_DISPUTE:
                 inner = await self.client.call(
                     "tmall.dispute.receive.get", {"fields": DISPUTE_FIELDS, "refund_id": external_id}
@@ -690,8 +694,9 @@ class TaobaoAdapter:
         return self._seen
 
     def _save_seen(self) -> None:
-        if self._seen is None:
+        if self._seen is None or not self._seen_dirty:
             return
+        self._seen_dirty = False
         try:
             self._seen_path.parent.mkdir(parents=True, exist_ok=True)
             self._seen_path.write_text(json.dumps(self._seen), "utf-8")
@@ -721,7 +726,7 @@ class TaobaoAdapter:
         entry["status"] = status
         if entry != seen.get(refund_id):
             seen[refund_id] = entry
-            self._save_seen()
+            self._seen_dirty = True
         extra: dict[str, str] = {k: entry[k] for k in ("cs_since", "requested_at") if k in entry}
         if entry.get("cs") != cs:
             extra.pop("cs_since", None)
