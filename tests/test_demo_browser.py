@@ -216,8 +216,10 @@ async def test_demo_in_the_browser(demo: Demo, browser: Any, tmp_path: Path) -> 
     # On 17网 the merchant is the buyer: who must act reads from the merchant's side.
     await page.goto(base + "/?platform=seventeen")
     seventeen = await page.inner_text("table.cases")
-    assert "我方（采购方）" in seventeen or "供货方（代发/档口）" in seventeen, seventeen[:500]
+    assert "我方（商家） ·" in seventeen and "供货方（档口/代发） ·" in seventeen, seventeen[:500]
     assert "买家 ·" not in seventeen
+    # the consequence column says what happens on expiry, in Chinese; the list carries orders too
+    assert "不退款" in seventeen or "自动" in seventeen
     await page.goto(base + "/")
 
     # -- a Taobao/Tmall case under 客服介入 ------------------------------------------------------
@@ -227,7 +229,11 @@ async def test_demo_in_the_browser(demo: Demo, browser: Any, tmp_path: Path) -> 
     # the most telling one: a running clock if any, else one waiting for the merchant's evidence
     dispute = min(
         disputes,
-        key=lambda c: (c["deadline"] is None, c["dispute"]["status"] != "evidence_required", c["id"]),
+        key=lambda c: (
+            c["next_action"]["due_at"] is None,
+            c["dispute"]["status"] != "evidence_required",
+            c["id"],
+        ),
     )
     await page.goto(f"{base}/cases/{dispute['id']}")
     head = await page.inner_text("section.case-head")
@@ -237,11 +243,15 @@ async def test_demo_in_the_browser(demo: Demo, browser: Any, tmp_path: Path) -> 
     assert "平台介入" in block and "纠纷单号" in block and "平台状态" in block, block
     main = await page.inner_text("main")
     assert not RAW_TIME.search(main), f"a raw ISO time on the page: {RAW_TIME.search(main)}"
-    if dispute["deadline"]:
+    # one answer: the header's party is the next-action card's and the API's
+    header_party = await page.get_attribute("dd.header-party", "data-party")
+    card_party = await page.get_attribute("dd.card-party", "data-party")
+    assert header_party == card_party == dispute["next_action"]["party"]
+    if dispute["next_action"]["due_at"]:
         card = await page.inner_text("section.deadline-card")
         assert re.search(r"(剩余|已超时) ", card), card
-        assert dispute["deadline"]["rule_id"] in card
-        assert re.search(r"平台给出|规则计算", card) and "北京时间" in card
+        assert dispute["next_action"]["rule_id"] in card
+        assert re.search(r"平台给出|平台规则|店铺策略", card) and "北京时间" in card
     shot = tmp_path / "demo-dispute.png"
     await page.screenshot(path=str(shot), full_page=True)
     save(shot, "demo-dispute.png")
@@ -265,10 +275,13 @@ async def test_demo_in_the_browser(demo: Demo, browser: Any, tmp_path: Path) -> 
     assert ext in body and chain["order_external_id"] in body
     assert not RAW_TIME.search(body), f"a raw ISO time on the page: {RAW_TIME.search(body)}"
     # the deadline card: countdown, rule id and where the deadline comes from (stated or computed)
-    assert chain["deadline"], chain
+    action = chain["next_action"]
+    assert action["due_at"], chain
     card = await page.inner_text("section.deadline-card")
-    assert re.search(r"(剩余|已超时) ", card) and chain["deadline"]["rule_id"] in card, card
-    assert re.search(r"平台给出|规则计算", card) and "北京时间" in card, card
+    assert re.search(r"(剩余|已超时) ", card) and action["rule_id"] in card, card
+    assert re.search(r"平台给出|平台规则|店铺策略", card) and "北京时间" in card, card
+    if action["via"]:  # the sooner upstream deadline, and the link it comes from
+        assert "来自关联" in card and action["via"]["external_id"] in card, card
     # the insights: the 17网 purchase behind the sale, the upstream steps, a conflict warning
     insights = page.locator("ul.insights")
     text = await insights.inner_text()

@@ -185,3 +185,18 @@ async def test_every_declared_state_has_one_next_action_everywhere(
         assert header.group(1) == card.group(1) == action["party"], (
             f"{where}: header {header.group(1)}, card {card.group(1)}, CLI/API {action['party']}"
         )
+
+
+async def test_every_action_and_effect_of_every_table_reads_in_chinese(
+    make_hub: Callable[..., Hub], engine: Any, tmp_path: Path
+) -> None:
+    """The pages show actions and effects in the agent's language: each installed table's actions
+    and on-expiry effects have a label in both languages (a missing one would show raw English)."""
+    from hub.domain import OnExpiry
+    from hub.web.i18n import LABELS
+
+    hub = make_hub(acme, *installed_plugins())
+    for pid, _shop_id, table in await _tables(hub, tmp_path):
+        for r in table.rules:
+            assert r.action in LABELS["deadline_action"], f"{pid}: {r.id}: no label for action {r.action!r}"
+    assert set(LABELS["on_expiry"]) == {e.value for e in OnExpiry}
