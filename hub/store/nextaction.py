@@ -44,6 +44,10 @@ SHOPS = tbl(ShopRecord)
 
 CHUNK = 500
 
+#: the columns the chain reads: everything but the record's bulk (``data``) and its hash
+_CASE_COLS = [c for c in CASES.c if c.name not in ("data", "content_hash")]
+_ORDER_COLS = [c for c in ORDERS.c if c.name not in ("data", "content_hash")]
+
 #: the action of an unshipped order that has an open after-sales request
 HOLD_ACTION = "hold_and_answer_refund"
 #: order statuses in which the goods have not left (shipping is still possible)
@@ -183,7 +187,7 @@ async def _orders_by_keys(conn: AsyncConnection, keys: Collection[tuple[int, str
         by_shop.setdefault(shop_id, []).append(ext)
     for shop_id, exts in by_shop.items():
         for part in _chunks(sorted(set(exts))):
-            stmt = select(ORDERS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.external_id.in_(part))
+            stmt = select(*_ORDER_COLS).where(ORDERS.c.shop_id == shop_id, ORDERS.c.external_id.in_(part))
             rows.extend((await conn.execute(stmt)).all())
     return rows
 
@@ -205,7 +209,7 @@ async def _open_cases_of(conn: AsyncConnection, orders: Iterable[Any]) -> list[A
     rows: list[Any] = []
     for shop_id, exts in keys.items():
         for part in _chunks(sorted(exts)):
-            stmt = select(CASES).where(
+            stmt = select(*_CASE_COLS).where(
                 CASES.c.shop_id == shop_id, CASES.c.order_external_id.in_(part), CASES.c.is_open.is_(True)
             )
             rows.extend((await conn.execute(stmt)).all())
@@ -221,12 +225,17 @@ async def refresh_chain(
     of every open case on them, on the orders linked to them and of the cases ``case_ids``
     (whose orders may not be stored yet). Writes only rows whose values change; returns how many."""
     touched = await _orders_by_keys(conn, order_keys)
-    by_id: dict[int, Any] = {o.id: o for o in touched}
-    links = await _links_of(conn, list(by_id))
+    links = await _links_of(conn, [o.id for o in touched])
     neighbours: dict[int, set[int]] = {}
     for p, s in links:
         neighbours.setdefault(p, set()).add(s)
         neighbours.setdefault(s, set()).add(p)
+    # Only linked orders (the chain) and unshipped ones (hold for a request) can differ from the
+    # own next actions the upsert just stored: the rest need no further reads.
+    touched = [o for o in touched if o.id in neighbours or (o.status in UNSHIPPED and o.shipped_at is None)]
+    if not touched and not case_ids:
+        return 0
+    by_id: dict[int, Any] = {o.id: o for o in touched}
     # the linked orders' own links matter too: their cases' chains include what changed here
     level1 = set(by_id) | {n for i in by_id for n in neighbours.get(i, ())}
     second = level1 - set(by_id)
@@ -237,7 +246,7 @@ async def refresh_chain(
     need = {n for ns in neighbours.values() for n in ns} | set(by_id)
     missing = sorted(need - set(by_id))
     for part in _chunks(missing):
-        for o in (await conn.execute(select(ORDERS).where(ORDERS.c.id.in_(part)))).all():
+        for o in (await conn.execute(select(*_ORDER_COLS).where(ORDERS.c.id.in_(part)))).all():
             by_id[o.id] = o
     shop_rows = await conn.execute(select(SHOPS.c.id, SHOPS.c.name, SHOPS.c.platform))
     shops = {r.id: (r.name, r.platform) for r in shop_rows}
@@ -246,7 +255,7 @@ async def refresh_chain(
         known = {c.id for c in cases}
         extra = [i for i in case_ids if i not in known]
         for part in _chunks(sorted(extra)):
-            stmt = select(CASES).where(CASES.c.id.in_(part), CASES.c.is_open.is_(True))
+            stmt = select(*_CASE_COLS).where(CASES.c.id.in_(part), CASES.c.is_open.is_(True))
             cases.extend((await conn.execute(stmt)).all())
     order_key = {(o.shop_id, o.external_id): o.id for o in by_id.values()}
     cases_by_order: dict[int, list[Any]] = {}
