@@ -241,6 +241,8 @@ async def test_english_on_request_and_platform_names(sqlite_only: None, world: W
     assert resp.status == 303 and "hub_lang=en" in resp.headers["Set-Cookie"]
     page = await (await client.get("/")).text()
     assert "Open cases" in page and "Acme (test platform)" in page and "requested" in page
+    # consequences in the reader's language: English here, Chinese on the zh-CN page
+    assert "the platform agrees the refund automatically" in page and "平台自动同意退款" not in page
     assert (await client.get("/lang/fr", allow_redirects=False)).status == 404
     evil = await client.get("/lang/zh?next=//evil.example", allow_redirects=False)
     assert evil.headers["Location"] == "/"
