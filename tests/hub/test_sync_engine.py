@@ -233,3 +233,41 @@ async def test_a_lease_of_a_killed_local_process_is_taken_at_once(make_hub):
         assert summary.status == "ok"
     finally:
         await sandbox.stop()
+
+
+async def test_a_rules_change_recomputes_stored_next_actions_at_the_next_sync(make_hub):
+    """A stored next action that no longer matches the rules (a new plugin release, a migrated
+    database: the shop's rules digest differs) is recomputed before the next sync."""
+    from sqlalchemy import update
+
+    from hub.store.models import ShopRecord
+
+    hub, sandbox = await setup(make_hub)
+    try:
+        await sync_shops(hub)
+        C = AfterSaleRecord.__table__
+        async with hub.engine.connect() as conn:
+            row = (
+                await conn.execute(select(C).where(C.c.status == "requested", C.c.is_open.is_(True)))
+            ).first()
+        assert row is not None and row.deadline_due_at is not None
+        # as if computed by older rules
+        async with hub.engine.begin() as conn:
+            await conn.execute(
+                update(C).where(C.c.id == row.id).values(deadline_due_at=None, deadline_party="buyer")
+            )
+        await sync_shops(hub)  # same digest: stored actions are trusted, nothing recomputed
+        async with hub.engine.connect() as conn:
+            assert (
+                await conn.execute(select(C.c.deadline_party).where(C.c.id == row.id))
+            ).scalar() == "buyer"
+        async with hub.engine.begin() as conn:
+            await conn.execute(update(ShopRecord.__table__).values(rules_digest="older rules"))
+        [summary] = await sync_shops(hub)
+        assert summary.status == "ok", summary.errors
+        async with hub.engine.connect() as conn:
+            fixed = (await conn.execute(select(C).where(C.c.id == row.id))).one()
+        assert fixed.deadline_party == "merchant" and fixed.deadline_due_at == row.deadline_due_at
+        assert fixed.work_due_at == row.work_due_at
+    finally:
+        await sandbox.stop()
