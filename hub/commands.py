@@ -433,6 +433,8 @@ def print_cases(items: Sequence[dict[str, Any]], now: datetime) -> None:
         ident = f"{c['id']}" if c["item"] == "case" else f"o{c['id']}"
         via = d.get("via")
         expiry = d.get("consequence") or d.get("on_expiry") or ""
+        if d.get("penalty_fen") and "¥" not in expiry:
+            expiry = f"{expiry} (¥{fen_to_yuan(d['penalty_fen'])} at stake)"
         if via:
             expiry = f"{expiry} (via {via['platform']} {via['subject']} {via['external_id']})"
         amount = c["refund_fen"] if c["item"] == "case" else c.get("paid_fen", 0)
