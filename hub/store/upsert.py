@@ -120,9 +120,12 @@ _ORDER_STATUS_TIME = {"paid": "paid_at", "shipped": "shipped_at", "completed": "
 
 def _status_since(subject: AfterSale | Order, old: Any, first_seen: datetime) -> datetime:
     """When the subject entered its current status: the platform's own field (the fact
-    ``status_since``) when the plugin gives it; else kept from the store while the status stays;
-    else ``first_seen``, the time of the first version that showed this status."""
+    ``status_since``, or ``requested_at`` for a request) when the plugin gives it; else kept from
+    the store while the status stays; else ``first_seen``, the time of the first version that
+    showed this status."""
     stated = anchor_time(subject, "fact:status_since")
+    if stated is None and isinstance(subject, AfterSale) and subject.status == AfterSaleStatus.REQUESTED:
+        stated = anchor_time(subject, "fact:requested_at")  # a (re-)submission's own time
     if stated is not None:
         return stated
     if old is not None and old["status"] == subject.status.value and old["status_since"] is not None:

@@ -346,6 +346,7 @@ async def test_resubmission_restarts_the_reply_clock_and_status_since_comes_from
     await _put(engine, sale, [resubmitted], SALE_RULES)
     r4 = await _row(engine, "R4")
     assert r4.deadline_due_at == again + timedelta(hours=72)
+    assert r4.status_since == again  # the re-submission's own time, not the version's modified time
     # a later message (a newer modified time, same status) never moves the clock
     await _put(
         engine,
