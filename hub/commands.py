@@ -716,14 +716,16 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 async def _demo_show(hub: Any) -> None:
     from .actions import case_insights
+    from .domain import Party
     from .store.cases import CaseFilter, all_cases
     from .store.serialize import jsonable
 
     now = utcnow()
-    items = await all_cases(hub.engine, CaseFilter(now=now))
+    items = await all_cases(hub.engine, CaseFilter(now=now, orders=True))
+    n_orders = sum(c["item"] == "order" for c in items)
     print(
-        f"\nWork list: {len(items)} open cases across {len({c['shop'] for c in items})} shops, "
-        "soonest deadline first (first 25):"
+        f"\nWork list: {len(items) - n_orders} open cases and {n_orders} orders with a running clock "
+        f"across {len({c['shop'] for c in items})} shops, soonest deadline first (first 25):"
     )
     print_cases(items[:25], now)
     # The chain: sale cases whose order is linked to an upstream purchase, with their advice.
@@ -748,7 +750,8 @@ async def _demo_show(hub: Any) -> None:
     # Show the buyer returns behind which the 17网 chain has something to say, conflicts first.
     chains: list[tuple[int, dict[str, Any], list[dict[str, Any]]]] = []
     for c in await all_cases(hub.engine, CaseFilter(now=now)):
-        if c["order_external_id"] not in linked_sales or c["platform"] == "seventeen":
+        sourcing = hub.registry.info(c["platform"]).merchant_side is Party.BUYER
+        if c["order_external_id"] not in linked_sales or sourcing:
             continue
         insights = jsonable(await case_insights(hub, c["id"]))
         if not any(i["kind"] in ("upstream_step", "warning") for i in insights):

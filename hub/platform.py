@@ -213,8 +213,10 @@ class PlatformInfo:
     capabilities: tuple[Capability, ...] = ()
     #: API name -> calls/s, or (calls, per seconds) for a windowed quota; "*": the shop's total calls/s
     rate_limits: Mapping[str, float | tuple[int, float]] = field(default_factory=dict)
-    #: which side of this platform's cases the merchant is on: ``seller`` on a sales platform,
-    #: ``buyer`` on a sourcing one (17网): "awaiting buyer" there means "awaiting us"
+    #: which side of this platform's cases the merchant is on: ``merchant`` (the seller) on a
+    #: sales platform, ``buyer`` on a sourcing one (17网). Parties in rule rows and next actions
+    #: are named from the merchant's side already; this names the usual party of a state no row
+    #: covers (the platform's "seller" is then the ``supplier``)
     merchant_side: Party = Party.SELLER
     docs: str | None = None  #: the plugin README
 
