@@ -35,6 +35,9 @@ class ShopRecord(Base):
     #: same shop at once (a conditional UPDATE takes it; it lapses if the holder dies)
     lease_owner: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None]
+    #: the platform asked hub to wait past the shop's max_wait: syncs skip the shop until then
+    rate_limited_until: Mapped[datetime | None]
+    rate_limit_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
