@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 
 import structlog
 from aiohttp import web
@@ -13,7 +13,8 @@ from aiohttp import web
 from ..errors import ActionError, ConfigError, HubError, NotFoundError, PluginError, StoreError
 from . import auth
 from .i18n import pick_lang, translator
-from .keys import LANG, PRINCIPAL, REQUEST_ID, counters_key, hub_key, jinja_key
+from .keys import LANG, PRINCIPAL, REQUEST_ID, counters_key, hub_key, jinja_key, proxies_key
+from .proxy import client_info
 
 log = structlog.get_logger("hub.web")
 
@@ -47,6 +48,51 @@ def wants_json(request: web.Request) -> bool:
 def remote_of(request: web.Request) -> str:
     """The caller's address, for rate limits and the audit log."""
     return request.remote or "unknown"
+
+
+#: pages: only this origin's script, style, images and forms; never framed (clickjacking)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@web.middleware
+async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind a trusted reverse proxy, continue with the client's own address and scheme (so rate
+    limits, the audit log and the cookies' ``Secure`` flag see the real client); otherwise as is."""
+    trusted = request.app[proxies_key]
+    if not trusted:
+        return await handler(request)
+    info = client_info(request, trusted)
+    if info.remote == request.remote and info.scheme == request.scheme:
+        return await handler(request)
+    return await handler(request.clone(remote=info.remote, scheme=info.scheme))
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Headers every answer carries: no framing, no type sniffing; pages get a Content-Security-Policy
+    and API answers ``Cache-Control: no-store`` (they hold case data a shared cache must not keep)."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _secure_headers(request, exc.headers, exc.content_type)
+        raise
+    _secure_headers(request, response.headers, response.content_type)
+    return response
+
+
+def _secure_headers(request: web.Request, headers: MutableMapping[str, str], content_type: str) -> None:
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if content_type == "text/html":
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    else:
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if wants_json(request):
+        headers["Cache-Control"] = "no-store"
 
 
 @web.middleware

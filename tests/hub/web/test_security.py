@@ -1,0 +1,283 @@
+"""The workbench's doors, tried as an attacker would: parallel password guesses, a burst of logins,
+open redirects, forged proxy headers, framing and caching."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from hub.web import auth, create_app
+from tests.hub.web.conftest import PASSWORD, World
+
+PROXY = ("127.0.0.1/32",)
+
+
+async def login_token(client: Any, headers: dict[str, str] | None = None) -> str:
+    page = await client.get("/login", headers=headers or {})
+    found = re.search(r'name="login_token" value="([^"]+)"', await page.text())
+    assert found, "the login form has no CSRF field"
+    return found.group(1)
+
+
+async def post_login(
+    client: Any,
+    token: str,
+    name: str,
+    password: str,
+    *,
+    next_: str = "/",
+    headers: dict[str, str] | None = None,
+) -> Any:
+    # the login token travels as a cookie too; sent by hand so a Secure cookie works over the test's http
+    return await client.post(
+        "/login",
+        data={"login_token": token, "name": name, "password": password, "next": next_},
+        headers={"Cookie": f"hub_login_csrf={token}", **(headers or {})},
+        allow_redirects=False,
+    )
+
+
+async def audit_remotes(client: Any, world: World, kind: str) -> list[str]:
+    got = await (await client.get(f"/api/audit?kind={kind}&limit=500", headers=world.auth("admin"))).json()
+    return [e["remote"] for e in got["items"]]
+
+
+# -- 7. login throttling ---------------------------------------------------------------------------
+
+
+async def test_parallel_guesses_test_no_more_than_the_limit(
+    world: World, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tested: list[str] = []
+    real = auth.verify_password
+
+    def counting(stored: str | None, password: str) -> bool:
+        tested.append(password)
+        return real(stored, password)
+
+    monkeypatch.setattr(auth, "verify_password", counting)
+    token = await login_token(client)
+    answers = await asyncio.gather(
+        *(post_login(client, token, "alice", f"guess-{i:02d}-wrong") for i in range(25))
+    )
+    statuses = sorted(r.status for r in answers)
+    assert statuses.count(401) == auth.MAX_FAILURES_PER_NAME, statuses
+    assert statuses.count(429) == 25 - auth.MAX_FAILURES_PER_NAME
+    assert len(tested) == auth.MAX_FAILURES_PER_NAME  # only the allowed guesses reached the hash
+    right = await post_login(client, token, "alice", PASSWORD)
+    assert right.status == 429 and int(right.headers["Retry-After"]) > 0
+    assert len(tested) == auth.MAX_FAILURES_PER_NAME
+
+
+async def test_a_burst_of_logins_hashes_off_the_loop_and_other_requests_are_served(
+    world: World, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await aiohttp_client(create_app(world.hub, owns_hub=False, trusted_proxies=PROXY))
+    gate = threading.Event()
+    threads: list[int] = []
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def slow_verify(stored: str | None, password: str) -> bool:
+        nonlocal running, peak
+        with lock:
+            threads.append(threading.get_ident())
+            running += 1
+            peak = max(peak, running)
+        gate.wait(5)  # an argon2 call that takes as long as the test wants
+        with lock:
+            running -= 1
+        return False
+
+    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    loop_thread = threading.get_ident()
+    token = await login_token(client)
+    # 30 logins from 30 addresses (through the trusted proxy): none is throttled, all are hashed
+    burst = [
+        asyncio.create_task(
+            post_login(
+                client, token, f"user{i}", "wrong-password", headers={"X-Forwarded-For": f"198.51.100.{i}"}
+            )
+        )
+        for i in range(30)
+    ]
+    for _ in range(500):
+        if threads:
+            break
+        await asyncio.sleep(0.01)
+    assert threads, "no login reached the password check"
+    # while the hashes are in flight, a cheap request is answered
+    health = await asyncio.wait_for(client.get("/healthz"), 30)
+    assert health.status == 200
+    assert not gate.is_set() and running > 0
+    gate.set()
+    answers = await asyncio.gather(*burst)
+    assert [r.status for r in answers] == [401] * 30
+    assert len(threads) == 30 and loop_thread not in threads
+    assert peak <= auth.HASH_THREADS
+
+
+# -- 8. open redirects -----------------------------------------------------------------------------
+
+#: what an attacker puts in ?next= (decoded form); each must end at "/"
+REDIRECT_VECTORS = [
+    "/\t/evil.com",
+    "/\n/evil.example",
+    "/\r\n/evil",
+    "//evil",
+    "///evil",
+    "/\\evil",
+    "\\\\evil",
+    "/\\/evil",
+    "http://evil",
+    "https:evil",
+    "javascript:alert(1)",
+    " //evil",
+    "/\x00/evil",
+    "/\x7f/evil",
+    "/\x85/evil",
+    "/\u202e/evil",
+    "/%09/evil.com",  # doubly encoded: decodes to a tab
+    "/%2F/evil",
+    "%2F%2Fevil",
+    "/%5Cevil",
+    "/%252F/evil",
+    "evil.com",
+]
+
+
+@pytest.mark.parametrize("path", ["/lang/en", "/lang/zh"])
+async def test_language_switch_never_redirects_off_site(world: World, client: Any, path: str) -> None:
+    for vector in REDIRECT_VECTORS:
+        resp = await client.get(f"{path}?next={quote(vector, safe='')}", allow_redirects=False)
+        assert resp.status == 303 and resp.headers["Location"] == "/", (vector, resp.headers["Location"])
+    # the reported raw form, exactly as typed in a browser
+    resp = await client.get("/lang/en?next=/%09/evil.com", allow_redirects=False)
+    assert resp.headers["Location"] == "/"
+    # local paths (with their queries) still work
+    for ok in ("/cases/12", "/?platform=acme&q=%E7%8E%8B", "/sync"):
+        resp = await client.get(f"{path}?next={quote(ok, safe='')}", allow_redirects=False)
+        assert resp.headers["Location"] == ok
+
+
+async def test_login_never_redirects_off_site(world: World, client: Any) -> None:
+    for vector in REDIRECT_VECTORS:
+        # the form's hidden field is rendered from ?next=: it is already "/" there
+        page = await client.get(f"/login?next={quote(vector, safe='')}")
+        field = re.search(r'name="next" value="([^"]*)"', await page.text())
+        assert field and field.group(1) == "/", (vector, field and field.group(1))
+    resp = await client.get("/login?next=/%09/evil.example")
+    assert 'name="next" value="/"' in await resp.text()
+    # and a forged form field is checked again when the login succeeds
+    for vector in REDIRECT_VECTORS[:8]:
+        client.session.cookie_jar.clear()
+        token = await login_token(client)
+        resp = await post_login(client, token, "bob", PASSWORD, next_=vector)
+        assert resp.status == 303 and resp.headers["Location"] == "/", vector
+    client.session.cookie_jar.clear()
+    token = await login_token(client)
+    resp = await post_login(client, token, "bob", PASSWORD, next_="/sync?x=1")
+    assert resp.headers["Location"] == "/sync?x=1"
+
+
+# -- 9. behind a proxy -----------------------------------------------------------------------------
+
+
+async def test_trusted_proxy_gives_the_client_address_and_https(world: World, aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(world.hub, owns_hub=False, trusted_proxies=PROXY))
+    attacker = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    token = await login_token(client, attacker)
+    # 20 failures from one address, spread over names so no account is locked by name
+    for i in range(auth.MAX_FAILURES_PER_REMOTE):
+        resp = await post_login(client, token, f"nobody{i % 5}-{i // 5}", "wrong-password", headers=attacker)
+        assert resp.status == 401
+    resp = await post_login(client, token, "bob", PASSWORD, headers=attacker)
+    assert resp.status == 429  # that address is locked out ...
+    # ... the admin, from another address behind the same proxy, is not
+    admin = {"Forwarded": 'for="198.51.100.20:5123";proto=https;by=127.0.0.1'}
+    resp = await post_login(client, token, "admin", PASSWORD, headers=admin)
+    assert resp.status == 303
+    cookie = resp.headers["Set-Cookie"]
+    assert "hub_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    assert (await audit_remotes(client, world, "login")) == ["198.51.100.20"]
+    assert set(await audit_remotes(client, world, "login_failed")) == {"203.0.113.7"}
+    # a client cannot hide behind a forged left end of the chain: the nearest untrusted hop counts
+    resp = await post_login(
+        client, token, "bob", PASSWORD, headers={"X-Forwarded-For": "198.51.100.20, 203.0.113.7"}
+    )
+    assert resp.status == 429
+    # IPv6 and a multi-hop chain through trusted proxies
+    resp = await post_login(
+        client,
+        token,
+        "alice",
+        PASSWORD,
+        headers={"Forwarded": 'for="[2001:db8::5]:443";proto=https, for=127.0.0.1'},
+    )
+    assert resp.status == 303 and "Secure" in resp.headers["Set-Cookie"]
+    assert "2001:db8::5" in await audit_remotes(client, world, "login")
+    # a malformed header is ignored as a whole (the peer's address is used)
+    resp = await post_login(client, token, "vera", PASSWORD, headers={"X-Forwarded-For": "not-an-ip"})
+    assert resp.status == 303 and "Secure" not in resp.headers["Set-Cookie"]
+    assert "127.0.0.1" in await audit_remotes(client, world, "login")
+
+
+async def test_untrusted_peers_forwarding_headers_are_ignored(world: World, client: Any) -> None:
+    # the default app trusts no proxy: the headers are a client's word and change nothing
+    forged = {
+        "X-Forwarded-For": "203.0.113.99",
+        "X-Forwarded-Proto": "https",
+        "Forwarded": "for=203.0.113.98",
+    }
+    token = await login_token(client, forged)
+    resp = await post_login(client, token, "bob", PASSWORD, headers=forged)
+    assert resp.status == 303 and "Secure" not in resp.headers["Set-Cookie"]
+    assert (await audit_remotes(client, world, "login")) == ["127.0.0.1"]
+
+
+async def test_a_peer_outside_the_trusted_networks_is_not_believed(world: World, aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(world.hub, owns_hub=False, trusted_proxies=("10.0.0.0/8",)))
+    forged = {"X-Forwarded-For": "203.0.113.99", "X-Forwarded-Proto": "https"}
+    token = await login_token(client, forged)
+    resp = await post_login(client, token, "bob", PASSWORD, headers=forged)
+    assert resp.status == 303 and "Secure" not in resp.headers["Set-Cookie"]
+    assert (await audit_remotes(client, world, "login")) == ["127.0.0.1"]
+
+
+def test_trusted_proxies_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub.config import Settings
+    from hub.errors import ConfigError
+
+    monkeypatch.setenv("HUB_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1 ::1")
+    assert Settings.from_env().trusted_proxies == ("10.0.0.0/8", "192.168.1.1/32", "::1/128")
+    monkeypatch.setenv("HUB_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")
+    with pytest.raises(ConfigError, match=r"HUB_TRUSTED_PROXIES: 'proxy\.local'"):
+        Settings.from_env()
+
+
+# -- 12. headers -----------------------------------------------------------------------------------
+
+
+async def test_pages_cannot_be_framed_and_the_api_is_not_cached(world: World, client: Any) -> None:
+    for path in ("/login", "/healthz"):
+        resp = await client.get(path)
+        assert resp.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    page = await client.get("/login")
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
+    for path in ("/api/cases", "/api/me", "/api/sync"):
+        resp = await client.get(path, headers=world.auth("alice"))
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store", path
+        assert resp.headers["X-Frame-Options"] == "DENY"
+    denied = await client.get("/api/cases")
+    assert denied.status == 401 and denied.headers["Cache-Control"] == "no-store"
+    redirect = await client.get("/", allow_redirects=False)
+    assert redirect.status == 303 and redirect.headers["X-Frame-Options"] == "DENY"
