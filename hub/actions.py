@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy import insert, select, update
 
 from .domain import DisputeKind, DisputeStatus, EvidenceKind, Insight, Order
-from .errors import ActionError, HubError, NotFoundError, PlatformError
+from .errors import ActionError, HubError, IdempotencyConflict, NotFoundError, PlatformError
 from .platform import ActionAvailability, ActionOutcome, ActionRequest, CaseContext, LinkedOrder
 from .plugins import collect
 from .runtime import Hub
@@ -188,6 +188,35 @@ async def _open_appeal(hub: Hub, case_id: int) -> Any:
         ).first()
 
 
+async def find_action(conn: Any, case_id: int, action: str, key: str) -> Any:
+    """The action recorded under ``key`` for this case and action, or None."""
+    return (
+        await conn.execute(
+            select(A).where(A.c.after_sale_id == case_id, A.c.action == action, A.c.idempotency_key == key)
+        )
+    ).first()
+
+
+def check_same_params(existing: Any, params: Mapping[str, Any], key: str) -> None:
+    """A key already used must come back with the same parameters; otherwise it is a new request
+    that needs a new key (:class:`IdempotencyConflict`, naming the parameters that differ)."""
+    before, now = jsonable(dict(existing.params or {})), jsonable(dict(params))
+    if before == now:
+        return
+    differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    raise IdempotencyConflict(
+        f"idempotency key {key!r} was already used for {existing.action} on this case with other "
+        f"parameters ({', '.join(differ)}): use a new key to act again"
+    )
+
+
+def platform_key(case_id: int, action: str, key: str) -> str:
+    """The key handed to the plugin: the caller's key scoped to the case and action, so a plugin
+    that deduplicates per shop (17网's ledger) never confuses two cases that chose the same key."""
+    prefix = f"{case_id}:{action}:"
+    return key if key.startswith(prefix) else prefix + key
+
+
 def default_key(case_row: Any, action: str, params: Mapping[str, Any]) -> str:
     """The same action with the same parameters on the same version of a case has the same key."""
     state = f"{case_row.platform_updated_at.isoformat()}:{case_row.version}"
@@ -209,10 +238,11 @@ async def perform_action(
     key = idempotency_key or default_key(row, action, params)
     now = hub.now()
     async with hub.engine.begin() as conn:
-        existing = (await conn.execute(select(A).where(A.c.idempotency_key == key))).first()
+        # a key is scoped to this case and this action: another case's (or shop's) use of the same
+        # key is a different record, never seen here
+        existing = await find_action(conn, row.id, action, key)
         if existing is not None:
-            if existing.after_sale_id != row.id or existing.action != action:
-                raise ActionError(f"idempotency key {key!r} was used for another action")
+            check_same_params(existing, params, key)
             if existing.status != "failed":
                 return ActionReply(
                     id=existing.id,
@@ -254,7 +284,7 @@ async def perform_action(
             status, message, response = await _hub_action(hub, row, action, params, actor)
         else:
             status, message, response = await _platform_action(
-                hub, row, case, order, action, params, key, actor
+                hub, row, case, order, action, params, platform_key(row.id, action, key), actor
             )
     except (PlatformError, HubError) as err:
         status, message, response = "failed", str(err), {"error": str(err), "class": type(err).__name__}

@@ -10,7 +10,15 @@ from collections.abc import Awaitable, Callable, MutableMapping
 import structlog
 from aiohttp import web
 
-from ..errors import ActionError, ConfigError, HubError, NotFoundError, PluginError, StoreError
+from ..errors import (
+    ActionError,
+    ConfigError,
+    HubError,
+    IdempotencyConflict,
+    NotFoundError,
+    PluginError,
+    StoreError,
+)
 from . import auth
 from .i18n import pick_lang, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, counters_key, hub_key, jinja_key, proxies_key
@@ -192,6 +200,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
     except NotFoundError as err:
         return _error_response(request, 404, str(err))
+    except IdempotencyConflict as err:
+        return _error_response(request, 422, str(err))
     except ActionError as err:
         return _error_response(request, 409, str(err))
     except ConfigError as err:

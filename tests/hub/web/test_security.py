@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from hub.web import auth, create_app
-from tests.hub.web.conftest import PASSWORD, World
+from tests.hub.web.conftest import PASSWORD, World, login
 
 PROXY = ("127.0.0.1/32",)
 
@@ -281,3 +281,53 @@ async def test_pages_cannot_be_framed_and_the_api_is_not_cached(world: World, cl
     assert denied.status == 401 and denied.headers["Cache-Control"] == "no-store"
     redirect = await client.get("/", allow_redirects=False)
     assert redirect.status == 303 and redirect.headers["X-Frame-Options"] == "DENY"
+
+
+# -- 11. idempotency keys ----------------------------------------------------------------------------
+
+
+async def test_idempotency_keys_are_scoped_to_a_case_and_action(world: World, client: Any) -> None:
+    mine, _ = await world.first("shop-a", "NEW")
+    theirs, _ = await world.first("shop-b", "NEW")
+    key = {"idempotency_key": "shared-key-0001"}
+    # bob (shop-b) uses a key first ...
+    resp = await client.post(f"/api/cases/{theirs}/actions/agree_refund", json=key, headers=world.auth("bob"))
+    assert resp.status == 200 and (await resp.json())["replayed"] is False
+    # ... alice (shop-a) choosing the same key acts on her own case: not blocked, not a replay, and
+    # nothing of bob's action shows through
+    resp = await client.post(f"/api/cases/{mine}/actions/agree_refund", json=key, headers=world.auth("alice"))
+    body = await resp.json()
+    assert resp.status == 200 and body["replayed"] is False and body["status"] == "done", body
+    assert world.agree_calls("shop-a") == 1 and world.agree_calls("shop-b") == 1
+    # the same key for another action of the same case is that action's own
+    note = await client.post(
+        f"/api/cases/{mine}/actions/note",
+        json={**key, "params": {"note": "called"}},
+        headers=world.auth("alice"),
+    )
+    assert note.status == 200 and (await note.json())["replayed"] is False
+    # the same key and parameters replay; other parameters are a clear 422, nothing recorded
+    again = await client.post(
+        f"/api/cases/{mine}/actions/note",
+        json={**key, "params": {"note": "called"}},
+        headers=world.auth("alice"),
+    )
+    assert again.status == 200 and (await again.json())["replayed"] is True
+    other = await client.post(
+        f"/api/cases/{mine}/actions/note",
+        json={**key, "params": {"note": "a different note"}},
+        headers=world.auth("alice"),
+    )
+    error = (await other.json())["error"]
+    assert other.status == 422 and "shared-key-0001" in error and "note" in error and "new key" in error
+    detail = await (await client.get(f"/api/cases/{mine}", headers=world.auth("alice"))).json()
+    notes = [e["summary"] for e in detail["timeline"] if e["kind"] == "note"]
+    assert notes == ["called"]
+    # the page form says the same, on the case page
+    csrf = await login(client, "alice")
+    form = await client.post(
+        f"/cases/{mine}/act/note",
+        data={"_csrf": csrf, "idempotency_key": "shared-key-0001", "note": "yet another"},
+        allow_redirects=False,
+    )
+    assert form.status == 303 and "new+key" in form.headers["Location"]
