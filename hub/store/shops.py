@@ -24,6 +24,16 @@ CORE_SETTINGS = (
     SettingSpec(
         name="rate_limit", help="calls per second for this shop (default: the platform's published limit)"
     ),
+    SettingSpec(
+        name="max_wait",
+        help="longest wait a sync sleeps when the platform throttles it (default 5m); a platform "
+        "asking for longer marks the shop rate-limited until then and later syncs skip it",
+    ),
+    SettingSpec(
+        name="push",
+        help="read the platform's push channel (TMC, PMC) for hints (default on); off stops trying",
+        choices=("on", "off"),
+    ),
 )
 
 

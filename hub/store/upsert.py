@@ -23,10 +23,12 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import AfterSale, AfterSaleStatus, Deadline, MappedRecord, Order, RawRecord
+from ..errors import MappingError
 from ..rules import RuleTable, next_deadline
 from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .serialize import after_sale_data, digest, jsonable, order_data
+from .validate import check_mapped, clean_doc, raw_problem, strip_nul
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
@@ -160,6 +162,16 @@ async def upsert_batch(
 ) -> UpsertStats:
     """Upsert one batch of raw records (any resources) for one shop. See the module docstring."""
     stats = UpsertStats(fetched=len(records))
+    # The boundary: what the plugin fetched is checked before anything compares or stores it
+    # (see hub.store.validate); a record with a broken envelope is quarantined, not fatal.
+    raw_errors: dict[tuple[str, str], str] = {}
+    checked: list[RawRecord] = []
+    for rec in records:
+        rec, problem = raw_problem(rec)
+        if problem is not None:
+            raw_errors[(rec.resource, rec.external_id)] = problem
+        checked.append(rec)
+    records = checked
     # Within a batch the newest version of a record wins; an equal time keeps the later one.
     latest: dict[tuple[str, str], RawRecord] = {}
     for rec in records:
@@ -173,7 +185,16 @@ async def upsert_batch(
             stats.stale += 1
     by_resource: dict[str, list[tuple[RawRecord, str, Any]]] = {}
     for rec in latest.values():
-        doc = jsonable(rec.payload)  # serialised once: hashed, then stored as is
+        payload = rec.payload if isinstance(rec.payload, Mapping) else {"unreadable": repr(rec.payload)}
+        plain = jsonable(payload)  # serialised once: hashed, then stored as is
+        doc = clean_doc(plain)
+        if doc is not plain:  # it had NUL bytes: the mapper sees the payload as it is stored
+            rec = RawRecord(
+                resource=rec.resource,
+                external_id=rec.external_id,
+                payload=strip_nul(payload),
+                updated_at=rec.updated_at,
+            )
         by_resource.setdefault(rec.resource, []).append((rec, digest(doc), doc))
 
     raw_inserts: list[dict[str, Any]] = []
@@ -215,10 +236,15 @@ async def upsert_batch(
         for rec, h, doc in todo:
             q = quarantined.get(rec.external_id)
             try:
-                obj = mapper(rec)
+                problem = raw_errors.get((resource, rec.external_id))
+                if problem is not None:
+                    raise MappingError(problem)
+                obj = check_mapped(mapper(rec))
             except Exception as err:  # a plugin bug must quarantine the record, not stop the sync
                 stats.quarantined += 1
-                message = f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)
+                message = (
+                    str(err) if isinstance(err, ValueError | MappingError) else f"{type(err).__name__}: {err}"
+                )
                 stats.problems.append(f"{resource} {rec.external_id}: {message}")
                 if q is not None and q["payload_hash"] == h and q["resolved_at"] is None:
                     continue
