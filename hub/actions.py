@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
+import re
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -66,6 +70,68 @@ EVIDENCE_TYPES = {
     "video/mp4": EvidenceKind.VIDEO,
     "text/plain": EvidenceKind.CHAT,
 }
+
+
+_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
+#: names keep letters, digits and ordinary punctuation; separators, controls and bidi go
+_NAME_UNSAFE = re.compile('[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff<>:"|?*]')
+
+
+def safe_file_name(name: str) -> str:
+    """An evidence file name safe to store, show, send and pack: the last path component whatever
+    the separator (``../``, ``..\\``), no control or bidi character (an RLO can make ``gpj.exe``
+    read as ``exe.jpg``), no characters Windows refuses, no leading dots, at most 200 characters."""
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = _NAME_UNSAFE.sub("", unicodedata.normalize("NFC", base))
+    base = " ".join(base.split()).lstrip(". ").rstrip(". ")
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 200 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else base[:200]
+    return base or "evidence"
+
+
+def sniff_type(content: bytes) -> str | None:
+    """The accepted type the bytes are, from their signature; None when they are none of them.
+
+    Text is UTF-8 (or GB18030, which chat exports from Chinese tools often are) with no NUL."""
+    head = content[:16]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if b"\x00" in content:
+        return None
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # a few stray controls are fine in a chat log; a binary file is mostly controls
+        controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\r\n\x0c")
+        return "text/plain" if controls * 20 <= max(len(text[:4096]), 1) else None
+    return None
+
+
+def write_private(root: Path, rel: str, content: bytes) -> Path:
+    """Write ``content`` to ``root/rel`` readable by the hub's user only: folders 0700, file 0600
+    (evidence holds buyers' addresses and faces). Created so from the start, not narrowed after."""
+    path = root / rel
+    for folder in (root, path.parent):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)  # a folder made before this rule (or under a loose umask) is narrowed
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+    os.chmod(path, 0o600)
+    return path
 
 
 @dataclass
@@ -478,10 +544,14 @@ async def add_evidence(
 ) -> int:
     """Store an evidence file for a case (size and type checked); returns its id."""
     row = await get_case_row(hub.engine, case_id, shop_ids)
-    ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if ctype not in EVIDENCE_TYPES:
+    name = safe_file_name(name)
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
+    declared = _ALIASES.get(declared, declared)
+    if declared in ("", "application/octet-stream"):
+        declared = mimetypes.guess_type(name)[0] or ""
+    if declared and declared not in EVIDENCE_TYPES:
         raise ActionError(
-            f"{name}: type {ctype} is not accepted (accepted: {', '.join(sorted(EVIDENCE_TYPES))})"
+            f"{name}: type {declared} is not accepted (accepted: {', '.join(sorted(EVIDENCE_TYPES))})"
         )
     if not content:
         raise ActionError(f"{name}: the file is empty")
@@ -489,13 +559,19 @@ async def add_evidence(
         raise ActionError(
             f"{name}: {len(content)} bytes is over the {MAX_EVIDENCE_BYTES // 1024 // 1024} MB limit"
         )
+    # the bytes decide, not the name or the sender's word: a script renamed .png is not a photo
+    ctype = sniff_type(content)
+    if ctype is None:
+        raise ActionError(
+            f"{name}: the content is not of an accepted type (accepted: {', '.join(sorted(EVIDENCE_TYPES))})"
+        )
+    if declared and declared != ctype:
+        raise ActionError(f"{name}: the content is {ctype}, not {declared} as its name or type says")
     ev_kind = EvidenceKind(kind) if kind else EVIDENCE_TYPES[ctype]
     sha = hashlib.sha256(content).hexdigest()
-    folder = hub.settings.home / "evidence" / str(row.id)
-    folder.mkdir(parents=True, exist_ok=True)
     ext = mimetypes.guess_extension(ctype) or ""
     rel = f"{row.id}/{sha}{ext}"
-    (hub.settings.home / "evidence" / rel).write_bytes(content)
+    write_private(hub.settings.home / "evidence", rel, content)
     now = hub.now()
     async with hub.engine.begin() as conn:
         ident = (
@@ -611,5 +687,6 @@ async def evidence_pack(hub: Hub, case_id: int, shop_ids: Collection[int] | None
                 _, content = await evidence_file(hub, ev["id"], shop_ids)
             except (NotFoundError, OSError):
                 continue
-            zf.writestr(f"evidence/{ev['id']}-{ev['name']}", content)
+            # names stored before they were sanitised are made safe here too
+            zf.writestr(f"evidence/{ev['id']}-{safe_file_name(ev['name'])}", content)
     return buf.getvalue()

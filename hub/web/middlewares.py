@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..errors import (
     ActionError,
@@ -200,6 +201,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
     except NotFoundError as err:
         return _error_response(request, 404, str(err))
+    except HttpProcessingError as err:
+        # a body that cannot be parsed (e.g. a multipart part header with control characters)
+        return _error_response(request, 400, f"the request body cannot be read: {err.message[:120]}")
     except IdempotencyConflict as err:
         return _error_response(request, 422, str(err))
     except ActionError as err:

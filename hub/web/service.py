@@ -10,7 +10,6 @@ import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -26,6 +25,7 @@ from ..actions import (
     evidence_file,
     find_action,
     perform_action,
+    safe_file_name,
 )
 from ..errors import ActionError, IdempotencyConflict, NotFoundError
 from ..runtime import Hub
@@ -205,7 +205,7 @@ async def store_evidence(
     # hands that over still percent-encoded, while browsers send the UTF-8 name as it is
     if re.search(r"%[0-9A-Fa-f]{2}", raw_name):
         raw_name = unquote(raw_name)
-    name = Path(raw_name).name[:200] or "evidence"
+    name = safe_file_name(raw_name)
     try:
         ident = await add_evidence(
             hub,

@@ -331,3 +331,101 @@ async def test_idempotency_keys_are_scoped_to_a_case_and_action(world: World, cl
         allow_redirects=False,
     )
     assert form.status == 303 and "new+key" in form.headers["Location"]
+
+
+# -- 12. evidence ----------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+
+async def upload(client: Any, url: str, h: dict[str, str], content: bytes, name: str, ctype: str) -> Any:
+    form = evidence_form(content, name, ctype)
+    return await client.post(url, data=form["data"], headers={**h, **form["headers"]})
+
+
+def evidence_form(content: bytes, name: str, ctype: str) -> dict[str, Any]:
+    """A multipart body written by hand, as a hostile client would: aiohttp's own client refuses
+    control characters in a file name."""
+    boundary = "hub-test-boundary-7f3a"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        # the part header cannot carry them raw (refused, below): clients percent-encode them
+        name = quote(name, safe="")
+    name = name.replace("\\", "\\\\").replace('"', '\\"')  # a quoted-string, escaped properly
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        f"Content-Type: {ctype}\r\n\r\n"
+    )
+    body = head.encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return {"data": body, "headers": {"Content-Type": f"multipart/form-data; boundary={boundary}"}}
+
+
+async def test_evidence_names_are_sanitised_and_types_read_from_the_bytes(world: World, client: Any) -> None:
+    import io
+    import os
+    import stat
+    import zipfile
+
+    case_id, _ = await world.first("shop-a", "ESCALATED")
+    h = world.auth("alice")
+    url = f"/api/cases/{case_id}/evidence"
+    hostile = {
+        "..\\..\\..\\windows\\win.ini.png": "win.ini.png",
+        "../../etc/cron.d/x.png": "x.png",
+        "%2e%2e%2f%2e%2e%2fescape.png": "escape.png",
+        "box\x1b[2J\x07.png": "box[2J.png",
+        "invoice\u202egnp.pdf": "invoicegnp.pdf",
+        "\u2066photo\u2069.png": "photo.png",
+        "...": "evidence",
+    }
+    ids = {}
+    for raw, expected in hostile.items():
+        ctype = "application/pdf" if expected.endswith(".pdf") else "image/png"
+        resp = await upload(client, url, h, PDF if ctype == "application/pdf" else PNG, raw, ctype)
+        assert resp.status == 201, (raw, await resp.text())
+        ids[(await resp.json())["id"]] = expected
+    # raw control characters in the part header: the body cannot be read, a 400 (never a 500)
+    boundary = "hub-test-boundary-7f3a"
+    raw_head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a\x1b[2J.png"\r\n\r\n'
+    raw = raw_head.encode() + PNG + f"\r\n--{boundary}--\r\n".encode()
+    ctype_header = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    resp = await client.post(url, data=raw, headers={**h, **ctype_header})
+    assert resp.status == 400 and "cannot be read" in (await resp.json())["error"]
+    detail = await (await client.get(f"/api/cases/{case_id}", headers=h)).json()
+    stored = {e["id"]: e["name"] for e in detail["evidence"]}
+    assert stored == ids
+    pack = await client.get(f"/api/cases/{case_id}/evidence-pack", headers=h)
+    members = zipfile.ZipFile(io.BytesIO(await pack.read())).namelist()
+    for ident, name in ids.items():
+        assert f"evidence/{ident}-{name}" in members
+    assert all(".." not in m and "\\" not in m and not m.startswith("/") for m in members)
+    # the bytes decide: a mismatch or an unknown binary is a clear 422, nothing stored
+    for content, name, ctype, needle in (
+        (PDF, "photo.png", "image/png", "the content is application/pdf, not image/png"),
+        (PNG, "report.pdf", "application/pdf", "the content is image/png, not application/pdf"),
+        (b"MZ\x90\x00\x03\x00\x00\x00", "setup.png", "image/png", "not of an accepted type"),
+        (
+            b"<html><script>alert(1)</script>",
+            "chat.txt",
+            "image/jpeg",
+            "the content is text/plain, not image/jpeg",
+        ),
+        (PNG, "photo.png", "text/html", "type text/html is not accepted"),
+    ):
+        resp = await upload(client, url, h, content, name, ctype)
+        assert resp.status == 422 and needle in (await resp.json())["error"], (name, await resp.text())
+    # no declared type: the bytes are enough; a chat log in GB18030 is text
+    chat = "聊天记录：买家确认收货".encode("gb18030")
+    resp = await upload(client, url, h, chat, "chat.txt", "application/octet-stream")
+    assert resp.status == 201
+    detail = await (await client.get(f"/api/cases/{case_id}", headers=h)).json()
+    assert len(detail["evidence"]) == len(hostile) + 1
+    assert detail["evidence"][-1]["content_type"] == "text/plain"
+    # stored privately: folders 0700, files 0600
+    root = world.hub.settings.home / "evidence"
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
+    folder = root / str(case_id)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    files = list(folder.iterdir())
+    assert files and all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files)
