@@ -113,7 +113,7 @@ async def retrying(hub: Hub, what: str, fn: Callable[[], Awaitable[T]], summary:
             stated = err.retry_after is not None
             wait = err.retry_after if err.retry_after is not None else _backoff(hub, attempt)
             if guard is not None:
-                wait = guard.check(wait, what, stated=stated)
+                wait = guard.check(wait, what, stated=stated, detail=str(err))
             blog.warning("rate_limited", what=what, wait_s=wait, code=err.code)
         except PlatformConnectionError as err:
             wait = _backoff(hub, attempt)

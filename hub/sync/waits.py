@@ -73,7 +73,7 @@ class ShopGuard:
     renewed_at: datetime | None = None
     waited: float = field(default=0.0)
 
-    def check(self, wait: float, what: str, *, stated: bool) -> float:
+    def check(self, wait: float, what: str, *, stated: bool, detail: str = "") -> float:
         """The wait to sleep; raises :class:`RateLimited` when the platform stated one longer
         than ``max_wait`` (a back-off of our own is only capped)."""
         cap = self.max_wait.total_seconds()
@@ -81,7 +81,10 @@ class ShopGuard:
             return wait
         if stated:
             until = self.hub.now() + timedelta(seconds=wait)
-            raise RateLimited(until, f"{what}: the platform asked to wait {wait:g} s (max_wait is {cap:g} s)")
+            said = f" ({detail})" if detail else ""
+            raise RateLimited(
+                until, f"{what}: the platform asked to wait {wait:g} s{said}; max_wait is {cap:g} s"
+            )
         return cap
 
     async def renew(self) -> None:
