@@ -27,6 +27,7 @@ from .errors import ActionError, HubError, IdempotencyConflict, NotFoundError, P
 from .platform import ActionAvailability, ActionOutcome, ActionRequest, CaseContext, LinkedOrder
 from .plugins import collect
 from .runtime import Hub
+from .scrub import register_shop, scrub
 from .store.base import tbl
 from .store.cases import case_detail, get_case_row, linked_orders, order_for_case
 from .store.models import (
@@ -354,6 +355,8 @@ async def perform_action(
             )
     except (PlatformError, HubError) as err:
         status, message, response = "failed", str(err), {"error": str(err), "class": type(err).__name__}
+    # what the platform said is stored and shown: a gateway echoing our request must not leak a secret
+    message, response = scrub(message), scrub(response)
     async with hub.engine.begin() as conn:
         await conn.execute(
             update(A)
@@ -399,6 +402,7 @@ async def _platform_action(
     actor: str,
 ) -> tuple[str, str, Any]:
     shop = shop_from_row(await _shop_row(hub, row.shop_id))
+    register_shop(shop.settings, hub.registry.platforms.get(shop.platform))
     sent = await _resolve_files(hub, row, action, params)
     adapter = hub.adapter(shop)
     try:

@@ -19,6 +19,7 @@ from .clock import parse_duration, parse_iso
 from .config import Settings, redact_url
 from .errors import ConfigError, HubError, IdempotencyConflict
 from .logging import configure_logging
+from .scrub import scrub, scrub_text
 from .terminal import SafeStream, clean, json_text
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
@@ -68,8 +69,8 @@ def _kv(pairs: Sequence[str] | None) -> dict[str, str]:
 
 
 def _print_json(value: Any) -> None:
-    # exact data; control and bidi characters escaped (\uXXXX), never written raw to a terminal
-    sys.stdout.write(json_text(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    # exact data (but the known secrets); control and bidi characters escaped (\uXXXX), never raw
+    sys.stdout.write(json_text(scrub(value), ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,7 +142,7 @@ def _run_printing_safely(args: argparse.Namespace) -> int:
 
 
 def _one_line(err: BaseException) -> str:
-    return clean(" ".join(str(err).split())) or type(err).__name__
+    return clean(scrub_text(" ".join(str(err).split()))) or type(err).__name__
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import json
 import re
 from typing import Any, TextIO
 
+from .scrub import scrub_text
+
 #: what never reaches a terminal raw: C0 (but \t and \n), DEL, C1, and the Unicode bidi controls
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -34,13 +36,14 @@ def json_text(value: Any, **kw: Any) -> str:
 
 
 class SafeStream:
-    """A text stream that cleans everything written to it (see :func:`clean`) before passing it on."""
+    """A text stream that cleans everything written to it (see :func:`clean`) and hides the known
+    secret values (:func:`hub.scrub.scrub_text`) before passing it on."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     def write(self, text: str) -> int:
-        self.stream.write(clean(text))
+        self.stream.write(clean(scrub_text(text)))
         return len(text)
 
     def flush(self) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..domain import AfterSale, AfterSaleStatus, Deadline, MappedRecord, Order, RawRecord
 from ..errors import MappingError
 from ..rules import RuleTable, next_deadline
+from ..scrub import scrub_text
 from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .serialize import after_sale_data, digest, jsonable, order_data
@@ -242,7 +243,7 @@ async def upsert_batch(
                 obj = check_mapped(mapper(rec))
             except Exception as err:  # a plugin bug must quarantine the record, not stop the sync
                 stats.quarantined += 1
-                message = (
+                message = scrub_text(  # a platform's echo of our request must not store a secret
                     str(err) if isinstance(err, ValueError | MappingError) else f"{type(err).__name__}: {err}"
                 )
                 stats.problems.append(f"{resource} {rec.external_id}: {message}")

@@ -39,6 +39,7 @@ from ..errors import (
 from ..platform import Hint, PlatformAdapter, ResourceSpec, Window
 from ..plugins import notify
 from ..runtime import Hub
+from ..scrub import register_shop, scrub
 from ..store.base import tbl
 from ..store.links import resolve_links
 from ..store.models import SyncCheckpointRecord, SyncRunRecord
@@ -83,11 +84,12 @@ class ShopSummary:
             "changed": s.changed,
             "unchanged": s.unchanged + s.stale,
             "quarantined": s.quarantined,
-            "errors": self.errors,
-            "problems": s.problems,
+            # a platform's error text may echo our request: the known secret values are hidden
+            "errors": scrub(self.errors),
+            "problems": scrub(s.problems),
             "windows": self.windows,
             "retries": self.retries,
-            "warnings": self.warnings,
+            "warnings": scrub(self.warnings),
             "rate_limited_until": self.rate_limited_until.isoformat() if self.rate_limited_until else None,
         }
 
@@ -297,6 +299,7 @@ async def sync_one_shop(
     progress: ProgressFn | None = None,
 ) -> ShopSummary:
     assert shop.id is not None
+    register_shop(shop.settings, hub.registry.platforms.get(shop.platform))  # scrubbed from what we store
     summary = ShopSummary(shop=shop.name, platform=shop.platform)
     blog = log.bind(shop=shop.name, platform=shop.platform)
     if shop.needs_reauth:
@@ -420,7 +423,7 @@ async def _sync_leased(
                     changed=s.changed,
                     unchanged=s.unchanged + s.stale,
                     quarantined=s.quarantined,
-                    errors=summary.errors + s.problems + [f"warning: {w}" for w in summary.warnings],
+                    errors=scrub(summary.errors + s.problems + [f"warning: {w}" for w in summary.warnings]),
                 )
             )
     blog.info(

@@ -20,9 +20,25 @@ from aiohttp import web
 
 from ..runtime import Hub
 from . import api, views
-from .keys import counters_key, hub_key, jinja_key, owns_hub_key, poll_ms_key, proxies_key
+from .keys import (
+    counters_key,
+    hub_key,
+    jinja_key,
+    owns_hub_key,
+    poll_ms_key,
+    proxies_key,
+    secrets_refresh_key,
+)
 from .metrics import RequestCounters
-from .middlewares import authenticate, csrf, errors, forwarded, request_context, security_headers
+from .middlewares import (
+    authenticate,
+    csrf,
+    errors,
+    forwarded,
+    request_context,
+    scrub_secrets,
+    security_headers,
+)
 from .proxy import networks
 
 log = structlog.get_logger("hub.web")
@@ -63,7 +79,7 @@ def create_app(
     default ``HUB_TRUSTED_PROXIES``) are the reverse proxies whose forwarding headers are believed."""
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[forwarded, request_context, security_headers, errors, authenticate, csrf],
+        middlewares=[forwarded, request_context, security_headers, scrub_secrets, errors, authenticate, csrf],
     )
     app[proxies_key] = networks(hub.settings.trusted_proxies if trusted_proxies is None else trusted_proxies)
     app[hub_key] = hub
@@ -71,6 +87,7 @@ def create_app(
     app[jinja_key] = _jinja()
     app[counters_key] = RequestCounters()
     app[poll_ms_key] = poll_ms
+    app[secrets_refresh_key] = [0.0]  # read on the first request
     app.cleanup_ctx.append(_hub_context)
     app.router.add_routes(views.routes)
     app.router.add_routes(api.routes)

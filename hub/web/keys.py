@@ -23,6 +23,9 @@ owns_hub_key = web.AppKey("owns_hub", bool)
 #: the networks of the trusted reverse proxies (HUB_TRUSTED_PROXIES)
 proxies_key: web.AppKey[tuple[Network, ...]] = web.AppKey("trusted_proxies")
 
+#: when the shops' secret values are next re-read (monotonic seconds, in a one-item list to mutate)
+secrets_refresh_key: web.AppKey[list[float]] = web.AppKey("secrets_refresh")
+
 #: how often the work list polls for changes, in milliseconds
 poll_ms_key = web.AppKey("poll_ms", int)
 

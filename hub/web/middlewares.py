@@ -20,9 +20,19 @@ from ..errors import (
     PluginError,
     StoreError,
 )
+from ..scrub import register_all_shops, scrub_text
 from . import auth
 from .i18n import pick_lang, translator
-from .keys import LANG, PRINCIPAL, REQUEST_ID, counters_key, hub_key, jinja_key, proxies_key
+from .keys import (
+    LANG,
+    PRINCIPAL,
+    REQUEST_ID,
+    counters_key,
+    hub_key,
+    jinja_key,
+    proxies_key,
+    secrets_refresh_key,
+)
 from .proxy import client_info
 
 log = structlog.get_logger("hub.web")
@@ -102,6 +112,36 @@ def _secure_headers(request: web.Request, headers: MutableMapping[str, str], con
         headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     if wants_json(request):
         headers["Cache-Control"] = "no-store"
+
+
+#: how often the server re-reads the shops' secret values (a shop added from the CLI is covered)
+SECRETS_REFRESH_S = 30.0
+_SCRUBBED_TYPES = ("text/html", "application/json", "text/plain")
+
+
+@web.middleware
+async def scrub_secrets(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """No page or API answer carries a shop's secret: stored data is scrubbed when written, and
+    this catches whatever was stored before (or comes from a path that forgot): every text answer
+    has the known secret values replaced by ``***``. Uploaded evidence is served as it was given."""
+    app = request.app
+    now = time.monotonic()
+    if app[secrets_refresh_key][0] <= now:
+        app[secrets_refresh_key][0] = now + SECRETS_REFRESH_S
+        hub = app[hub_key]
+        await register_all_shops(hub.engine, hub.registry.platforms)
+    response = await handler(request)
+    if (
+        isinstance(response, web.Response)
+        and isinstance(response.body, bytes)
+        and response.content_type in _SCRUBBED_TYPES
+        and request.match_info.route.name not in ("case_evidence_file",)
+    ):
+        text = response.body.decode(response.charset or "utf-8", errors="surrogateescape")
+        clean = scrub_text(text)
+        if clean != text:
+            response.body = clean.encode(response.charset or "utf-8", errors="surrogateescape")
+    return response
 
 
 @web.middleware
