@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from hub.web import auth, create_app
 from tests.hub.web.conftest import PASSWORD, World, login
 
 PROXY = ("127.0.0.1/32",)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 async def login_token(client: Any, headers: dict[str, str] | None = None) -> str:
@@ -429,3 +431,135 @@ async def test_evidence_names_are_sanitised_and_types_read_from_the_bytes(world:
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     files = list(folder.iterdir())
     assert files and all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files)
+
+
+# -- 10. secrets in platform error text --------------------------------------------------------------
+
+ECHO_TOKEN = "echo/secret+token=42abc"
+
+
+async def test_a_gateway_echoing_the_token_leaks_it_nowhere(
+    world: World, client: Any, aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch, sqlite_only: None
+) -> None:
+    """A gateway that echoes the request (token included, as is and URL-encoded) in its errors:
+    the token reaches no summary, stored error, action message, CLI output, page or API answer."""
+    import json
+    import os
+    import sys
+
+    from aiohttp import ClientSession, web
+    from sqlalchemy import insert, text
+
+    from hub.store.models import AfterSaleRecord, SyncRunRecord
+    from hub.store.shops import add_shop
+    from hub.sync import sync_shops
+    from tests.testplatform.server import TOKEN
+
+    upstream = world.servers["shop-a"].base_url + "/api"
+
+    async def gateway(request: web.Request) -> web.Response:
+        body = await request.json()
+        given = request.headers.get("X-Token", "")
+        echo = (
+            f"request {json.dumps(body)} sent with X-Token={given} (url: /api?token={quote(given, safe='')})"
+        )
+        if body["api"] in ("orders.list", "case.agree"):
+            return web.json_response({"error": f"bad_request: {echo}"}, status=400)
+        async with ClientSession() as session:
+            async with session.post(upstream, json=body, headers={"X-Token": TOKEN}) as resp:
+                answer = await resp.json()
+        if body["api"] == "cases.list" and answer.get("items"):
+            answer["items"][0] = {**answer["items"][0], "status": f"odd {given}"}  # quarantined
+        return web.json_response(answer)
+
+    app = web.Application()
+    app.router.add_post("/api", gateway)
+    server = await aiohttp_server(app)
+    monkeypatch.setenv("ECHO_TOKEN", ECHO_TOKEN)
+    await add_shop(
+        world.hub.engine,
+        world.hub.registry.info("acme"),
+        "shop-echo",
+        {"api_url": str(server.make_url("/api")), "token": "env:ECHO_TOKEN"},
+    )
+    forms = (ECHO_TOKEN, quote(ECHO_TOKEN, safe=""), "42abc")  # "42abc": no fragment either
+
+    def leaks(text_: str) -> list[str]:
+        return [f for f in forms[:2] if f in text_]
+
+    # the sync, as the engine returns it
+    summaries = await sync_shops(world.hub, names=["shop-echo"])
+    dumped = json.dumps([s.as_dict() for s in summaries], ensure_ascii=False)
+    assert summaries[0].status == "partial" and "X-Token=***" in dumped and not leaks(dumped), dumped
+    # the CLI: `hub sync --json`, as an operator runs it
+    env = {
+        **os.environ,
+        "HUB_HOME": str(world.hub.settings.home),
+        "HUB_DATABASE_URL": world.hub.engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(ROOT),
+        "HUB_PLUGINS": "tests.testplatform",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+        "HUB_LOG_FORMAT": "json",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub", "sync", "--shop", "shop-echo", "--json",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 1, err.decode()
+    cli = json.loads(out)
+    assert cli[0]["errors"] and not leaks(out.decode()) and not leaks(err.decode())
+    # an action the gateway refuses, echoing the token
+    C = AfterSaleRecord.__table__
+    async with world.hub.engine.connect() as conn:
+        echo_shop = (await conn.execute(text("SELECT id FROM shops WHERE name = 'shop-echo'"))).scalar_one()
+        case_id = (
+            (
+                await conn.execute(
+                    C.select()
+                    .with_only_columns(C.c.id)
+                    .where(C.c.shop_id == echo_shop, C.c.platform_status == "NEW")
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert case_id is not None
+    resp = await client.post(
+        f"/api/cases/{case_id}/actions/agree_refund",
+        json={"idempotency_key": "echo-key-0001"},
+        headers=world.auth("admin"),
+    )
+    body = await resp.text()
+    assert resp.status == 409 and "***" in body and not leaks(body), body
+    # stored: sync runs, quarantine, actions, events, audit: nowhere
+    async with world.hub.engine.connect() as conn:
+        # (the raw record itself is kept as the platform sent it: it is data, shown scrubbed below)
+        for table, columns in (
+            ("sync_runs", "*"),
+            ("quarantine", "error"),
+            ("actions", "*"),
+            ("events", "*"),
+            ("audit_log", "*"),
+        ):
+            rows = (await conn.execute(text(f"SELECT {columns} FROM {table}"))).all()
+            assert not leaks(repr(rows)), (table, [r for r in rows if leaks(repr(r))][:1])
+        stored_q = (await conn.execute(text("SELECT error FROM quarantine"))).scalars().all()
+    assert any("odd ***" in q for q in stored_q), stored_q
+    # a row stored before this rule (or by a path that forgot) is still hidden on every page and answer
+    async with world.hub.engine.begin() as conn:
+        await conn.execute(
+            insert(SyncRunRecord.__table__).values(
+                shop_id=echo_shop,
+                started_at=world.hub.now(),
+                finished_at=world.hub.now(),
+                status="partial",
+                errors=[f"old error with {ECHO_TOKEN}"],
+            )
+        )
+    await login(client, "admin")
+    for path in ("/sync", "/api/sync", f"/cases/{case_id}", f"/api/cases/{case_id}", "/api/audit", "/audit"):
+        page = await client.get(path)
+        assert page.status == 200, path
+        assert not leaks(await page.text()), path
+    assert "old error with ***" in await (await client.get("/sync")).text()
