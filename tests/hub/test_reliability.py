@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import itertools
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from hub.store.shops import add_shop
 from hub.sync import leases, sync_shops
 from hub.sync.engine import KILLED
 from tests.testplatform.server import TOKEN, AcmeSandbox
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def setup(make_hub: Any, **faulty_settings: str) -> tuple[Any, AcmeSandbox]:
@@ -379,5 +382,62 @@ async def test_an_unreachable_push_channel_is_not_retried_for_minutes(make_hub: 
         [summary] = await sync_shops(hub)
         assert summary.status == "ok" and summary.warnings
         assert not slept
+    finally:
+        await sandbox.stop()
+
+
+# -- `hub sync` as a user runs it -------------------------------------------------------------------
+
+
+async def test_hub_sync_with_a_buggy_plugin_prints_every_summary_and_exits_1(tmp_path: Any) -> None:
+    import asyncio
+    import os
+    import sys
+
+    sandbox = AcmeSandbox()
+    [demo] = await sandbox.start("")
+    db = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    env = {
+        **os.environ,
+        "HUB_HOME": str(tmp_path),
+        "HUB_PLUGINS": "tests.testplatform,tests.testplatform.faulty",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+        "PYTHONPATH": str(ROOT),
+        "HUB_LOG_FORMAT": "json",
+        "HUB_LOG_LEVEL": "critical",
+    }
+
+    async def hub(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hub",
+            "--database",
+            db,
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        return proc.returncode or 0, out.decode(), err.decode()
+
+    try:
+        url, token = demo.settings["api_url"], demo.settings["token"]
+        assert (await hub("db", "upgrade"))[0] == 0
+        for platform, name, extra in (
+            ("acme", "good", ()),
+            ("faulty", "buggy", ("--set", "fault=missing_method")),
+        ):
+            code, out, err = await hub(
+                "shop", "add", platform, name, "--set", f"api_url={url}", "--set", f"token={token}", *extra
+            )
+            assert code == 0, err
+        code, out, err = await hub("sync")
+        assert code == 1
+        assert "Traceback" not in out + err
+        lines = {line.split()[0]: line.split()[1] for line in out.splitlines() if line[:1].isalpha()}
+        assert lines["good"] == "ok" and lines["buggy"] == "failed", out
+        assert "! plugin faulty failed on shop buggy (order clock): AttributeError" in out
     finally:
         await sandbox.stop()
