@@ -3,6 +3,7 @@ URL options translated for asyncpg."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import ssl
 from pathlib import Path
@@ -23,7 +24,12 @@ def create_engine(url: str, **kw: Any) -> AsyncEngine:
         db = parsed.database
         if db and db != ":memory:":
             try:
-                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                path = Path(db).expanduser()
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                # buyers' names and addresses: a new database is readable by the hub's user only
+                # (SQLite gives its -wal and -shm files the database file's permissions)
+                if not path.exists():
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             except OSError as err:
                 raise StoreError(f"cannot create the database folder for {db}: {err}") from err
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)

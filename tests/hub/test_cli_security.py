@@ -76,3 +76,21 @@ def test_terminal_output_is_cleaned_and_keys_are_checked(tmp_path: Path) -> None
         if e["kind"] == "note"
     ]
     assert notes == ["one"]
+
+
+def test_a_new_sqlite_database_is_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    folder = tmp_path / "fresh" / "data"
+    db_file = folder / "hub.db"
+    res = hub(tmp_path, "db", "upgrade", db=f"sqlite+aiosqlite:///{db_file}")
+    assert res.returncode == 0, res.stderr
+    assert stat.S_IMODE(os.stat(db_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    # the write-ahead log and its index follow the database file
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (x)")
+        for side in folder.glob("hub.db-*"):
+            assert stat.S_IMODE(os.stat(side).st_mode) == 0o600, side
