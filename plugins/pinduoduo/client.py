@@ -1,9 +1,10 @@
 """The PDD open-platform protocol: sign, POST to the router, unwrap, classify errors once.
 
-platform-apis.md §2.1: every call is a POST of flat parameters (common + business) to the router;
-``sign`` is ``UPPER(HEX(MD5(secret + Σ(key+value, sorted by key) + secret)))`` over every parameter
-but ``sign``, object parameters JSON-serialised first and sent as that same string. §2.4: errors
-come as ``{"error_response": {"error_code": ..., "error_msg": ..., "sub_code": ..., "sub_msg": ...}}``
+The PDD open-platform documentation: every call is a POST of flat parameters (common +
+business) to the router; ``sign`` is ``UPPER(HEX(MD5(secret + Σ(key+value, sorted by key) +
+secret)))`` over every parameter but ``sign``, object parameters JSON-serialised first and sent as
+that same string. Errors come as
+``{"error_response": {"error_code": ..., "error_msg": ..., "sub_code": ..., "sub_msg": ...}}``
 and are turned here, and only here, into hub's PlatformError classes.
 """
 

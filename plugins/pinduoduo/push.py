@@ -1,6 +1,6 @@
 """PMC (拼多多消息服务) over its websocket: read pending messages, ACK each, turn them into hints.
 
-platform-apis.md §2.5 and niltor/open-pdd-net-sdk ``PddSocketHostServiceBase``: connect to
+PDD message-service documentation and niltor/open-pdd-net-sdk ``PddSocketHostServiceBase``: connect to
 ``{push_url}/message/{client_id}/{timestamp_ms}/{digest}`` where ``digest`` is
 ``base64(hex(md5(client_id + timestamp_ms + client_secret)))``; the server sends JSON frames
 ``{"id", "commandType": "Common", "time", "sendTime", "message": {"type", "mallID", "content"}}``

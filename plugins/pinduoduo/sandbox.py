@@ -1,6 +1,6 @@
 """A fake Pinduoduo router on loopback, and the Sandbox ``hub demo`` starts.
 
-It behaves like the real one where the plugin depends on it (platform-apis.md §2): one POST
+It behaves like the real one where the plugin depends on it (the PDD open-platform documentation): one POST
 router dispatching on ``type``; signature and 10-minute timestamp checks; the real error envelope
 and per-API response keys (``pdd.refund.information.get`` unwrapped); pages of at most 100 in
 ``updated`` order, 30-minute windows; the list API's yuan strings and type numbering vs the

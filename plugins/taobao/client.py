@@ -1,6 +1,6 @@
 """The Taobao Open Platform (TOP) gateway protocol: signing, requests, envelopes, error classes.
 
-Everything here follows platform-apis.md §1.1 (request protocol, signature) and §1.4 (errors and
+Everything here follows the TOP documentation (request protocol, signature, errors and
 rate limiting). Every platform error is classified once, in :func:`classify_error`, into the hub's
 error tree; callers never look at TOP codes again.
 """
@@ -35,15 +35,15 @@ log = structlog.get_logger(__name__)
 
 PLATFORM = "taobao"
 
-#: Production gateway (platform-apis.md §1.1, `core/const.go`).
+#: Production gateway (TOP documentation, `core/const.go`).
 TOP_GATEWAY = "https://eco.taobao.com/router/rest"
-#: TOP's own sandbox gateway (platform-apis.md §1.1).
+#: TOP's own sandbox gateway (TOP documentation).
 TOP_SANDBOX_GATEWAY = "https://gw.api.tbsandbox.com/router/rest"
 
 SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 
 #: Codes that mean the session (the seller's authorisation) is missing, invalid or expired:
-#: 26/27 Missing/Invalid Session, 44 Invalid access token (platform-apis.md §1.4 table).
+#: 26/27 Missing/Invalid Session, 44 Invalid access token (TOP error codes).
 AUTH_CODES = frozenset({"26", "27", "44"})
 #: Sub-codes that name an invalid or expired session whatever the code (§1.4 real examples).
 AUTH_SUB_CODES = ("invalid-sessionkey", "session-expired", "sessionkey")
@@ -69,7 +69,7 @@ class FileParam:
 
 
 def sign(params: Mapping[str, str], secret: str, sign_method: str = "md5") -> str:
-    """TOP's signature (platform-apis.md §1.1 "Signature").
+    """TOP's signature (TOP documentation, "Signature").
 
     Sort the parameters by name (byte order), concatenate ``name + value`` without separators,
     then ``md5``: MD5(secret + s + secret); ``hmac``: HMAC-MD5(secret, s); ``hmac-sha256``:
@@ -97,7 +97,7 @@ def sign(params: Mapping[str, str], secret: str, sign_method: str = "md5") -> st
 def response_key(method: str) -> str:
     """The success envelope's key: the API name minus ``taobao.``, dots to ``_``, ``_response``.
 
-    ``tmall.*`` keeps its prefix (platform-apis.md §0 "Success envelope").
+    ``tmall.*`` keeps its prefix (TOP documentation, "Success envelope").
     """
     name = method[len("taobao.") :] if method.startswith("taobao.") else method
     return name.replace(".", "_") + "_response"
@@ -113,7 +113,7 @@ def param_value(value: Any) -> str:
 
 
 def unwrap_list(value: Any, element: str) -> list[dict[str, Any]]:
-    """A TOP list in either JSON shape (platform-apis.md §1.2 "Response JSON shape").
+    """A TOP list in either JSON shape (TOP documentation, "Response JSON shape").
 
     Non-simplified: ``{"trade": [...]}``; simplified (``simplify=true``): ``[...]``. A single object
     where a list is expected is accepted too (some clients see it); missing or null is empty.
@@ -132,7 +132,7 @@ def unwrap_list(value: Any, element: str) -> list[dict[str, Any]]:
 
 
 def ban_seconds(text: str | None) -> float | None:
-    """Seconds from "This ban will last for N more seconds" (platform-apis.md §1.4 flow control)."""
+    """Seconds from "This ban will last for N more seconds" (TOP documentation, flow control)."""
     if not text:
         return None
     match = _BAN_SECONDS.search(text)
@@ -142,7 +142,7 @@ def ban_seconds(text: str | None) -> float | None:
 def classify_error(error: Mapping[str, Any], *, method: str) -> PlatformError:
     """Turn an ``error_response`` into the one hub error class the engine acts on.
 
-    platform-apis.md §1.4: code 7 (App Call Limited) is a ban of N seconds; 26/27/44 or an
+    TOP documentation, errors: code 7 (App Call Limited) is a ban of N seconds; 26/27/44 or an
     invalid/expired session sub-code needs re-authorisation; ``isp.*`` and code 10 are the
     platform's own trouble (retry later); everything else, ``isv.*`` included, is a bad request
     carrying the platform's message.

@@ -3,7 +3,7 @@
 It checks what the real gateway checks (app key, signature, ±10 min timestamp against its own
 clock, session), pages like TOP (modified time descending, page_size ≤ 100, windows ≤ 1 day),
 answers in TOP's envelopes (wrapped lists, or simplified with ``simplify=true``), moves cases on
-its controllable clock the way Taobao does (DOMAIN.md: auto-agree at 72 h, auto-close 7 days
+its controllable clock the way Taobao does (Taobao rules: auto-agree at 72 h, auto-close 7 days
 after a return agreement, auto-refund 10 days after the buyer ships the return; intervention),
 answers the write APIs with refund_version checks, serves TMC messages, and plays back faults.
 """
@@ -32,9 +32,9 @@ from .mapping import NO_REASON_MARKERS
 TIMESTAMP_SKEW = timedelta(minutes=10)  #: §1.1: the server allows at most 10 minutes of error
 MAX_WINDOW = timedelta(days=1)  #: §1.2: end_modified - start_modified <= 1 day
 TMC_KEEP = timedelta(hours=24)  #: §1.5: TMC keeps messages at most 24 hours
-REPLY_WINDOW = timedelta(hours=72)  #: DOMAIN.md: seller reply, then auto-agree
-RETURN_WINDOW = timedelta(days=7)  #: DOMAIN.md: buyer ships the return, else closed
-CONFIRM_WINDOW = timedelta(days=10)  #: DOMAIN.md: seller confirms, else auto-refund
+REPLY_WINDOW = timedelta(hours=72)  #: Taobao rules: seller reply, then auto-agree
+RETURN_WINDOW = timedelta(days=7)  #: Taobao rules: buyer ships the return, else closed
+CONFIRM_WINDOW = timedelta(days=10)  #: Taobao rules: seller confirms, else auto-refund
 #: TOP's default trade types when ``type`` is not given (§1.2); refunds.receive.get's default (§1.3).
 DEFAULT_TRADE_TYPES = frozenset({"guarantee_trade", "auto_delivery", "ec", "cod", "step"})
 DEFAULT_REFUND_TYPES = frozenset({"guarantee_trade", "auto_delivery"})
@@ -517,7 +517,7 @@ class SimShop:
         self.refund_event(refund, topic, at)
 
     def _auto_agree(self, refund: Refund, at: datetime) -> None:
-        # DOMAIN.md: 72 h without an answer: the refund is agreed, for a return the return agreement.
+        # Taobao rules: 72 h without an answer: the refund is agreed, for a return the return agreement.
         if refund.has_good_return:
             refund.agreed_at = at
             refund.address = self.addresses["1001"]
@@ -1061,7 +1061,7 @@ class TopGateway(FakePlatformServer):
         return self._respond(method, body, params.get("simplify", "false").lower() == "true")
 
     def _authenticate(self, method: str, params: dict[str, str]) -> SimShop:
-        """The gateway's own checks, in TOP's codes (platform-apis.md §1.4 table)."""
+        """The gateway's own checks, in TOP's codes (TOP error codes)."""
         if not method:
             raise TopError(21, "Missing Method")
         if method not in _HANDLERS:
