@@ -470,10 +470,12 @@ async def cmd_cases(args: argparse.Namespace) -> int:
 async def cmd_case_show(args: argparse.Namespace) -> int:
     from .actions import available_actions, case_insights
     from .cli import _print_json, open_hub
+    from .scrub import register_all_shops
     from .store.cases import case_detail
     from .store.serialize import jsonable
 
     async with open_hub(args) as hub:
+        await register_all_shops(hub.engine, hub.registry.platforms)  # raw records are printed: hide secrets
         detail = await case_detail(hub.engine, args.id)
         detail["insights"] = jsonable(await case_insights(hub, args.id))
         detail["actions_available"] = await available_actions(hub, args.id)
@@ -620,9 +622,11 @@ async def cmd_link(args: argparse.Namespace) -> int:
 
 async def cmd_quarantine(args: argparse.Namespace) -> int:
     from .cli import _print_json, open_hub
+    from .scrub import register_all_shops
     from .store.cases import quarantined
 
     async with open_hub(args) as hub:
+        await register_all_shops(hub.engine, hub.registry.platforms)  # raw payloads: hide secrets
         items = await quarantined(hub.engine)
     if args.json:
         _print_json(items)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hub.terminal import UNSAFE, clean, json_text
 from tests.hub.test_cli import hub
+from tests.testplatform.server import TOKEN
 
 HOSTILE_REASON = "破损\x1b[2J\x1b]0;owned\x07 \u202egnp.exe\x9b31m\r\x85end\x7f"
 HOSTILE_BUYER = "buyer\x1b[31m\u2066red\u2069\x00"
@@ -35,6 +36,12 @@ def test_terminal_output_is_cleaned_and_keys_are_checked(tmp_path: Path) -> None
             "UPDATE after_sales SET reason = ?, buyer = ?, platform_status = ? WHERE id = ?",
             (HOSTILE_REASON, HOSTILE_BUYER, "WAIT\x1b[2J", case_id),
         )
+        # a raw record in which the platform echoed the shop's token
+        ext = conn.execute("SELECT external_id FROM after_sales WHERE id = ?", (case_id,)).fetchone()[0]
+        conn.execute(
+            "UPDATE raw_records SET payload = json_set(payload, '$.echo', ?) WHERE external_id = ?",
+            (f"signed with {TOKEN}", ext),
+        )
     shown = hub(tmp_path, "case", "show", str(case_id), db=db)
     assert shown.returncode == 0, shown.stderr
     assert not UNSAFE.search(shown.stdout), repr(shown.stdout[:400])
@@ -46,6 +53,7 @@ def test_terminal_output_is_cleaned_and_keys_are_checked(tmp_path: Path) -> None
     assert not UNSAFE.search(raw) and "\\u001b[2J" in raw and "\\u202e" in raw
     detail = json.loads(raw)
     assert detail["reason"] == HOSTILE_REASON and detail["buyer"] == HOSTILE_BUYER
+    assert TOKEN not in raw and TOKEN not in shown.stdout and "signed with ***" in raw
     listed_json = json.loads(hub(tmp_path, "cases", "--json", "--status", "requested", db=db).stdout)
     assert next(c for c in listed_json if c["id"] == case_id)["reason"] == HOSTILE_REASON
     # a key reused for the same action with other parameters: exit 2, one clear line, nothing done
