@@ -91,6 +91,10 @@ def safe_file_name(name: str) -> str:
     return base or "evidence"
 
 
+#: ISO media files that are not MP4 video (HEIC/AVIF photos, QuickTime): not accepted as video/mp4
+_NOT_MP4_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"qt  "})
+
+
 def sniff_type(content: bytes) -> str | None:
     """The accepted type the bytes are, from their signature; None when they are none of them.
 
@@ -106,7 +110,7 @@ def sniff_type(content: bytes) -> str | None:
         return "image/webp"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
-    if head[4:8] == b"ftyp":
+    if head[4:8] == b"ftyp" and head[8:12] not in _NOT_MP4_BRANDS:
         return "video/mp4"
     if b"\x00" in content:
         return None

@@ -414,15 +414,23 @@ async def test_evidence_names_are_sanitised_and_types_read_from_the_bytes(world:
             "the content is text/plain, not image/jpeg",
         ),
         (PNG, "photo.png", "text/html", "type text/html is not accepted"),
+        (
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1",
+            "photo.mp4",
+            "video/mp4",
+            "not of an accepted type",
+        ),
     ):
         resp = await upload(client, url, h, content, name, ctype)
         assert resp.status == 422 and needle in (await resp.json())["error"], (name, await resp.text())
     # no declared type: the bytes are enough; a chat log in GB18030 is text
+    clip = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2mp41" + b"\x00" * 32
+    assert (await upload(client, url, h, clip, "开箱.mp4", "video/mp4")).status == 201
     chat = "聊天记录：买家确认收货".encode("gb18030")
     resp = await upload(client, url, h, chat, "chat.txt", "application/octet-stream")
     assert resp.status == 201
     detail = await (await client.get(f"/api/cases/{case_id}", headers=h)).json()
-    assert len(detail["evidence"]) == len(hostile) + 1
+    assert len(detail["evidence"]) == len(hostile) + 2
     assert detail["evidence"][-1]["content_type"] == "text/plain"
     # stored privately: folders 0700, files 0600
     root = world.hub.settings.home / "evidence"
