@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from ..clock import CST, parse_duration
 from ..errors import ConfigError
+from ..scrub import scrub_text
 from ..store.base import tbl
 from ..store.models import ShopRecord
 from . import leases
@@ -125,7 +126,7 @@ async def mark_rate_limited(hub: Hub, shop_id: int, until: datetime, reason: str
         await conn.execute(
             update(SHOPS)
             .where(SHOPS.c.id == shop_id)
-            .values(rate_limited_until=until, rate_limit_reason=reason, updated_at=hub.now())
+            .values(rate_limited_until=until, rate_limit_reason=scrub_text(reason), updated_at=hub.now())
         )
 
 
