@@ -13,6 +13,7 @@ from ..clock import utcnow
 from ..domain import Shop
 from ..errors import ConfigError, NotFoundError
 from ..platform import PlatformInfo, SettingSpec
+from ..scrub import scrub_text
 from .base import tbl
 from .models import ShopRecord
 
@@ -125,7 +126,7 @@ async def mark_reauth(engine: AsyncEngine, shop_id: int, reason: str) -> None:
         await conn.execute(
             update(SHOPS)
             .where(SHOPS.c.id == shop_id)
-            .values(needs_reauth=True, reauth_reason=reason, updated_at=utcnow())
+            .values(needs_reauth=True, reauth_reason=scrub_text(reason), updated_at=utcnow())
         )
 
 

@@ -464,6 +464,7 @@ async def test_a_gateway_echoing_the_token_leaks_it_nowhere(
     from tests.testplatform.server import TOKEN
 
     upstream = world.servers["shop-a"].base_url + "/api"
+    mode = {"auth": False}
 
     async def gateway(request: web.Request) -> web.Response:
         body = await request.json()
@@ -471,6 +472,8 @@ async def test_a_gateway_echoing_the_token_leaks_it_nowhere(
         echo = (
             f"request {json.dumps(body)} sent with X-Token={given} (url: /api?token={quote(given, safe='')})"
         )
+        if mode["auth"]:
+            return web.json_response({"error": f"token_invalid: {echo}"}, status=401)
         if body["api"] in ("orders.list", "case.agree"):
             return web.json_response({"error": f"bad_request: {echo}"}, status=400)
         async with ClientSession() as session:
@@ -540,6 +543,10 @@ async def test_a_gateway_echoing_the_token_leaks_it_nowhere(
     )
     body = await resp.text()
     assert resp.status == 409 and "***" in body and not leaks(body), body
+    # the platform then refuses the token, echoing it: the shop needs re-authorisation, said without it
+    mode["auth"] = True
+    reauth = await sync_shops(world.hub, names=["shop-echo"])
+    assert reauth[0].status == "reauth" and not leaks(json.dumps(reauth[0].as_dict()))
     # stored: sync runs, quarantine, actions, events, audit: nowhere
     async with world.hub.engine.connect() as conn:
         # (the raw record itself is kept as the platform sent it: it is data, shown scrubbed below)
@@ -549,10 +556,15 @@ async def test_a_gateway_echoing_the_token_leaks_it_nowhere(
             ("actions", "*"),
             ("events", "*"),
             ("audit_log", "*"),
+            ("shops", "reauth_reason"),
         ):
             rows = (await conn.execute(text(f"SELECT {columns} FROM {table}"))).all()
             assert not leaks(repr(rows)), (table, [r for r in rows if leaks(repr(r))][:1])
         stored_q = (await conn.execute(text("SELECT error FROM quarantine"))).scalars().all()
+        reason = (
+            await conn.execute(text("SELECT reauth_reason FROM shops WHERE id = :i"), {"i": echo_shop})
+        ).scalar()
+    assert "token_invalid" in reason and "X-Token=***" in reason
     assert any("odd ***" in q for q in stored_q), stored_q
     # a row stored before this rule (or by a path that forgot) is still hidden on every page and answer
     async with world.hub.engine.begin() as conn:
