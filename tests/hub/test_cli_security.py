@@ -102,3 +102,27 @@ def test_a_new_sqlite_database_is_private(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE t (x)")
         for side in folder.glob("hub.db-*"):
             assert stat.S_IMODE(os.stat(side).st_mode) == 0o600, side
+
+
+def test_a_bad_trusted_proxy_setting_is_one_clear_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.hub.test_cli import ROOT
+
+    env = {
+        **os.environ,
+        "HUB_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(ROOT),
+        "HUB_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal",
+    }
+    res = subprocess.run(
+        [sys.executable, "-m", "hub", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "HUB_TRUSTED_PROXIES: 'proxy.internal' is not an IP address or network" in res.stderr
