@@ -386,12 +386,11 @@ async def verify_password_async(stored: str | None, password: str) -> bool:
     return await _hash_off_loop(verify_password, stored, password)
 
 
-def _lock_login_table(conn: Any) -> Any:
+async def _lock_login_table(conn: Any) -> None:
     """Serialise the throttle's count-and-record across processes: on PostgreSQL a transaction-scoped
     advisory lock; on SQLite the attempt's INSERT itself takes the database's single write lock."""
     if conn.dialect.name == "postgresql":
-        return conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK_KEY})
-    return None
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK_KEY})
 
 
 async def login(engine: AsyncEngine, name: str, password: str, remote: str, *, now: datetime) -> Any:
@@ -407,9 +406,7 @@ async def login(engine: AsyncEngine, name: str, password: str, remote: str, *, n
     since = now - LOGIN_WINDOW
     name = name[:120]
     async with engine.begin() as conn:
-        lock = _lock_login_table(conn)
-        if lock is not None:
-            await lock
+        await _lock_login_table(conn)
         attempt_id = (
             await conn.execute(insert(LA).values(name=name, remote=remote[:64], at=now, ok=False))
         ).inserted_primary_key[0]  # type: ignore[index]
