@@ -188,7 +188,7 @@ async def upsert_batch(
     for rec in latest.values():
         payload = rec.payload if isinstance(rec.payload, Mapping) else {"unreadable": repr(rec.payload)}
         plain = jsonable(payload)  # serialised once: hashed, then stored as is
-        doc = clean_doc(plain)
+        doc, h = clean_doc(plain)
         if doc is not plain:  # it had NUL bytes: the mapper sees the payload as it is stored
             rec = RawRecord(
                 resource=rec.resource,
@@ -196,7 +196,7 @@ async def upsert_batch(
                 payload=strip_nul(payload),
                 updated_at=rec.updated_at,
             )
-        by_resource.setdefault(rec.resource, []).append((rec, digest(doc), doc))
+        by_resource.setdefault(rec.resource, []).append((rec, h, doc))
 
     raw_inserts: list[dict[str, Any]] = []
     raw_updates: list[dict[str, Any]] = []

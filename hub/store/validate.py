@@ -14,6 +14,7 @@ the raw payload before it is mapped or stored, on every database alike.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -56,6 +57,8 @@ def _width(model: Any, column: str) -> int | None:
 #: column widths, read from the models so they cannot drift apart
 ID_WIDTH = _width(AfterSaleRecord, "external_id") or 80
 RAW_ID_WIDTH = _width(RawRecordRow, "external_id") or 80
+CASE_WIDTHS = {c: _width(AfterSaleRecord, c) for c in ("platform_status", "buyer", "return_waybill")}
+ORDER_WIDTHS = {c: _width(OrderRecord, c) for c in ("platform_status", "buyer", "recipient_key", "waybill")}
 
 
 # -- raw payloads ---------------------------------------------------------------------------------
@@ -73,12 +76,22 @@ def strip_nul(value: Any) -> Any:
     return value
 
 
-def clean_doc(doc: Any) -> Any:
-    """A JSON-safe payload without NUL bytes. The scan is one C-speed dump; only a payload that
-    has one is rebuilt, so clean payloads (nearly all) keep their identity and their hash."""
-    if "\\u0000" in json.dumps(doc, ensure_ascii=False, default=str):
-        return strip_nul(doc)
-    return doc
+def clean_doc(doc: Any) -> tuple[Any, str]:
+    """A JSON-safe payload without NUL bytes, and its :func:`hub.store.serialize.digest`.
+
+    The NUL scan reads the very dump the hash is taken of (one C-speed ``json.dumps``, which
+    writes a NUL as ``\\u0000``), so it costs nothing extra; only a payload that has one is
+    rebuilt, and clean payloads (nearly all) keep their identity and their hash."""
+    text = _dump(doc)
+    if "\\u0000" in text:
+        doc = strip_nul(doc)
+        text = _dump(doc)
+    return doc, hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _dump(doc: Any) -> str:
+    # exactly serialize.digest's dump (a test holds the two hashes equal)
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def raw_problem(rec: Any) -> tuple[RawRecord, str | None]:
@@ -287,20 +300,18 @@ class _Checker:
         self.ident("line_external_id", c.line_external_id, optional=True)
         self.enum("kind", c.kind, AfterSaleKind)
         self.enum("status", c.status, AfterSaleStatus)
-        self.text("platform_status", c.platform_status, width=_width(AfterSaleRecord, "platform_status"))
+        self.text("platform_status", c.platform_status, width=CASE_WIDTHS["platform_status"])
         self.common(c)
         self.text("reason", c.reason, optional=True)
         self.integer("refund_fen", c.refund_fen)
         self.integer("paid_fen", c.paid_fen, optional=True)
-        self.text("buyer", c.buyer, optional=True, width=_width(AfterSaleRecord, "buyer"))
+        self.text("buyer", c.buyer, optional=True, width=CASE_WIDTHS["buyer"])
         self.text("description", c.description, optional=True)
         if c.version is not None and (isinstance(c.version, bool) or not isinstance(c.version, int)):
             self.fail("version", f"must be an integer, got {type(c.version).__name__} {c.version!r}")
         if c.version is not None and not -MAX_FEN <= c.version <= MAX_FEN:
             self.fail("version", f"out of range ({c.version})")
-        self.text(
-            "return_waybill", c.return_waybill, optional=True, width=_width(AfterSaleRecord, "return_waybill")
-        )
+        self.text("return_waybill", c.return_waybill, optional=True, width=CASE_WIDTHS["return_waybill"])
         if c.dispute is not None:
             self.nested("dispute", self.dispute, c.dispute)
 
@@ -308,15 +319,15 @@ class _Checker:
         self.ident("external_id", o.external_id)
         self.enum("status", o.status, OrderStatus)
         self.enum("role", o.role, OrderRole)
-        self.text("platform_status", o.platform_status, width=_width(OrderRecord, "platform_status"))
+        self.text("platform_status", o.platform_status, width=ORDER_WIDTHS["platform_status"])
         self.common(o)
-        self.text("buyer", o.buyer, optional=True, width=_width(OrderRecord, "buyer"))
-        self.text("recipient_key", o.recipient_key, optional=True, width=_width(OrderRecord, "recipient_key"))
+        self.text("buyer", o.buyer, optional=True, width=ORDER_WIDTHS["buyer"])
+        self.text("recipient_key", o.recipient_key, optional=True, width=ORDER_WIDTHS["recipient_key"])
         self.integer("total_fen", o.total_fen)
         self.integer("paid_fen", o.paid_fen)
         for name in ("paid_at", "shipped_at", "signed_at", "completed_at"):
             self.time(name, getattr(o, name), optional=True)
-        self.text("waybill", o.waybill, optional=True, width=_width(OrderRecord, "waybill"))
+        self.text("waybill", o.waybill, optional=True, width=ORDER_WIDTHS["waybill"])
         self.text("remark", o.remark, optional=True)
         for i, line in enumerate(self.items("lines", o.lines)):
             self.nested(f"lines[{i}]", self.line, line)

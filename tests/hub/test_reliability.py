@@ -441,3 +441,16 @@ async def test_hub_sync_with_a_buggy_plugin_prints_every_summary_and_exits_1(tmp
         assert "! plugin faulty failed on shop buggy (order clock): AttributeError" in out
     finally:
         await sandbox.stop()
+
+
+def test_the_boundary_hash_is_the_store_hash_and_nul_bytes_go() -> None:
+    from hub.store.serialize import digest
+    from hub.store.validate import clean_doc
+
+    doc = {"id": "C1", "title": "法式 连衣裙", "lines": [{"sku": "A1", "qty": 2}], "n": 1.5, "x": None}
+    same, h = clean_doc(doc)
+    assert same is doc and h == digest(doc)
+    dirty = {"id": "C1\x00", "title": "法式\x00连衣裙", "lines": [{"sku\x00": "A1"}]}
+    clean, h = clean_doc(dirty)
+    assert clean == {"id": "C1", "title": "法式连衣裙", "lines": [{"sku": "A1"}]}
+    assert h == digest(clean)
