@@ -29,7 +29,7 @@ from ..scrub import scrub_text
 from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .serialize import after_sale_data, digest, jsonable, order_data
-from .validate import check_mapped, clean_doc, raw_problem, strip_nul
+from .validate import check_mapped, clean_doc, raw_problem, strip_nul, time_facts
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
@@ -166,6 +166,7 @@ async def upsert_batch(
     # The boundary: what the plugin fetched is checked before anything compares or stores it
     # (see hub.store.validate); a record with a broken envelope is quarantined, not fatal.
     raw_errors: dict[tuple[str, str], str] = {}
+    fact_times = time_facts(rules)
     checked: list[RawRecord] = []
     for rec in records:
         rec, problem = raw_problem(rec)
@@ -240,7 +241,7 @@ async def upsert_batch(
                 problem = raw_errors.get((resource, rec.external_id))
                 if problem is not None:
                     raise MappingError(problem)
-                obj = check_mapped(mapper(rec))
+                obj = check_mapped(mapper(rec), fact_times)
             except Exception as err:  # a plugin bug must quarantine the record, not stop the sync
                 stats.quarantined += 1
                 message = scrub_text(  # a platform's echo of our request must not store a secret

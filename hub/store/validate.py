@@ -42,6 +42,7 @@ from ..domain import (
     RawRecord,
 )
 from ..errors import MappingError
+from ..rules import RuleTable
 from .base import tbl
 from .models import AfterSaleRecord, OrderRecord, RawRecordRow
 
@@ -137,8 +138,9 @@ def _naive_or_type(value: Any) -> str:
 
 
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, time_facts: frozenset[str] = frozenset()) -> None:
         self.path: list[str] = []
+        self.time_facts = time_facts
 
     def fail(self, name: str, message: str) -> None:
         raise MappingError(message, field=".".join(p for p in (*self.path, name) if p) or None)
@@ -200,10 +202,23 @@ class _Checker:
             self.text(f"{name}[{i}]", item)
 
     def doc(self, name: str, value: Any) -> None:
-        """A free-form mapping (facts): JSON-like, no NUL bytes anywhere."""
+        """A free-form mapping (facts): JSON-like, no NUL bytes anywhere; the facts a deadline
+        rule counts from (``fact:<name>`` anchors) must be aware times or ISO times with a zone."""
         if not isinstance(value, Mapping):
             self.fail(name, f"must be a mapping, got {type(value).__name__}")
         self._doc(name, value)
+        for key in self.time_facts & value.keys():
+            raw = value[key]
+            if raw in (None, ""):
+                continue
+            if isinstance(raw, str):
+                try:
+                    raw = datetime.fromisoformat(raw)
+                except ValueError:
+                    self.fail(
+                        f"{name}.{key}", f"not an ISO time: {value[key]!r} (a deadline rule counts from it)"
+                    )
+            self.time(f"{name}.{key}", raw)
 
     def _doc(self, name: str, value: Any) -> None:
         if isinstance(value, str):
@@ -335,11 +350,17 @@ class _Checker:
             self.nested(f"links[{i}]", self.link, link)
 
 
-def check_mapped(obj: Any) -> MappedRecord:
+def time_facts(rules: RuleTable) -> frozenset[str]:
+    """The facts a rule table's deadlines count from (its ``fact:<name>`` anchors)."""
+    return frozenset(r.anchor[5:] for r in rules.rules if r.anchor.startswith("fact:"))
+
+
+def check_mapped(obj: Any, facts: frozenset[str] = frozenset()) -> MappedRecord:
     """Return ``obj`` if it is a sound Order or AfterSale; else raise :class:`MappingError`
     naming the field at fault (``refund_fen: negative (-5)``, ``status: must be a
-    AfterSaleStatus, got str 'requested'``)."""
-    checker = _Checker()
+    AfterSaleStatus, got str 'requested'``). ``facts``: the facts that must be times
+    (:func:`time_facts` of the platform's rule table)."""
+    checker = _Checker(facts)
     if isinstance(obj, AfterSale):
         checker.after_sale(obj)
     elif isinstance(obj, Order):

@@ -147,6 +147,7 @@ async def test_a_run_left_running_by_a_killed_process_is_closed_as_killed(make_h
         ("int_id", "order_external_id: must be a string, got int"),
         ("nul", "reason: contains a NUL byte"),
         ("long_id", "order_external_id: longer than 80 characters (200)"),
+        ("bad_fact", "facts.promised_at: not an ISO time: 'next tuesday'"),
     ],
 )
 async def test_a_bad_mapped_record_is_quarantined_with_its_field(

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from hub import hookimpl
-from hub.domain import AfterSale, MappedRecord, RawRecord, Shop
+from hub.domain import AfterSale, MappedRecord, OnExpiry, Party, RawRecord, Shop
 from hub.platform import AdapterContext, Page, PlatformInfo, PlatformRegister, SettingSpec, Window
+from hub.rules import Match, Rule, RuleTable
 
 from .adapter import INFO as ACME_INFO
-from .adapter import AcmeAdapter
+from .adapter import RULES, AcmeAdapter
 
 FAULTS = (
     "none",
@@ -33,6 +35,7 @@ FAULTS = (
     "int_id",  # order_external_id an int
     "nul",  # a NUL byte in the reason (PostgreSQL refuses it in text and JSON)
     "long_id",  # a 200-character order id (longer than the column)
+    "bad_fact",  # a fact a deadline rule counts from is not a time
     "close_raises",  # close() fails after a good sync
 )
 
@@ -102,7 +105,24 @@ class FaultyAdapter(AcmeAdapter):
             bug["reason"] = f"{mapped.reason}\x00"
         elif self.fault == "long_id":
             bug["order_external_id"] = "O" * 200
+        elif self.fault == "bad_fact":
+            bug["facts"] = {"promised_at": "next tuesday"}
         return dataclasses.replace(mapped, **bug) if bug else mapped
+
+    def rule_table(self) -> RuleTable:
+        promise = Rule(
+            id="faulty.promise",
+            match=Match(statuses=frozenset({"requested"})),
+            anchor="fact:promised_at",
+            duration=timedelta(hours=24),
+            party=Party.SELLER,
+            action="reply",
+            on_expiry=OnExpiry.OVERDUE,
+            source="tests/testplatform/faulty.py (test rule)",
+            summary_zh="承诺时间后 24 小时",
+            summary_en="24 h after the promised time",
+        )
+        return dataclasses.replace(RULES, platform="faulty", rules=(*RULES.rules, promise))
 
     async def close(self) -> None:
         if self.fault == "close_raises":
