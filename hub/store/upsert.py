@@ -29,7 +29,7 @@ from ..scrub import scrub_text
 from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .serialize import after_sale_data, digest, jsonable, order_data
-from .validate import check_mapped, clean_doc, raw_problem, strip_nul, time_facts
+from .validate import check_mapped, clean_doc, no_nul, raw_problem, strip_nul, time_facts
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
@@ -244,8 +244,12 @@ async def upsert_batch(
                 obj = check_mapped(mapper(rec), fact_times)
             except Exception as err:  # a plugin bug must quarantine the record, not stop the sync
                 stats.quarantined += 1
-                message = scrub_text(  # a platform's echo of our request must not store a secret
-                    str(err) if isinstance(err, ValueError | MappingError) else f"{type(err).__name__}: {err}"
+                message = no_nul(
+                    scrub_text(  # a platform's echo of our request must not store a secret
+                        str(err)
+                        if isinstance(err, ValueError | MappingError)
+                        else f"{type(err).__name__}: {err}"
+                    )
                 )
                 stats.problems.append(f"{resource} {rec.external_id}: {message}")
                 if q is not None and q["payload_hash"] == h and q["resolved_at"] is None:

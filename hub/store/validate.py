@@ -62,6 +62,12 @@ CASE_WIDTHS = {c: _width(AfterSaleRecord, c) for c in ("platform_status", "buyer
 ORDER_WIDTHS = {c: _width(OrderRecord, c) for c in ("platform_status", "buyer", "recipient_key", "waybill")}
 
 
+def no_nul(text: str) -> str:
+    """``text`` without NUL bytes: for error text hub stores (a platform's or a plugin's message
+    may carry one, and PostgreSQL refuses it in text and JSON columns)."""
+    return text.replace(NUL, "") if NUL in text else text
+
+
 # -- raw payloads ---------------------------------------------------------------------------------
 
 

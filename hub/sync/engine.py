@@ -45,6 +45,7 @@ from ..store.links import resolve_links
 from ..store.models import SyncCheckpointRecord, SyncRunRecord
 from ..store.shops import list_shop_rows, mark_reauth, shop_from_row
 from ..store.upsert import UpsertStats, upsert_batch
+from ..store.validate import no_nul
 from . import leases, waits
 from .crash import crashpoint
 from .windows import sync_range, windows
@@ -369,7 +370,7 @@ async def _sync_leased(
             except PlatformAuthError as err:
                 summary.status = "reauth"
                 summary.errors.append(f"{spec.name}: {err}")
-                await mark_reauth(hub.engine, shop.id, str(err))
+                await mark_reauth(hub.engine, shop.id, no_nul(str(err)))
                 blog.error("needs_reauth", resource=spec.name, error=str(err), code=err.code)
                 break
             except (PlatformRequestError, _ResourceFailed) as err:
@@ -423,7 +424,12 @@ async def _sync_leased(
                     changed=s.changed,
                     unchanged=s.unchanged + s.stale,
                     quarantined=s.quarantined,
-                    errors=scrub(summary.errors + s.problems + [f"warning: {w}" for w in summary.warnings]),
+                    errors=[
+                        no_nul(e)
+                        for e in scrub(
+                            summary.errors + s.problems + [f"warning: {w}" for w in summary.warnings]
+                        )
+                    ],
                 )
             )
     blog.info(
@@ -449,7 +455,7 @@ KILLED = "the process running this sync stopped before it finished (killed); the
 
 def _fault(shop: Shop, stage: str, err: BaseException) -> str:
     """One line naming the plugin, the shop and what it was doing when it raised ``err``."""
-    text = " ".join(str(err).split())
+    text = " ".join(no_nul(str(err)).split())
     return f"plugin {shop.platform} failed on shop {shop.name} ({stage}): {type(err).__name__}: {text}"
 
 

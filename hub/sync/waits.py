@@ -24,6 +24,7 @@ from ..errors import ConfigError
 from ..scrub import scrub_text
 from ..store.base import tbl
 from ..store.models import ShopRecord
+from ..store.validate import no_nul
 from . import leases
 
 if TYPE_CHECKING:
@@ -126,7 +127,9 @@ async def mark_rate_limited(hub: Hub, shop_id: int, until: datetime, reason: str
         await conn.execute(
             update(SHOPS)
             .where(SHOPS.c.id == shop_id)
-            .values(rate_limited_until=until, rate_limit_reason=scrub_text(reason), updated_at=hub.now())
+            .values(
+                rate_limited_until=until, rate_limit_reason=no_nul(scrub_text(reason)), updated_at=hub.now()
+            )
         )
 
 

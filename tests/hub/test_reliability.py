@@ -82,6 +82,7 @@ async def case_count(engine: Any, shop: str) -> int:
         ("missing_method", "order clock", "AttributeError"),
         ("fetch_raises", "case 20", "KeyError"),
         ("bad_setting", "order 20", "ValueError"),
+        ("nul_error", "case 20", "RuntimeError: row 3 holds a byte"),
     ],
 )
 async def test_a_plugin_bug_fails_its_shop_only(make_hub: Any, fault: str, stage: str, error: str) -> None:

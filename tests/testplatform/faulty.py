@@ -36,6 +36,7 @@ FAULTS = (
     "nul",  # a NUL byte in the reason (PostgreSQL refuses it in text and JSON)
     "long_id",  # a 200-character order id (longer than the column)
     "bad_fact",  # a fact a deadline rule counts from is not a time
+    "nul_error",  # fetch_window raises an error whose text holds a NUL byte
     "close_raises",  # close() fails after a good sync
 )
 
@@ -72,6 +73,8 @@ class FaultyAdapter(AcmeAdapter):
             pages += 1
             if self.fault == "fetch_raises" and resource == "case" and pages == 1:
                 raise KeyError("total")
+            if self.fault == "nul_error" and resource == "case":
+                raise RuntimeError("row 3 holds a \x00 byte")
             if self.fault == "naive_raw" and resource == "case":
                 page = Page(
                     records=[
