@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
+import re
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlalchemy import insert, select, update
 
 from .domain import DisputeKind, DisputeStatus, EvidenceKind, Insight, Order
-from .errors import ActionError, HubError, NotFoundError, PlatformError
+from .errors import ActionError, HubError, IdempotencyConflict, NotFoundError, PlatformError
 from .platform import ActionAvailability, ActionOutcome, ActionRequest, CaseContext, LinkedOrder
 from .plugins import collect
 from .runtime import Hub
+from .scrub import register_shop, scrub
 from .store.base import tbl
 from .store.cases import case_detail, get_case_row, linked_orders, order_for_case
 from .store.models import (
@@ -66,6 +71,72 @@ EVIDENCE_TYPES = {
     "video/mp4": EvidenceKind.VIDEO,
     "text/plain": EvidenceKind.CHAT,
 }
+
+
+_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
+#: names keep letters, digits and ordinary punctuation; separators, controls and bidi go
+_NAME_UNSAFE = re.compile('[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff<>:"|?*]')
+
+
+def safe_file_name(name: str) -> str:
+    """An evidence file name safe to store, show, send and pack: the last path component whatever
+    the separator (``../``, ``..\\``), no control or bidi character (an RLO can make ``gpj.exe``
+    read as ``exe.jpg``), no characters Windows refuses, no leading dots, at most 200 characters."""
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = _NAME_UNSAFE.sub("", unicodedata.normalize("NFC", base))
+    base = " ".join(base.split()).lstrip(". ").rstrip(". ")
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 200 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else base[:200]
+    return base or "evidence"
+
+
+#: ISO media files that are not MP4 video (HEIC/AVIF photos, QuickTime): not accepted as video/mp4
+_NOT_MP4_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"qt  "})
+
+
+def sniff_type(content: bytes) -> str | None:
+    """The accepted type the bytes are, from their signature; None when they are none of them.
+
+    Text is UTF-8 (or GB18030, which chat exports from Chinese tools often are) with no NUL."""
+    head = content[:16]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head[4:8] == b"ftyp" and head[8:12] not in _NOT_MP4_BRANDS:
+        return "video/mp4"
+    if b"\x00" in content:
+        return None
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # a few stray controls are fine in a chat log; a binary file is mostly controls
+        controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\r\n\x0c")
+        return "text/plain" if controls * 20 <= max(len(text[:4096]), 1) else None
+    return None
+
+
+def write_private(root: Path, rel: str, content: bytes) -> Path:
+    """Write ``content`` to ``root/rel`` readable by the hub's user only: folders 0700, file 0600
+    (evidence holds buyers' addresses and faces). Created so from the start, not narrowed after."""
+    path = root / rel
+    for folder in (root, path.parent):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)  # a folder made before this rule (or under a loose umask) is narrowed
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+    os.chmod(path, 0o600)
+    return path
 
 
 @dataclass
@@ -188,6 +259,35 @@ async def _open_appeal(hub: Hub, case_id: int) -> Any:
         ).first()
 
 
+async def find_action(conn: Any, case_id: int, action: str, key: str) -> Any:
+    """The action recorded under ``key`` for this case and action, or None."""
+    return (
+        await conn.execute(
+            select(A).where(A.c.after_sale_id == case_id, A.c.action == action, A.c.idempotency_key == key)
+        )
+    ).first()
+
+
+def check_same_params(existing: Any, params: Mapping[str, Any], key: str) -> None:
+    """A key already used must come back with the same parameters; otherwise it is a new request
+    that needs a new key (:class:`IdempotencyConflict`, naming the parameters that differ)."""
+    before, now = jsonable(dict(existing.params or {})), jsonable(dict(params))
+    if before == now:
+        return
+    differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    raise IdempotencyConflict(
+        f"idempotency key {key!r} was already used for {existing.action} on this case with other "
+        f"parameters ({', '.join(differ)}): use a new key to act again"
+    )
+
+
+def platform_key(case_id: int, action: str, key: str) -> str:
+    """The key handed to the plugin: the caller's key scoped to the case and action, so a plugin
+    that deduplicates per shop (17网's ledger) never confuses two cases that chose the same key."""
+    prefix = f"{case_id}:{action}:"
+    return key if key.startswith(prefix) else prefix + key
+
+
 def default_key(case_row: Any, action: str, params: Mapping[str, Any]) -> str:
     """The same action with the same parameters on the same version of a case has the same key."""
     state = f"{case_row.platform_updated_at.isoformat()}:{case_row.version}"
@@ -209,10 +309,11 @@ async def perform_action(
     key = idempotency_key or default_key(row, action, params)
     now = hub.now()
     async with hub.engine.begin() as conn:
-        existing = (await conn.execute(select(A).where(A.c.idempotency_key == key))).first()
+        # a key is scoped to this case and this action: another case's (or shop's) use of the same
+        # key is a different record, never seen here
+        existing = await find_action(conn, row.id, action, key)
         if existing is not None:
-            if existing.after_sale_id != row.id or existing.action != action:
-                raise ActionError(f"idempotency key {key!r} was used for another action")
+            check_same_params(existing, params, key)
             if existing.status != "failed":
                 return ActionReply(
                     id=existing.id,
@@ -254,10 +355,12 @@ async def perform_action(
             status, message, response = await _hub_action(hub, row, action, params, actor)
         else:
             status, message, response = await _platform_action(
-                hub, row, case, order, action, params, key, actor
+                hub, row, case, order, action, params, platform_key(row.id, action, key), actor
             )
     except (PlatformError, HubError) as err:
         status, message, response = "failed", str(err), {"error": str(err), "class": type(err).__name__}
+    # what the platform said is stored and shown: a gateway echoing our request must not leak a secret
+    message, response = scrub(message), scrub(response)
     async with hub.engine.begin() as conn:
         await conn.execute(
             update(A)
@@ -303,6 +406,7 @@ async def _platform_action(
     actor: str,
 ) -> tuple[str, str, Any]:
     shop = shop_from_row(await _shop_row(hub, row.shop_id))
+    register_shop(shop.settings, hub.registry.platforms.get(shop.platform))
     sent = await _resolve_files(hub, row, action, params)
     adapter = hub.adapter(shop)
     try:
@@ -449,10 +553,14 @@ async def add_evidence(
 ) -> int:
     """Store an evidence file for a case (size and type checked); returns its id."""
     row = await get_case_row(hub.engine, case_id, shop_ids)
-    ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if ctype not in EVIDENCE_TYPES:
+    name = safe_file_name(name)
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
+    declared = _ALIASES.get(declared, declared)
+    if declared in ("", "application/octet-stream"):
+        declared = mimetypes.guess_type(name)[0] or ""
+    if declared and declared not in EVIDENCE_TYPES:
         raise ActionError(
-            f"{name}: type {ctype} is not accepted (accepted: {', '.join(sorted(EVIDENCE_TYPES))})"
+            f"{name}: type {declared} is not accepted (accepted: {', '.join(sorted(EVIDENCE_TYPES))})"
         )
     if not content:
         raise ActionError(f"{name}: the file is empty")
@@ -460,13 +568,19 @@ async def add_evidence(
         raise ActionError(
             f"{name}: {len(content)} bytes is over the {MAX_EVIDENCE_BYTES // 1024 // 1024} MB limit"
         )
+    # the bytes decide, not the name or the sender's word: a script renamed .png is not a photo
+    ctype = sniff_type(content)
+    if ctype is None:
+        raise ActionError(
+            f"{name}: the content is not of an accepted type (accepted: {', '.join(sorted(EVIDENCE_TYPES))})"
+        )
+    if declared and declared != ctype:
+        raise ActionError(f"{name}: the content is {ctype}, not {declared} as its name or type says")
     ev_kind = EvidenceKind(kind) if kind else EVIDENCE_TYPES[ctype]
     sha = hashlib.sha256(content).hexdigest()
-    folder = hub.settings.home / "evidence" / str(row.id)
-    folder.mkdir(parents=True, exist_ok=True)
     ext = mimetypes.guess_extension(ctype) or ""
     rel = f"{row.id}/{sha}{ext}"
-    (hub.settings.home / "evidence" / rel).write_bytes(content)
+    write_private(hub.settings.home / "evidence", rel, content)
     now = hub.now()
     async with hub.engine.begin() as conn:
         ident = (
@@ -582,5 +696,6 @@ async def evidence_pack(hub: Hub, case_id: int, shop_ids: Collection[int] | None
                 _, content = await evidence_file(hub, ev["id"], shop_ids)
             except (NotFoundError, OSError):
                 continue
-            zf.writestr(f"evidence/{ev['id']}-{ev['name']}", content)
+            # names stored before they were sanitised are made safe here too
+            zf.writestr(f"evidence/{ev['id']}-{safe_file_name(ev['name'])}", content)
     return buf.getvalue()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,8 +17,10 @@ from typing import Any
 
 from .clock import parse_duration, parse_iso
 from .config import Settings, redact_url
-from .errors import ConfigError, HubError
+from .errors import ConfigError, HubError, IdempotencyConflict
 from .logging import configure_logging
+from .scrub import scrub, scrub_text
+from .terminal import SafeStream, clean, json_text
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
@@ -68,7 +69,8 @@ def _kv(pairs: Sequence[str] | None) -> dict[str, str]:
 
 
 def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    # exact data (but the known secrets); control and bidi characters escaped (\uXXXX), never raw
+    sys.stdout.write(json_text(scrub(value), ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,13 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(args)
         configure_logging(settings.log_format, settings.log_level)
-        return asyncio.run(args.func(args))
+        return _run_printing_safely(args)
     except KeyboardInterrupt:
         sys.stderr.write("hub: interrupted\n")
         return 130
     except HubError as err:
         sys.stderr.write(f"hub: error: {_one_line(err)}\n")
-        return 2 if isinstance(err, ConfigError | UsageError) else 1
+        return 2 if isinstance(err, ConfigError | UsageError | IdempotencyConflict) else 1
     except Exception as err:
         from sqlalchemy.exc import DBAPIError
 
@@ -128,8 +130,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
 
 
+def _run_printing_safely(args: argparse.Namespace) -> int:
+    """Run the command with its standard output cleaned of terminal controls: what commands print
+    carries platform data (names, reasons, raw records) that must be shown, never obeyed."""
+    real = sys.stdout
+    sys.stdout = SafeStream(real)  # type: ignore[assignment]
+    try:
+        return asyncio.run(args.func(args))
+    finally:
+        sys.stdout = real
+
+
 def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
+    return clean(scrub_text(" ".join(str(err).split()))) or type(err).__name__
 
 
 if __name__ == "__main__":

@@ -277,6 +277,8 @@ async def cmd_shop_list(args: argparse.Namespace) -> int:
                 "platform": r.platform,
                 "needs_reauth": r.needs_reauth,
                 "reauth_reason": r.reauth_reason,
+                "rate_limited_until": r.rate_limited_until.isoformat() if r.rate_limited_until else None,
+                "rate_limit_reason": r.rate_limit_reason,
                 "settings": display_settings(hub.registry.platforms.get(r.platform), r.settings),
             }
             for r in rows
@@ -288,6 +290,8 @@ async def cmd_shop_list(args: argparse.Namespace) -> int:
         print("no shops yet: hub shop add PLATFORM NAME --set key=value ...")
     for it in items:
         flag = "  NEEDS RE-AUTHORISATION" if it["needs_reauth"] else ""
+        if it["rate_limited_until"]:  # cleared by the first sync after it
+            flag += f"  RATE-LIMITED until {show_time(it['rate_limited_until'])} ({it['rate_limit_reason']})"
         print(f"{it['name']}  ({it['platform']}){flag}")
     return 0
 
@@ -349,16 +353,18 @@ def cell(text: str, columns: int) -> str:
 
 def print_summaries(summaries: Sequence[Any]) -> None:
     print(
-        f"{'shop':<26}{'status':<9}{'fetched':>8}{'new':>7}{'changed':>8}{'same':>7}{'quarant.':>9}{'errors':>7}"
+        f"{'shop':<26}{'status':<13}{'fetched':>8}{'new':>7}{'changed':>8}{'same':>7}{'quarant.':>9}{'errors':>7}"
     )
     for s in summaries:
         d = s.as_dict()
         print(
-            f"{cell(d['shop'], 26)}{d['status']:<9}{d['fetched']:>8}{d['new']:>7}{d['changed']:>8}"
+            f"{cell(d['shop'], 26)}{d['status']:<13}{d['fetched']:>8}{d['new']:>7}{d['changed']:>8}"
             f"{d['unchanged']:>7}{d['quarantined']:>9}{len(d['errors']):>7}"
         )
         for e in d["errors"] + d["problems"]:
             print(f"    ! {e}")
+        for w in d["warnings"]:
+            print(f"    ~ warning: {w}")
 
 
 async def run_sync(hub: Any, args: argparse.Namespace) -> list[Any]:
@@ -490,10 +496,12 @@ async def cmd_cases(args: argparse.Namespace) -> int:
 async def cmd_case_show(args: argparse.Namespace) -> int:
     from .actions import available_actions, case_insights
     from .cli import _print_json, open_hub
+    from .scrub import register_all_shops
     from .store.cases import case_detail
     from .store.serialize import jsonable
 
     async with open_hub(args) as hub:
+        await register_all_shops(hub.engine, hub.registry.platforms)  # raw records are printed: hide secrets
         detail = await case_detail(hub.engine, args.id)
         detail["insights"] = jsonable(await case_insights(hub, args.id))
         detail["actions_available"] = await available_actions(hub, args.id)
@@ -652,9 +660,11 @@ async def cmd_link(args: argparse.Namespace) -> int:
 
 async def cmd_quarantine(args: argparse.Namespace) -> int:
     from .cli import _print_json, open_hub
+    from .scrub import register_all_shops
     from .store.cases import quarantined
 
     async with open_hub(args) as hub:
+        await register_all_shops(hub.engine, hub.registry.platforms)  # raw payloads: hide secrets
         items = await quarantined(hub.engine)
     if args.json:
         _print_json(items)

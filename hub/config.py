@@ -28,6 +28,8 @@ class Settings:
     backoff_base: float = 0.5  #: seconds; doubled per retry, capped at backoff_max
     backoff_max: float = 60.0
     default_rate: float = 10.0  #: calls/s per shop when the platform states none
+    #: networks (CIDRs) of the reverse proxies whose Forwarded / X-Forwarded-* headers are believed
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, *, database_url: str | None = None, home: Path | None = None) -> Settings:
@@ -41,12 +43,27 @@ class Settings:
         except ValueError as err:
             raise ConfigError("HUB_HTTP_TIMEOUT must be a number of seconds") from err
         return cls(
+            trusted_proxies=parse_networks(os.environ.get("HUB_TRUSTED_PROXIES", ""), "HUB_TRUSTED_PROXIES"),
             home=home,
             database_url=normalise_url(url),
             log_format=fmt,
             log_level=os.environ.get("HUB_LOG_LEVEL", "info").lower(),
             http_timeout=timeout,
         )
+
+
+def parse_networks(text: str, where: str) -> tuple[str, ...]:
+    """Comma- or space-separated CIDRs (a bare address is a /32 or /128), normalised; a bad one is a
+    :class:`ConfigError` naming it and ``where`` it came from."""
+    import ipaddress
+
+    out: list[str] = []
+    for part in text.replace(",", " ").split():
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{where}: {part[:60]!r} is not an IP address or network (CIDR)") from None
+    return tuple(out)
 
 
 def normalise_url(url: str) -> str:

@@ -97,3 +97,8 @@ class PlatformStopError(PlatformRequestError):
 
 class ActionError(HubError):
     """An action cannot be performed (not allowed in this state, bad parameters)."""
+
+
+class IdempotencyConflict(ActionError):
+    """An idempotency key already used for this action on this case, now with other parameters: the
+    caller must choose a new key to act again (a silent replay would hide the new request)."""

@@ -43,6 +43,11 @@ def register_secrets(values: Iterable[str]) -> None:
             _secret_values.add(v)
 
 
+def secret_values() -> frozenset[str]:
+    """The secret values registered so far (:mod:`hub.scrub` hides them in stored and shown text)."""
+    return frozenset(_secret_values)
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         for secret in _secret_values:

@@ -38,6 +38,9 @@ class ShopRecord(Base):
     #: the fingerprint of the rules and policy settings the shop's stored next actions come from:
     #: when it differs, the next sync recomputes them
     rules_digest: Mapped[str | None] = mapped_column(String(32))
+    #: the platform asked hub to wait past the shop's max_wait: syncs skip the shop until then
+    rate_limited_until: Mapped[datetime | None]
+    rate_limit_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -230,9 +233,12 @@ class ActionRecord(Base):
     """An action, recorded before it is sent. The idempotency key makes a retry never act twice."""
 
     __tablename__ = "actions"
+    # a key is the caller's, scoped to one case and one action: two agents (or two shops) choosing
+    # the same key neither see nor block each other's actions
+    __table_args__ = (UniqueConstraint("after_sale_id", "action", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120))
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     after_sale_id: Mapped[int | None] = mapped_column(ForeignKey("after_sales.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(40))

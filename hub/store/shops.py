@@ -13,6 +13,7 @@ from ..clock import utcnow
 from ..domain import Shop
 from ..errors import ConfigError, NotFoundError
 from ..platform import PlatformInfo, SettingSpec
+from ..scrub import scrub_text
 from .base import tbl
 from .models import ShopRecord
 
@@ -23,6 +24,16 @@ SHOPS = tbl(ShopRecord)
 CORE_SETTINGS = (
     SettingSpec(
         name="rate_limit", help="calls per second for this shop (default: the platform's published limit)"
+    ),
+    SettingSpec(
+        name="max_wait",
+        help="longest wait a sync sleeps when the platform throttles it (default 5m); a platform "
+        "asking for longer marks the shop rate-limited until then and later syncs skip it",
+    ),
+    SettingSpec(
+        name="push",
+        help="read the platform's push channel (TMC, PMC) for hints (default on); off stops trying",
+        choices=("on", "off"),
     ),
 )
 
@@ -115,7 +126,7 @@ async def mark_reauth(engine: AsyncEngine, shop_id: int, reason: str) -> None:
         await conn.execute(
             update(SHOPS)
             .where(SHOPS.c.id == shop_id)
-            .values(needs_reauth=True, reauth_reason=reason, updated_at=utcnow())
+            .values(needs_reauth=True, reauth_reason=scrub_text(reason), updated_at=utcnow())
         )
 
 

@@ -23,11 +23,14 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import AfterSale, AfterSaleStatus, MappedRecord, Order, Party, RawRecord
+from ..errors import MappingError
 from ..rules import RuleTable, anchor_time, next_action
+from ..scrub import scrub_text
 from .base import tbl
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .nextaction import action_columns, action_doc, order_in_work, refresh_chain
 from .serialize import after_sale_data, digest, jsonable, order_data
+from .validate import check_mapped, clean_doc, no_nul, raw_problem, strip_nul, time_facts
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
@@ -172,6 +175,17 @@ async def upsert_batch(
     ``merchant_side`` is the platform's ``PlatformInfo.merchant_side`` (which side of its cases the
     merchant is on): it names the party of a state no rule row covers."""
     stats = UpsertStats(fetched=len(records))
+    # The boundary: what the plugin fetched is checked before anything compares or stores it
+    # (see hub.store.validate); a record with a broken envelope is quarantined, not fatal.
+    raw_errors: dict[tuple[str, str], str] = {}
+    fact_times = time_facts(rules)
+    checked: list[RawRecord] = []
+    for rec in records:
+        rec, problem = raw_problem(rec)
+        if problem is not None:
+            raw_errors[(rec.resource, rec.external_id)] = problem
+        checked.append(rec)
+    records = checked
     # Within a batch the newest version of a record wins; an equal time keeps the later one.
     latest: dict[tuple[str, str], RawRecord] = {}
     for rec in records:
@@ -185,8 +199,17 @@ async def upsert_batch(
             stats.stale += 1
     by_resource: dict[str, list[tuple[RawRecord, str, Any]]] = {}
     for rec in latest.values():
-        doc = jsonable(rec.payload)  # serialised once: hashed, then stored as is
-        by_resource.setdefault(rec.resource, []).append((rec, digest(doc), doc))
+        payload = rec.payload if isinstance(rec.payload, Mapping) else {"unreadable": repr(rec.payload)}
+        plain = jsonable(payload)  # serialised once: hashed, then stored as is
+        doc, h = clean_doc(plain)
+        if doc is not plain:  # it had NUL bytes: the mapper sees the payload as it is stored
+            rec = RawRecord(
+                resource=rec.resource,
+                external_id=rec.external_id,
+                payload=strip_nul(payload),
+                updated_at=rec.updated_at,
+            )
+        by_resource.setdefault(rec.resource, []).append((rec, h, doc))
 
     raw_inserts: list[dict[str, Any]] = []
     raw_updates: list[dict[str, Any]] = []
@@ -227,10 +250,19 @@ async def upsert_batch(
         for rec, h, doc in todo:
             q = quarantined.get(rec.external_id)
             try:
-                obj = mapper(rec)
+                problem = raw_errors.get((resource, rec.external_id))
+                if problem is not None:
+                    raise MappingError(problem)
+                obj = check_mapped(mapper(rec), fact_times)
             except Exception as err:  # a plugin bug must quarantine the record, not stop the sync
                 stats.quarantined += 1
-                message = f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)
+                message = no_nul(
+                    scrub_text(  # a platform's echo of our request must not store a secret
+                        str(err)
+                        if isinstance(err, ValueError | MappingError)
+                        else f"{type(err).__name__}: {err}"
+                    )
+                )
                 stats.problems.append(f"{resource} {rec.external_id}: {message}")
                 if q is not None and q["payload_hash"] == h and q["resolved_at"] is None:
                     continue

@@ -6,6 +6,13 @@ Platform errors arrive already classified by the plugin's client; the engine act
 rate limit → wait ``retry_after`` (or back off) and retry the window; connection → exponential
 backoff, a few times; auth → mark the shop for re-authorisation and skip it (others go on);
 request → record the error, skip this resource.
+
+A platform that asks for a wait longer than the shop's ``max_wait`` marks the shop rate-limited
+until then (see :mod:`hub.sync.waits`). Push messages are hints: a push channel that fails is a
+warning, never a failed sync. Anything else a plugin raises (a bug: a missing method, a wrong
+type) fails that shop alone, naming the plugin, the shop and what it was doing; the other shops
+finish, and every run row says how its run ended (a run a killed process left ``running`` is
+closed as ``killed`` by the next run of that shop).
 """
 
 from __future__ import annotations
@@ -32,13 +39,15 @@ from ..errors import (
 from ..platform import Hint, PlatformAdapter, ResourceSpec, Window
 from ..plugins import notify
 from ..runtime import Hub
+from ..scrub import register_shop, scrub
 from ..store.base import tbl
 from ..store.links import resolve_links
 from ..store.models import SyncCheckpointRecord, SyncRunRecord
 from ..store.nextaction import recompute_if_changed
 from ..store.shops import list_shop_rows, mark_reauth, shop_from_row
 from ..store.upsert import UpsertStats, upsert_batch
-from . import leases
+from ..store.validate import no_nul
+from . import leases, waits
 from .crash import crashpoint
 from .windows import sync_range, windows
 
@@ -54,11 +63,17 @@ T = TypeVar("T")
 class ShopSummary:
     shop: str
     platform: str
-    status: str = "ok"  #: ok, partial, reauth, failed, skipped
+    status: str = "ok"  #: ok, partial, reauth, rate_limited, failed, skipped
     stats: UpsertStats = field(default_factory=UpsertStats)
     errors: list[str] = field(default_factory=list)
     windows: int = 0
     retries: int = 0
+    #: what went wrong without making the sync less than ok (an unavailable push channel)
+    warnings: list[str] = field(default_factory=list)
+    #: when a platform's long wait stopped the sync: no sync of this shop before this time
+    rate_limited_until: datetime | None = None
+    #: what the sync is doing now, so a plugin's fault names it
+    stage: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         s = self.stats
@@ -71,10 +86,13 @@ class ShopSummary:
             "changed": s.changed,
             "unchanged": s.unchanged + s.stale,
             "quarantined": s.quarantined,
-            "errors": self.errors,
-            "problems": s.problems,
+            # a platform's error text may echo our request: the known secret values are hidden
+            "errors": scrub(self.errors),
+            "problems": scrub(s.problems),
             "windows": self.windows,
             "retries": self.retries,
+            "warnings": scrub(self.warnings),
+            "rate_limited_until": self.rate_limited_until.isoformat() if self.rate_limited_until else None,
         }
 
 
@@ -87,22 +105,33 @@ class _ResourceFailed(Exception):
 
 async def retrying(hub: Hub, what: str, fn: Callable[[], Awaitable[T]], summary: ShopSummary, blog: Any) -> T:
     """Run ``fn`` again while it fails with a retryable platform error: wait the platform's
-    ``retry_after`` when it gives one, else back off exponentially; give up after max_retries."""
+    ``retry_after`` when it gives one, else back off exponentially; give up after max_retries.
+    Within a shop's sync every wait is bounded by its ``max_wait`` (a longer stated wait raises
+    :class:`hub.sync.waits.RateLimited`) and slept with the shop's lease renewed."""
     attempt = 0
+    guard = waits.CURRENT.get()
     while True:
         try:
             return await fn()
         except PlatformRateLimitError as err:
+            stated = err.retry_after is not None
             wait = err.retry_after if err.retry_after is not None else _backoff(hub, attempt)
+            if guard is not None:
+                wait = guard.check(wait, what, stated=stated, detail=str(err))
             blog.warning("rate_limited", what=what, wait_s=wait, code=err.code)
         except PlatformConnectionError as err:
             wait = _backoff(hub, attempt)
+            if guard is not None:
+                wait = guard.check(wait, what, stated=False)
             blog.warning("platform_unavailable", what=what, wait_s=wait, error=str(err))
         attempt += 1
         summary.retries += 1
         if attempt > hub.settings.max_retries:
             raise _ResourceFailed(f"{what}: gave up after {attempt} attempts")
-        await hub.sleep(wait)
+        if guard is not None:
+            await guard.sleep(wait)
+        else:
+            await hub.sleep(wait)
 
 
 async def _fetch_window(
@@ -118,9 +147,12 @@ async def _fetch_window(
     async def once() -> tuple[list[RawRecord], list[str]]:
         records: list[RawRecord] = []
         problems: list[str] = []
+        guard = waits.CURRENT.get()
         async for page in adapter.fetch_window(spec.name, window):
             records.extend(page.records)
             problems.extend(f"{p.source}: {p.message}" for p in page.problems)
+            if guard is not None:  # a long fetch (a big import) keeps the lease
+                await guard.keep()
         return records, problems
 
     return await retrying(hub, spec.name, once, summary, blog)
@@ -203,16 +235,21 @@ async def sync_resource(
 ) -> None:
     assert shop.id is not None
     current = await _checkpoint(hub, shop.id, spec.name)
+    summary.stage = f"{spec.name} clock"
     platform_now = await retrying(hub, f"{spec.name} clock", adapter.platform_now, summary, blog)
     start, end = sync_range(spec, checkpoint=current, platform_now=platform_now, since=since, until=until)
     for index, window in enumerate(windows(spec, start, end)):
         if progress:
             progress(shop.name, spec.name, window, index)
+        summary.stage = f"{spec.name} {window.start.isoformat()} to {window.end.isoformat()}"
         records, problems = await _fetch_window(hub, adapter, spec, window, summary, blog)
         crashpoint("window_fetched")
         current = await _write_window(hub, shop, adapter, spec, window, records, current, summary)
         summary.windows += 1
-        if not await leases.acquire(hub.engine, shop.id, hub.now()):  # renew; lost only if it lapsed
+        guard = waits.CURRENT.get()
+        if guard is not None:
+            await guard.renew()  # raises LeaseLost only if it lapsed and another process took it
+        elif not await leases.acquire(hub.engine, shop.id, hub.now()):
             raise _ResourceFailed("the shop's sync lease lapsed and another process took it")
         for problem in problems:
             summary.errors.append(problem)
@@ -231,6 +268,7 @@ async def apply_hints(
         if key in seen:
             continue
         seen.add(key)
+        summary.stage = f"push hint {hint.resource} {hint.external_id}"
         raw = await retrying(
             hub,
             f"{hint.resource} {hint.external_id}",
@@ -265,11 +303,20 @@ async def sync_one_shop(
     progress: ProgressFn | None = None,
 ) -> ShopSummary:
     assert shop.id is not None
+    register_shop(shop.settings, hub.registry.platforms.get(shop.platform))  # scrubbed from what we store
     summary = ShopSummary(shop=shop.name, platform=shop.platform)
     blog = log.bind(shop=shop.name, platform=shop.platform)
     if shop.needs_reauth:
         summary.status = "reauth"
         summary.errors.append("needs re-authorisation: update its credentials with `hub shop set`")
+        return summary
+    limited = await waits.rate_limited_until(hub, shop.id)
+    if limited is not None:
+        until, reason = limited
+        summary.status = "rate_limited"
+        summary.rate_limited_until = until
+        summary.errors.append(f"skipped: rate-limited by the platform until {waits.show(until)} ({reason})")
+        blog.info("sync_skipped", reason="rate_limited", until=until.isoformat())
         return summary
     if not await leases.acquire(hub.engine, shop.id, hub.now()):
         summary.status = "skipped"
@@ -293,21 +340,38 @@ async def _sync_leased(
     progress: ProgressFn | None,
 ) -> ShopSummary:
     assert shop.id is not None
+    now = hub.now()
     async with hub.engine.begin() as conn:
+        # We hold the lease, so a run of this shop still marked running was left by a process
+        # that died (killed, or its machine went down): say so.
+        closed = await conn.execute(
+            update(RUNS)
+            .where(RUNS.c.shop_id == shop.id, RUNS.c.status == "running")
+            .values(status="killed", finished_at=now, errors=[KILLED])
+        )
+        if closed.rowcount:
+            blog.warning("killed_runs_closed", runs=closed.rowcount)
         run_id = (
             await conn.execute(
-                insert(RUNS).values(shop_id=shop.id, started_at=hub.now(), status="running", errors=[])
+                insert(RUNS).values(shop_id=shop.id, started_at=now, status="running", errors=[])
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     blog.info("sync_started")
-    adapter = hub.adapter(shop)
+    guard = waits.ShopGuard(hub=hub, shop_id=shop.id, max_wait=waits.DEFAULT_MAX_WAIT, renewed_at=now)
+    token = waits.CURRENT.set(guard)
+    adapter: PlatformAdapter | None = None
+    summary.stage = "starting"
     try:
+        guard.max_wait = waits.max_wait_of(shop.settings, shop.name)
+        adapter = hub.adapter(shop)
         # new rules or policy settings: recompute the stored next actions before syncing
+        summary.stage = "recomputing next actions"
         side = hub.registry.info(shop.platform).merchant_side
         rules = adapter.rule_table()
         recomputed = await recompute_if_changed(hub.engine, shop.id, rules, shop.settings, side)
         if recomputed is not None:
             blog.info("next_actions_recomputed", rows=recomputed)
+        summary.stage = "listing resources"
         for spec in adapter.resources():
             try:
                 await sync_resource(
@@ -316,7 +380,7 @@ async def _sync_leased(
             except PlatformAuthError as err:
                 summary.status = "reauth"
                 summary.errors.append(f"{spec.name}: {err}")
-                await mark_reauth(hub.engine, shop.id, str(err))
+                await mark_reauth(hub.engine, shop.id, no_nul(str(err)))
                 blog.error("needs_reauth", resource=spec.name, error=str(err), code=err.code)
                 break
             except (PlatformRequestError, _ResourceFailed) as err:
@@ -328,24 +392,33 @@ async def _sync_leased(
                 summary.errors.append(f"{spec.name}: {err}")
                 blog.error("resource_failed", resource=spec.name, error=str(err))
         if summary.status != "reauth":
-            try:
-                hints = await retrying(hub, "push", adapter.fetch_hints, summary, blog)
-                if hints:
-                    await apply_hints(hub, shop, adapter, hints, summary, blog)
-                    blog.info("hints_applied", hints=len(hints))
-            except PlatformAuthError as err:
-                summary.status = "reauth"
-                summary.errors.append(f"push: {err}")
-                await mark_reauth(hub.engine, shop.id, str(err))
-            except (PlatformError, _ResourceFailed) as err:
-                summary.errors.append(f"push: {err}")
-                blog.warning("hints_failed", error=str(err))
+            await _push_hints(hub, shop, adapter, summary, blog)
+    except waits.RateLimited as err:
+        summary.status = "rate_limited"
+        summary.rate_limited_until = err.until
+        summary.errors.append(f"rate-limited by the platform until {waits.show(err.until)}: {err.reason}")
+        await waits.mark_rate_limited(hub, shop.id, err.until, err.reason)
+        blog.warning("shop_rate_limited", until=err.until.isoformat(), reason=err.reason)
+    except waits.LeaseLost as err:
+        summary.status = "partial"
+        summary.errors.append(str(err))
+        blog.error("lease_lost", error=str(err))
     except HubError as err:
         summary.status = "failed"
         summary.errors.append(str(err))
         blog.error("sync_failed", error=str(err))
+    except Exception as err:  # a plugin's bug: this shop fails, named; the other shops go on
+        summary.status = "failed"
+        summary.errors.append(_fault(shop, summary.stage, err))
+        blog.error("plugin_failed", stage=summary.stage, error=f"{type(err).__name__}: {err}", exc_info=True)
     finally:
-        await adapter.close()
+        waits.CURRENT.reset(token)
+        if adapter is not None:
+            try:
+                await adapter.close()
+            except Exception as err:  # closing is housekeeping: never worse than a warning
+                summary.warnings.append(_fault(shop, "closing the adapter", err))
+                blog.warning("adapter_close_failed", error=f"{type(err).__name__}: {err}")
         s = summary.stats
         if summary.status == "ok" and summary.errors:
             summary.status = "partial"
@@ -361,7 +434,12 @@ async def _sync_leased(
                     changed=s.changed,
                     unchanged=s.unchanged + s.stale,
                     quarantined=s.quarantined,
-                    errors=summary.errors + s.problems,
+                    errors=[
+                        no_nul(e)
+                        for e in scrub(
+                            summary.errors + s.problems + [f"warning: {w}" for w in summary.warnings]
+                        )
+                    ],
                 )
             )
     blog.info(
@@ -373,11 +451,44 @@ async def _sync_leased(
         unchanged=s.unchanged + s.stale,
         quarantined=s.quarantined,
         errors=len(summary.errors),
+        warnings=len(summary.warnings),
     )
     for case, changes in s.changed_cases:
         await notify(hub.pm, "hub_on_case_changed", shop=shop, case=case, changes=changes)
     s.changed_cases.clear()
     return summary
+
+
+#: the error a run left ``running`` by a dead process is closed with
+KILLED = "the process running this sync stopped before it finished (killed); the next run resumed it"
+
+
+def _fault(shop: Shop, stage: str, err: BaseException) -> str:
+    """One line naming the plugin, the shop and what it was doing when it raised ``err``."""
+    text = " ".join(no_nul(str(err)).split())
+    return f"plugin {shop.platform} failed on shop {shop.name} ({stage}): {type(err).__name__}: {text}"
+
+
+async def _push_hints(
+    hub: Hub, shop: Shop, adapter: PlatformAdapter, summary: ShopSummary, blog: Any
+) -> None:
+    """Read the push channel and re-fetch what it points at. Push is only a hint (polling is the
+    source of truth), so a channel that is unreachable or refuses us is a warning, read once per
+    sync, never retried for minutes; ``push=off`` turns it off."""
+    if str(shop.settings.get("push") or "on").strip().lower() == "off":
+        return
+    summary.stage = "push"
+    try:
+        hints = await adapter.fetch_hints()
+        if hints:
+            await apply_hints(hub, shop, adapter, hints, summary, blog)
+            blog.info("hints_applied", hints=len(hints))
+    except (PlatformError, _ResourceFailed) as err:
+        summary.warnings.append(
+            f"push: {err} (push is only a hint: polling covers it; "
+            f"`hub shop set {shop.name} --set push=off` stops trying)"
+        )
+        blog.warning("hints_failed", error=str(err))
 
 
 async def sync_shops(
@@ -411,7 +522,13 @@ async def sync_shops(
         except HubError as err:
             return ShopSummary(shop=row.name, platform=row.platform, status="failed", errors=[str(err)])
         async with sem:
-            return await sync_one_shop(hub, shop, since=since, until=until, progress=progress)
+            try:
+                return await sync_one_shop(hub, shop, since=since, until=until, progress=progress)
+            except Exception as err:  # whatever it is, it stays in this shop's summary
+                log.error("sync_failed", shop=row.name, error=f"{type(err).__name__}: {err}", exc_info=True)
+                return ShopSummary(
+                    shop=row.name, platform=row.platform, status="failed", errors=[_fault(shop, "sync", err)]
+                )
 
     summaries = list(await asyncio.gather(*(one(r) for r in rows)))
     async with hub.engine.begin() as conn:

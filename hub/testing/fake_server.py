@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+
+from ..clock import utcnow
 
 #: The faults every sandbox understands (each may add its own).
 FAULTS = ("rate_limit", "auth_expired", "server_error", "timeout", "malformed")
@@ -36,6 +39,28 @@ class FakeClock:
 
     def set(self, value: datetime) -> None:
         self._now = value
+
+
+class WallClock(FakeClock):
+    """A sandbox clock that follows real time, as a real platform's does (the demo's sandboxes
+    use it: a frozen clock drifts from the hub's, and after ten minutes the platform refuses every
+    timestamp). It can still be moved forward or set; it then keeps running from there."""
+
+    def __init__(self, start: datetime | None = None, *, source: Callable[[], datetime] = utcnow) -> None:
+        self._source = source
+        self._offset = timedelta(0) if start is None else start - source()
+
+    def now(self) -> datetime:
+        return self._source() + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._offset += delta
+        return self.now()
+
+    def set(self, value: datetime) -> None:
+        self._offset = value - self._source()
 
 
 @dataclass

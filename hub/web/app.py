@@ -20,9 +20,26 @@ from aiohttp import web
 
 from ..runtime import Hub
 from . import api, views
-from .keys import counters_key, hub_key, jinja_key, owns_hub_key, poll_ms_key
+from .keys import (
+    counters_key,
+    hub_key,
+    jinja_key,
+    owns_hub_key,
+    poll_ms_key,
+    proxies_key,
+    secrets_refresh_key,
+)
 from .metrics import RequestCounters
-from .middlewares import authenticate, csrf, errors, request_context
+from .middlewares import (
+    authenticate,
+    csrf,
+    errors,
+    forwarded,
+    request_context,
+    scrub_secrets,
+    security_headers,
+)
+from .proxy import networks
 
 log = structlog.get_logger("hub.web")
 
@@ -54,15 +71,23 @@ def _jinja() -> jinja2.Environment:
     return env
 
 
-def create_app(hub: Hub, *, owns_hub: bool = True, poll_ms: int = 10_000) -> web.Application:
+def create_app(
+    hub: Hub, *, owns_hub: bool = True, poll_ms: int = 10_000, trusted_proxies: tuple[str, ...] | None = None
+) -> web.Application:
     """The workbench application for ``hub``. With ``owns_hub`` the app closes the hub on shutdown;
-    ``poll_ms`` is how often an open work list asks whether it changed."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_context, errors, authenticate, csrf])
+    ``poll_ms`` is how often an open work list asks whether it changed; ``trusted_proxies`` (CIDRs,
+    default ``HUB_TRUSTED_PROXIES``) are the reverse proxies whose forwarding headers are believed."""
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[forwarded, request_context, security_headers, scrub_secrets, errors, authenticate, csrf],
+    )
+    app[proxies_key] = networks(hub.settings.trusted_proxies if trusted_proxies is None else trusted_proxies)
     app[hub_key] = hub
     app[owns_hub_key] = owns_hub
     app[jinja_key] = _jinja()
     app[counters_key] = RequestCounters()
     app[poll_ms_key] = poll_ms
+    app[secrets_refresh_key] = [0.0]  # read on the first request
     app.cleanup_ctx.append(_hub_context)
     app.router.add_routes(views.routes)
     app.router.add_routes(api.routes)

@@ -7,19 +7,23 @@ id: log lines name the user and the outcome only.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
+import os
 import re
 import secrets
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..errors import ConfigError, NotFoundError
@@ -53,6 +57,13 @@ MAX_FAILURES_PER_NAME = 5
 MAX_FAILURES_PER_REMOTE = 20
 MIN_PASSWORD = 8
 _NAME = re.compile(r"^[^\s,/\\<>\"'&;:]{1,64}$")
+
+T_ = TypeVar("T_")
+#: argon2 calls run in this many threads at most (each takes 64 MiB and a core for ~0.1 s)
+HASH_THREADS = max(1, min(4, os.cpu_count() or 1))
+_hash_pool: ThreadPoolExecutor | None = None
+#: the advisory lock that serialises login throttling on PostgreSQL (any fixed 64-bit number)
+_LOGIN_LOCK_KEY = 0x6875625F6C6F67
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" defaults (64 MiB)
 # Verified when the user does not exist, so a wrong name costs the same time as a wrong password.
@@ -140,6 +151,7 @@ async def add_user(
     if password is not None:
         validate_password(password)
     shop_list = await _check_shops(engine, shops)
+    hashed = await hash_password_async(password) if password is not None else None
     if role != "admin" and not shop_list:
         raise ConfigError(f"a{'n' if role == 'agent' else ''} {role} needs --shops (the shops they serve)")
     async with engine.begin() as conn:
@@ -153,7 +165,7 @@ async def add_user(
                 active=True,
                 created_at=now,
                 updated_at=now,
-                password_hash=hash_password(password) if password is not None else None,
+                password_hash=hashed,
             )
         )
         return int(res.inserted_primary_key[0])  # type: ignore[index]
@@ -168,13 +180,14 @@ async def ensure_user(hub: Hub, name: str, role: str, shops: Sequence[str], pass
     validate_role(role)
     validate_password(password)
     shop_list = await _check_shops(hub.engine, shops)
+    hashed = await hash_password_async(password)
     now = hub.now()
     async with hub.engine.begin() as conn:
         row = (await conn.execute(select(U.c.id).where(U.c.name == name))).first()
         values = {
             "role": role,
             "shops": shop_list,
-            "password_hash": hash_password(password),
+            "password_hash": hashed,
             "active": True,
             "updated_at": now,
         }
@@ -351,56 +364,86 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
+async def _hash_off_loop(fn: Callable[..., T_], *args: Any) -> T_:
+    """Run an argon2 call in the hashing threads (at most :data:`HASH_THREADS` at once).
+
+    argon2 spends ~100 ms of CPU and 64 MiB per call by design; on the event loop a burst of logins
+    would stall every other request. The C library releases the GIL, so the threads hash while the
+    loop serves; the small pool bounds the memory and CPU a burst can take (the rest queue)."""
+    global _hash_pool
+    if _hash_pool is None:
+        _hash_pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="hub-argon2")
+    return await asyncio.get_running_loop().run_in_executor(_hash_pool, functools.partial(fn, *args))
+
+
+async def hash_password_async(password: str) -> str:
+    """:func:`hash_password` off the event loop."""
+    return await _hash_off_loop(hash_password, password)
+
+
+async def verify_password_async(stored: str | None, password: str) -> bool:
+    """:func:`verify_password` off the event loop."""
+    return await _hash_off_loop(verify_password, stored, password)
+
+
+async def _lock_login_table(conn: Any) -> None:
+    """Serialise the throttle's count-and-record across processes: on PostgreSQL a transaction-scoped
+    advisory lock; on SQLite the attempt's INSERT itself takes the database's single write lock."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK_KEY})
+
+
 async def login(engine: AsyncEngine, name: str, password: str, remote: str, *, now: datetime) -> Any:
     """Check a name and password against the rate limits and the stored hash; return the user row.
 
-    Raises :class:`LoginRefused`. Too many recent failures for the name or from the address refuse
-    the attempt before the password is even checked, so guessing cannot go faster than the limit.
+    Raises :class:`LoginRefused`. The attempt is recorded as a failure *before* the password is
+    checked, in the same transaction (serialised) that counts the earlier failures: parallel
+    guesses each see the others, so no more than the limit are ever tested, and a crash while
+    checking leaves a failure, never a free guess. A good password then marks its attempt ``ok``.
+    Too many failures for the name or from the address refuse the attempt unchecked (it is not
+    recorded: a locked-out attacker does not extend the lockout forever).
     """
     since = now - LOGIN_WINDOW
-    async with engine.connect() as conn:
+    name = name[:120]
+    async with engine.begin() as conn:
+        await _lock_login_table(conn)
+        attempt_id = (
+            await conn.execute(insert(LA).values(name=name, remote=remote[:64], at=now, ok=False))
+        ).inserted_primary_key[0]  # type: ignore[index]
+        earlier = (LA.c.id != attempt_id, LA.c.ok.is_(False), LA.c.at >= since)
         by_name = int(
             (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(LA)
-                    .where(LA.c.name == name, LA.c.ok.is_(False), LA.c.at >= since)
-                )
+                await conn.execute(select(func.count()).select_from(LA).where(LA.c.name == name, *earlier))
             ).scalar_one()
         )
         by_remote = int(
             (
                 await conn.execute(
-                    select(func.count())
-                    .select_from(LA)
-                    .where(LA.c.remote == remote, LA.c.ok.is_(False), LA.c.at >= since)
+                    select(func.count()).select_from(LA).where(LA.c.remote == remote[:64], *earlier)
                 )
             ).scalar_one()
         )
-        if by_name >= MAX_FAILURES_PER_NAME or by_remote >= MAX_FAILURES_PER_REMOTE:
-            oldest = (
-                await conn.execute(
-                    select(func.min(LA.c.at)).where(
-                        (LA.c.name == name) if by_name >= MAX_FAILURES_PER_NAME else (LA.c.remote == remote),
-                        LA.c.ok.is_(False),
-                        LA.c.at >= since,
-                    )
-                )
-            ).scalar_one()
-            wait = int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1
-            raise LoginRefused(
-                "too many failed logins: try again later", rate_limited=True, retry_after=max(wait, 1)
-            )
-        user = (await conn.execute(select(U).where(U.c.name == name[:120]))).first()
-    ok = verify_password(user.password_hash if user is not None and user.active else None, password)
-    async with engine.begin() as conn:
-        await conn.execute(insert(LA).values(name=name[:120], remote=remote[:64], at=now, ok=ok))
-        if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
-            await conn.execute(
-                update(U).where(U.c.id == user.id).values(password_hash=hash_password(password))
-            )
-    if not ok:
+        limited = by_name >= MAX_FAILURES_PER_NAME or by_remote >= MAX_FAILURES_PER_REMOTE
+        if limited:
+            which = LA.c.name == name if by_name >= MAX_FAILURES_PER_NAME else LA.c.remote == remote[:64]
+            oldest = (await conn.execute(select(func.min(LA.c.at)).where(which, *earlier))).scalar_one()
+            await conn.execute(delete(LA).where(LA.c.id == attempt_id))
+        else:
+            user = (await conn.execute(select(U).where(U.c.name == name))).first()
+    if limited:
+        wait = int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1
+        raise LoginRefused(
+            "too many failed logins: try again later", rate_limited=True, retry_after=max(wait, 1)
+        )
+    stored = user.password_hash if user is not None and user.active else None
+    ok = await verify_password_async(stored, password)
+    if not ok or user is None:
         raise LoginRefused("wrong user name or password")
+    new_hash = await hash_password_async(password) if _hasher.check_needs_rehash(user.password_hash) else None
+    async with engine.begin() as conn:
+        await conn.execute(update(LA).where(LA.c.id == attempt_id).values(ok=True))
+        if new_hash is not None:
+            await conn.execute(update(U).where(U.c.id == user.id).values(password_hash=new_hash))
     return user
 
 

@@ -15,7 +15,12 @@ __all__ = ["ensure_user", "register", "run_server"]
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``serve``, ``user`` and ``token`` to the ``hub`` command."""
-    p = sub.add_parser("serve", help="serve the agents' workbench (web pages + JSON API)")
+    p = sub.add_parser(
+        "serve",
+        help="serve the agents' workbench (web pages + JSON API)",
+        epilog="Behind a TLS-terminating reverse proxy, set HUB_TRUSTED_PROXIES to its networks "
+        "(e.g. 127.0.0.1,10.0.0.0/8): only their Forwarded / X-Forwarded-* headers are believed.",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     p.set_defaults(func=cmd_serve)
@@ -87,6 +92,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(f"hub workbench listening on {url}  (Ctrl+C to stop)", flush=True)
+        if hub.settings.trusted_proxies:
+            print(f"trusting the proxies at {', '.join(hub.settings.trusted_proxies)}", flush=True)
 
     await run_server(hub, args.host, args.port, on_ready=ready)
     return 0

@@ -5,15 +5,36 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from ..errors import ActionError, ConfigError, HubError, NotFoundError, PluginError, StoreError
+from ..errors import (
+    ActionError,
+    ConfigError,
+    HubError,
+    IdempotencyConflict,
+    NotFoundError,
+    PluginError,
+    StoreError,
+)
+from ..logging import secret_values
+from ..scrub import register_all_shops, scrub_text
 from . import auth
 from .i18n import pick_lang, translator
-from .keys import LANG, PRINCIPAL, REQUEST_ID, counters_key, hub_key, jinja_key
+from .keys import (
+    LANG,
+    PRINCIPAL,
+    REQUEST_ID,
+    counters_key,
+    hub_key,
+    jinja_key,
+    proxies_key,
+    secrets_refresh_key,
+)
+from .proxy import client_info
 
 log = structlog.get_logger("hub.web")
 
@@ -47,6 +68,87 @@ def wants_json(request: web.Request) -> bool:
 def remote_of(request: web.Request) -> str:
     """The caller's address, for rate limits and the audit log."""
     return request.remote or "unknown"
+
+
+#: pages: only this origin's script, style, images and forms; never framed (clickjacking)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@web.middleware
+async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind a trusted reverse proxy, continue with the client's own address and scheme (so rate
+    limits, the audit log and the cookies' ``Secure`` flag see the real client); otherwise as is."""
+    trusted = request.app[proxies_key]
+    if not trusted:
+        return await handler(request)
+    info = client_info(request, trusted)
+    if info.remote == request.remote and info.scheme == request.scheme:
+        return await handler(request)
+    return await handler(request.clone(remote=info.remote, scheme=info.scheme))
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Headers every answer carries: no framing, no type sniffing; pages get a Content-Security-Policy
+    and API answers ``Cache-Control: no-store`` (they hold case data a shared cache must not keep)."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _secure_headers(request, exc.headers, exc.content_type)
+        raise
+    _secure_headers(request, response.headers, response.content_type)
+    return response
+
+
+def _secure_headers(request: web.Request, headers: MutableMapping[str, str], content_type: str) -> None:
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if content_type == "text/html":
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    else:
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if wants_json(request):
+        headers["Cache-Control"] = "no-store"
+
+
+#: how often the server re-reads the shops' secret values (a shop added from the CLI is covered)
+SECRETS_REFRESH_S = 30.0
+_SCRUBBED_TYPES = ("text/html", "application/json", "text/plain")
+
+
+@web.middleware
+async def scrub_secrets(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """No page or API answer carries a shop's secret: stored data is scrubbed when written, and
+    this catches whatever was stored before (or comes from a path that forgot): every text answer
+    has the known secret values replaced by ``***``. Uploaded evidence is served as it was given."""
+    app = request.app
+    now = time.monotonic()
+    if app[secrets_refresh_key][0] <= now:
+        app[secrets_refresh_key][0] = now + SECRETS_REFRESH_S
+        hub = app[hub_key]
+        try:
+            await register_all_shops(hub.engine, hub.registry.platforms)
+        except Exception as err:  # the values known so far still apply; the request goes on
+            log.warning("secrets_refresh_failed", error=f"{type(err).__name__}: {str(err)[:200]}")
+    response = await handler(request)
+    if (
+        isinstance(response, web.Response)
+        and isinstance(response.body, bytes)
+        and response.content_type in _SCRUBBED_TYPES
+        and request.match_info.route.name not in ("case_evidence_file",)
+    ):
+        charset = response.charset or "utf-8"
+        body = response.body
+        # look in the bytes first (a 200-row page is scanned in well under a millisecond); decode
+        # and rewrite only the rare answer that holds a secret
+        if any(v.encode(charset, "ignore") in body for v in secret_values()):
+            text = body.decode(charset, errors="surrogateescape")
+            response.body = scrub_text(text).encode(charset, errors="surrogateescape")
+    return response
 
 
 @web.middleware
@@ -146,6 +248,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
     except NotFoundError as err:
         return _error_response(request, 404, str(err))
+    except HttpProcessingError as err:
+        # a body that cannot be parsed (e.g. a multipart part header with control characters)
+        return _error_response(request, 400, f"the request body cannot be read: {err.message[:120]}")
+    except IdempotencyConflict as err:
+        return _error_response(request, 422, str(err))
     except ActionError as err:
         return _error_response(request, 409, str(err))
     except ConfigError as err:

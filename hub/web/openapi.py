@@ -97,7 +97,8 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         "name": "Idempotency-Key",
         "in": "header",
         "required": False,
-        "description": "the same key never acts twice (or send idempotency_key in the body)",
+        "description": "scoped to the case and action: the same key never acts twice, and with other "
+        "parameters is a 422 (or send idempotency_key in the body)",
         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{8,120}$"},
     }
     reply = {"$ref": "#/components/schemas/ActionReply"}

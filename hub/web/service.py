@@ -10,13 +10,11 @@ import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import structlog
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..actions import (
@@ -25,9 +23,11 @@ from ..actions import (
     available_actions,
     case_insights,
     evidence_file,
+    find_action,
     perform_action,
+    safe_file_name,
 )
-from ..errors import ActionError, NotFoundError
+from ..errors import ActionError, IdempotencyConflict, NotFoundError
 from ..runtime import Hub
 from ..store.cases import (
     CaseFilter,
@@ -38,7 +38,6 @@ from ..store.cases import (
     list_summary,
     urgency_counts,
 )
-from ..store.models import ActionRecord
 from ..store.serialize import digest, jsonable
 from . import auth
 from .auth import Principal
@@ -47,7 +46,6 @@ from .keys import REQUEST_ID, hub_key
 from .middlewares import ApiError, remote_of
 
 log = structlog.get_logger("hub.web")
-A = ActionRecord.__table__
 CONFIRM_NEEDED = "this action moves money: tick the confirmation first"
 
 
@@ -57,21 +55,29 @@ def require_actor(principal: Principal) -> None:
         raise ApiError(403, f"{principal.name} is a viewer: viewers cannot act on cases")
 
 
-async def key_was_used(hub: Hub, key: str | None) -> bool:
-    """Whether an action was already recorded under ``key`` (a resubmitted form or a retried call)."""
+async def used_key(hub: Hub, case_id: int, action: str, key: str | None) -> Any:
+    """The action already recorded under ``key`` for this case and action (a resubmitted form or a
+    retried call), or None. Keys are scoped: another case's use of the same key is not seen."""
     if key is None:
-        return False
+        return None
     async with hub.engine.connect() as conn:
-        return (await conn.execute(select(A.c.id).where(A.c.idempotency_key == key))).first() is not None
+        return await find_action(conn, case_id, action, key)
+
+
+async def action_state(hub: Hub, principal: Principal, case_id: int, action: str) -> dict[str, Any]:
+    """The action's state on this case (enabled or not); 404 when the case is out of scope or the
+    action unknown."""
+    states = {a["action"]: a for a in await available_actions(hub, case_id, principal.shop_ids)}
+    state = states.get(action)
+    if state is None:
+        raise ApiError(404, f"no action {action[:60]!r} on this case (actions: {', '.join(sorted(states))})")
+    return state
 
 
 async def check_action(hub: Hub, principal: Principal, case_id: int, action: str) -> dict[str, Any]:
     """The action's state on this case; 404 when the case is out of scope or the action unknown,
     409 (with the platform's reason) when it is not allowed now."""
-    states = {a["action"]: a for a in await available_actions(hub, case_id, principal.shop_ids)}
-    state = states.get(action)
-    if state is None:
-        raise ApiError(404, f"no action {action[:60]!r} on this case (actions: {', '.join(sorted(states))})")
+    state = await action_state(hub, principal, case_id, action)
     if not state["enabled"]:
         raise ApiError(409, f"{action} is not allowed on this case: {state['reason']}")
     return state
@@ -108,59 +114,63 @@ async def act(
 ) -> ActionReply:
     """Perform ``action`` for the caller: role, scope, state and parameters checked, the reply audited.
 
-    A key already used is handed straight to the core, which replays the stored result: the action
-    may no longer be allowed (it was done), and the second click must still answer, not act.
+    A key already used for this action on this case is handed to the core, which replays the
+    stored result: the action may no longer be allowed (it was done), and the second click must
+    still answer, not act. The same key with other parameters is a 422 (a new request needs a new key).
     ``files`` are uploaded form files for ``file`` parameters; they are stored as evidence first.
     ``confirmed`` is the page's confirmation tick: False refuses an action that moves money (the
     API passes None: a script's call is its own confirmation).
     """
     hub = request.app[hub_key]
     require_actor(principal)
-    params: dict[str, Any] = {}
-    replay = await key_was_used(hub, key)
-    if not replay:
+    previous = await used_key(hub, case_id, action, key)
+    if previous is None:
         state = await check_action(hub, principal, case_id, action)
         if state["money_moves"] and confirmed is False:
             raise ApiError(422, CONFIRM_NEEDED)
-        specs = param_specs(state)
-        values = dict(given)
-        for spec in specs:
-            if spec.get("type") != "file":
-                continue
-            upload = (files or {}).get(spec["name"])
-            if upload is not None:
-                ident = await store_evidence(
-                    request, principal, case_id, upload, description=f"{action} proof"
-                )
-                values[spec["name"]] = str(ident)
-            if values.get(spec["name"]) not in (None, ""):
-                values[spec["name"]] = await evidence_ref(hub, principal, case_id, values[spec["name"]])
-        agents: list[str] = []
-        if any(s.get("type") == "agent" for s in specs):
-            detail = await case_detail(hub.engine, case_id, principal.shop_ids)
-            agents = await auth.agents_for_shop(hub.engine, detail["shop"])
-        params = coerce_params(specs, values, agents=agents)
+    else:
+        # a replay: the action may no longer be allowed (it was done), but its parameters are read
+        # the same way, so the core can tell a true replay from a new request under an old key
+        state = await action_state(hub, principal, case_id, action)
+    specs = param_specs(state)
+    values = dict(given)
+    for spec in specs:
+        if spec.get("type") != "file":
+            continue
+        upload = (files or {}).get(spec["name"])
+        if upload is not None and previous is not None:
+            # the resubmitted form carries the file again: it was stored the first time
+            values[spec["name"]] = (previous.params or {}).get(spec["name"])
+        elif upload is not None:
+            ident = await store_evidence(request, principal, case_id, upload, description=f"{action} proof")
+            values[spec["name"]] = str(ident)
+        if values.get(spec["name"]) not in (None, ""):
+            values[spec["name"]] = await evidence_ref(hub, principal, case_id, values[spec["name"]])
+    agents: list[str] = []
+    if any(s.get("type") == "agent" for s in specs):
+        detail = await case_detail(hub.engine, case_id, principal.shop_ids)
+        agents = await auth.agents_for_shop(hub.engine, detail["shop"])
+    params = coerce_params(specs, values, agents=agents)
+
+    async def perform() -> ActionReply:
+        try:
+            return await perform_action(
+                hub,
+                case_id,
+                action,
+                params,
+                actor=principal.name,
+                idempotency_key=key,
+                shop_ids=principal.shop_ids,
+            )
+        except IdempotencyConflict as err:
+            raise ApiError(422, str(err)) from None
+
     try:
-        reply = await perform_action(
-            hub,
-            case_id,
-            action,
-            params,
-            actor=principal.name,
-            idempotency_key=key,
-            shop_ids=principal.shop_ids,
-        )
+        reply = await perform()
     except IntegrityError:
         # two submits raced past the check with the same key: the loser replays the winner's record
-        reply = await perform_action(
-            hub,
-            case_id,
-            action,
-            params,
-            actor=principal.name,
-            idempotency_key=key,
-            shop_ids=principal.shop_ids,
-        )
+        reply = await perform()
     await auth.audit(
         hub.engine,
         actor=principal.name,
@@ -195,7 +205,7 @@ async def store_evidence(
     # hands that over still percent-encoded, while browsers send the UTF-8 name as it is
     if re.search(r"%[0-9A-Fa-f]{2}", raw_name):
         raw_name = unquote(raw_name)
-    name = Path(raw_name).name[:200] or "evidence"
+    name = safe_file_name(raw_name)
     try:
         ident = await add_evidence(
             hub,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from aiohttp import web
 from multidict import MultiDict
@@ -119,10 +120,34 @@ def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -
     return response
 
 
+#: C0 and C1 control characters and the bidi controls: browsers drop some of them from URLs (a tab
+#: or a newline inside "/\t/evil.com" makes it "//evil.com"), so a target carrying any is refused
+_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only local paths: a login link must not bounce the agent to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only local paths: a login or language link must not bounce the agent to another site.
+
+    The target is checked as a browser would read it: percent-decoded (repeatedly, for doubly
+    encoded tricks), with no control or bidi character, no backslash (browsers read it as a
+    slash), starting with exactly one slash and with no scheme or host. Anything else is "/".
+    """
+    if not target:
         return "/"
+    probe = target
+    for _ in range(4):
+        decoded = unquote(probe)
+        if decoded == probe:
+            break
+        probe = decoded
+    for text in (target, probe):
+        if _UNSAFE_CHARS.search(text) or "\\" in text:
+            return "/"
+        if not text.startswith("/") or text.startswith("//"):
+            return "/"
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return "/"
     return target
 
 

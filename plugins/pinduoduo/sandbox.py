@@ -26,7 +26,7 @@ from hub.clock import format_cst
 from hub.domain import AfterSaleKind
 from hub.money import fen_to_yuan
 from hub.platform import DemoShop
-from hub.testing.fake_server import FakeClock, FakePlatformServer
+from hub.testing.fake_server import FakeClock, FakePlatformServer, WallClock
 
 from . import sandbox_data
 from .client import sign
@@ -77,6 +77,8 @@ class FakePddServer(FakePlatformServer):
     pending: dict[int, PushMsg] = field(default_factory=dict)
     acked: list[int] = field(default_factory=list)
     extra_frames: list[dict[str, Any]] = field(default_factory=list)
+    #: False plays an app without PMC access (the 消息服务 permission not granted): 401 on connect
+    pmc_allowed: bool = True
     token_expired: bool = False
     _msg_seq: int = 0
     _sockets: set[web.WebSocketResponse] = field(default_factory=set)
@@ -263,6 +265,8 @@ class FakePddServer(FakePlatformServer):
 
     async def _pmc(self, request: web.Request) -> web.StreamResponse:
         cid, ts, dig = (request.match_info[k] for k in ("client_id", "ts", "digest"))
+        if not self.pmc_allowed:
+            raise web.HTTPUnauthorized(text="the app has no permission for the message service")
         if cid != self.client_id or not ts.isdigit() or dig != digest(cid, self.client_secret, int(ts)):
             raise web.HTTPForbidden(text="digest mismatch")
         ws = web.WebSocketResponse()
@@ -688,7 +692,8 @@ class PddSandbox:
     def __init__(
         self, *, clock: FakeClock | None = None, seed: int = 20261101, span: timedelta = timedelta(days=3)
     ) -> None:
-        self.server = FakePddServer(clock=clock or FakeClock(datetime.now(UTC).replace(microsecond=0)))
+        # the demo's clock follows real time; tests pass a clock that moves only when told
+        self.server = FakePddServer(clock=clock or WallClock(datetime.now(UTC).replace(microsecond=0)))
         self.seed = seed
         self.span = span
         self._real_time = clock is None

@@ -22,7 +22,7 @@ from typing import Any
 from hub.clock import CST
 from hub.money import fen_to_yuan
 from hub.platform import DemoShop
-from hub.testing.fake_server import FakeClock
+from hub.testing.fake_server import FakeClock, WallClock
 
 #: The sale orders the demo's purchases fulfil, written in the purchase remarks (see README.md,
 #: "Demo links"). Plugins never import each other, so these follow the other sandboxes' id schemes.
@@ -622,7 +622,7 @@ class SeventeenSandbox:
 
     def __init__(self, *, clock: FakeClock | None = None, seed: int = 17) -> None:
         self._real_time = clock is None
-        self.world = ExportWorld(clock=clock or FakeClock(), seed=seed)
+        self.world = ExportWorld(clock=clock or WallClock(), seed=seed)  # the demo's follows real time
         self.folder: Path | None = None
 
     async def start(self, workdir: str) -> Sequence[DemoShop]:

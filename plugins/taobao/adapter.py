@@ -179,13 +179,7 @@ class TaobaoAdapter:
 
     async def platform_now(self) -> datetime:
         """TOP's clock, from ``taobao.time.get`` (the gateway checks timestamps against it)."""
-        inner = await self.client.call("taobao.time.get", with_session=False)
-        try:
-            platform_time = parse_cst(str(inner["time"]))
-        except (KeyError, ValueError) as err:
-            raise PlatformRequestError("taobao.time.get: no readable time", platform=PLATFORM_ID) from err
-        self.client.clock_offset = platform_time - self.ctx.now()
-        return platform_time
+        return await self.client.sync_clock()
 
     async def fetch_window(self, resource: str, window: Window) -> AsyncIterator[Page]:
         """Yield the pages of ``resource`` modified in ``window``, last page first."""

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from hub.clock import format_cst
+from hub.clock import format_cst, parse_cst
 from hub.errors import (
     PlatformAuthError,
     PlatformConnectionError,
@@ -50,6 +50,8 @@ AUTH_SUB_CODES = ("invalid-sessionkey", "session-expired", "sessionkey")
 #: Code 10 Service Currently Unavailable: transient (TOP: 7, 10 and isp.* are retryable).
 RETRY_CODES = frozenset({"10"})
 RATE_LIMIT_CODE = "7"
+#: Code 31 Invalid Timestamp: our clock and the gateway's differ by more than 10 minutes.
+TIMESTAMP_CODE = "31"
 
 _BAN_SECONDS = re.compile(r"(\d+)\s+more\s+seconds", re.IGNORECASE)
 
@@ -231,6 +233,17 @@ class TopClient:
         form["sign"] = sign(form, self._secret, self.sign_method)
         return form
 
+    async def sync_clock(self) -> datetime:
+        """Learn the gateway's clock from ``taobao.time.get`` (which is not held to it) and keep
+        the offset, so the ``timestamp`` we send is the gateway's time; returns that time."""
+        inner = await self._call_once("taobao.time.get", {}, files=None, with_session=False)
+        try:
+            platform_time = parse_cst(str(inner["time"]))
+        except (KeyError, ValueError) as err:
+            raise PlatformRequestError("taobao.time.get: no readable time", platform=PLATFORM) from err
+        self.clock_offset = platform_time - self._now()
+        return platform_time
+
     async def call(
         self,
         method: str,
@@ -242,9 +255,34 @@ class TopClient:
         """Call one API; return the body inside ``<name>_response`` (or the simplified body).
 
         Raises a :class:`hub.errors.PlatformError` subclass for every failure, classified once.
+        A call refused for its timestamp (the clocks drifted apart) relearns the gateway's clock
+        and is sent once more, as the Pinduoduo client does.
         """
+        try:
+            return await self._call_once(method, params or {}, files=files, with_session=with_session)
+        except PlatformRequestError as err:
+            if err.code != TIMESTAMP_CODE or method == "taobao.time.get":
+                raise
+            before = self.clock_offset
+            await self.sync_clock()
+            log.info(
+                "top.timestamp_retry",
+                method=method,
+                offset_s=self.clock_offset.total_seconds(),
+                was_s=before.total_seconds(),
+            )
+            return await self._call_once(method, params or {}, files=files, with_session=with_session)
+
+    async def _call_once(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        files: Mapping[str, FileParam] | None,
+        with_session: bool,
+    ) -> dict[str, Any]:
         await self._limiter.acquire(method)
-        form = self.signed_params(method, params or {}, with_session=with_session)
+        form = self.signed_params(method, params, with_session=with_session)
         body: aiohttp.FormData | dict[str, str]
         if files:
             # Multipart when a file is present; the file is not part of the signature (TOP transport).

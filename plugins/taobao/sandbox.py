@@ -24,7 +24,7 @@ from aiohttp import web
 from hub.clock import format_cst, parse_cst, utcnow
 from hub.money import fen_to_yuan
 from hub.platform import DemoShop
-from hub.testing.fake_server import FakeClock, FakePlatformServer
+from hub.testing.fake_server import FakeClock, FakePlatformServer, WallClock
 
 from .client import response_key, sign
 from .mapping import NO_REASON_MARKERS
@@ -1072,6 +1072,10 @@ class TopGateway(FakePlatformServer):
                 )
             elif fault.kind == "unavailable":
                 return self._error(TopError(10, "Service Currently Unavailable", "isp.service-unavailable"))
+            elif fault.kind == "bad_timestamp":  # a gateway whose clock jumped: refuses the timestamp
+                return self._error(
+                    TopError(31, "Invalid Timestamp", None, "淘宝API服务端允许客户端请求最大时间误差为10分钟")
+                )
             elif fault.kind == "http_500":
                 return web.Response(status=502, text="Bad Gateway")
             elif fault.kind == "malformed":
@@ -1488,7 +1492,7 @@ class TaobaoSandbox:
     """A running fake TOP with one Taobao shop and one Tmall shop, generated relative to now."""
 
     def __init__(self, *, clock: FakeClock | None = None, seed: int = 20240501, trades: int = 300) -> None:
-        self.gateway = TopGateway(clock)
+        self.gateway = TopGateway(clock or WallClock())  # the demo's: it follows real time
         self._real_time = clock is None
         self.seed = seed
         self.trades = trades

@@ -164,16 +164,25 @@ async def test_hmac_shop_signs_accepted(tmall: TaobaoAdapter) -> None:
     assert await tmall.platform_now() is not None
 
 
-async def test_timestamp_off_by_more_than_ten_minutes_is_refused(
+async def test_timestamp_off_by_more_than_ten_minutes_relearns_the_clock_and_retries_once(
     sandbox: TaobaoSandbox, taobao: TaobaoAdapter
 ) -> None:
     taobao.client.clock_offset = timedelta(minutes=11)
-    with pytest.raises(PlatformRequestError) as info:
-        await taobao.client.call("taobao.refund.get", {"fields": "refund_id", "refund_id": "1"})
-    assert info.value.code == "31"
-    # taobao.time.get teaches the client the platform's clock; then calls pass again.
-    await taobao.platform_now()
+    # the gateway refuses the timestamp (code 31); the client relearns its clock with
+    # taobao.time.get and sends the call once more
+    inner = await taobao.client.call("taobao.refunds.receive.get", {"fields": "refund_id,modified"})
+    assert "refunds" in inner
     assert taobao.client.clock_offset == timedelta(0)
+    assert [c.api for c in sandbox.gateway.calls[-3:]] == [
+        "taobao.refunds.receive.get",
+        "taobao.time.get",
+        "taobao.refunds.receive.get",
+    ]
+    # a gateway whose clock cannot be matched (it keeps refusing) fails after that one retry
+    sandbox.gateway.inject("bad_timestamp", count=2)
+    with pytest.raises(PlatformRequestError) as info:
+        await taobao.client.call("taobao.refunds.receive.get", {"fields": "refund_id,modified"})
+    assert info.value.code == "31"
 
 
 async def test_simplified_json_is_read_too(sandbox: TaobaoSandbox, make_adapter: Any) -> None:
