@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from .errors import ConfigError
@@ -28,6 +29,12 @@ class Settings:
     backoff_base: float = 0.5  #: seconds; doubled per retry, capped at backoff_max
     backoff_max: float = 60.0
     default_rate: float = 10.0  #: calls/s per shop when the platform states none
+    #: how long a shop's sync lease lasts without renewal (a dead holder's shops wait this long)
+    lease_seconds: float = 600.0
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
     @classmethod
     def from_env(cls, *, database_url: str | None = None, home: Path | None = None) -> Settings:
@@ -40,8 +47,15 @@ class Settings:
             timeout = float(os.environ.get("HUB_HTTP_TIMEOUT", "30"))
         except ValueError as err:
             raise ConfigError("HUB_HTTP_TIMEOUT must be a number of seconds") from err
+        try:
+            lease = float(os.environ.get("HUB_LEASE_SECONDS", "600"))
+        except ValueError as err:
+            raise ConfigError("HUB_LEASE_SECONDS must be a number of seconds") from err
+        if lease <= 0:
+            raise ConfigError("HUB_LEASE_SECONDS must be positive")
         return cls(
             home=home,
+            lease_seconds=lease,
             database_url=normalise_url(url),
             log_format=fmt,
             log_level=os.environ.get("HUB_LOG_LEVEL", "info").lower(),

@@ -167,6 +167,7 @@ async def _write_window(
             )
             summary.stats.add(stats)
             crashpoint("mid_window")
+        await leases.fence(conn, shop.id, hub.now(), ttl=hub.settings.lease)  # fencing: still ours?
         if current is None:
             await conn.execute(
                 insert(CHECKPOINTS).values(
@@ -210,7 +211,8 @@ async def sync_resource(
         crashpoint("window_fetched")
         current = await _write_window(hub, shop, adapter, spec, window, records, current, summary)
         summary.windows += 1
-        if not await leases.acquire(hub.engine, shop.id, hub.now()):  # renew; lost only if it lapsed
+        # renew; lost only if it lapsed
+        if not await leases.acquire(hub.engine, shop.id, hub.now(), ttl=hub.settings.lease):
             raise _ResourceFailed("the shop's sync lease lapsed and another process took it")
         for problem in problems:
             summary.errors.append(problem)
@@ -240,6 +242,7 @@ async def apply_hints(
             records.append(raw)
     if records:
         async with hub.engine.begin() as conn:
+            await leases.fence(conn, shop.id, hub.now(), ttl=hub.settings.lease)
             summary.stats.add(
                 await upsert_batch(
                     conn,
@@ -268,7 +271,7 @@ async def sync_one_shop(
         summary.status = "reauth"
         summary.errors.append("needs re-authorisation: update its credentials with `hub shop set`")
         return summary
-    if not await leases.acquire(hub.engine, shop.id, hub.now()):
+    if not await leases.acquire(hub.engine, shop.id, hub.now(), ttl=hub.settings.lease):
         summary.status = "skipped"
         summary.errors.append("another hub process is syncing this shop now")
         blog.info("sync_skipped", reason="leased")
