@@ -127,7 +127,7 @@ async def _shop_checks(hub: Hub, row: Any, max_skew: timedelta) -> AsyncIterator
             f"{name} clock",
             within,
             f"{row.platform} is {abs(skew):.1f}s {'ahead' if skew >= 0 else 'behind'}"
-            + ("" if within else f" (more than {max_skew.total_seconds():.0f}s: fix this machine's NTP)"),
+            + ("" if within else f" (more than {max_skew.total_seconds():.0f}s: check the clocks (NTP))"),
         )
     finally:
         await adapter.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import structlog
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.engine.url import make_url
 
 from ..clock import utcnow
@@ -138,10 +138,6 @@ class TaskQueue(ABC):
         """Give the tasks of dead workers to live ones; how many were."""
         return 0
 
-    async def depth(self) -> dict[str, int]:
-        """Waiting tasks by kind."""
-        return {}
-
 
 def open_queue(hub: Hub) -> TaskQueue:
     backend = make_url(hub.settings.database_url).get_backend_name()
@@ -185,13 +181,6 @@ class LocalQueue(TaskQueue):
                 )
             )
         return True
-
-    async def depth(self) -> dict[str, int]:
-        async with self.hub.engine.connect() as conn:
-            rows = await conn.execute(
-                select(TASKS.c.kind, func.count()).where(TASKS.c.status == "queued").group_by(TASKS.c.kind)
-            )
-            return {k: int(n) for k, n in rows}
 
     def _take_file_lock(self) -> None:
         """One worker per SQLite database: an exclusive lock on a file beside it."""
@@ -369,9 +358,6 @@ class PgQueue(TaskQueue):
             return False
         return True
 
-    async def depth(self) -> dict[str, int]:
-        return await queue_depth_pg(self.hub)
-
     async def recover_stalled(self, now: datetime) -> int:
         """Jobs of workers that stopped beating go back to the queue, to start when the shop's
         lease allows (at once when its holder is known dead, else when the lease lapses)."""
@@ -433,21 +419,6 @@ class PgQueue(TaskQueue):
                 ticking.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticking
-
-
-async def queue_depth_pg(hub: Hub) -> dict[str, int]:
-    """Waiting jobs by task kind, read from procrastinate's table (empty before the migration)."""
-    async with hub.engine.connect() as conn:
-        exists = (await conn.execute(text("SELECT to_regclass('procrastinate_jobs')"))).scalar()
-        if not exists:
-            return {}
-        rows = await conn.execute(
-            text(
-                "SELECT args->>'kind', count(*) FROM procrastinate_jobs "
-                "WHERE status = 'todo' AND task_name = 'hub_task' GROUP BY 1"
-            )
-        )
-        return {str(k): int(n) for k, n in rows}
 
 
 def check_concurrency(value: int) -> int:
