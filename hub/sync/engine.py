@@ -167,7 +167,8 @@ async def _write_window(
             )
             summary.stats.add(stats)
             crashpoint("mid_window")
-        await leases.fence(conn, shop.id, hub.now(), ttl=hub.settings.lease)  # fencing: still ours?
+        # fencing: the lease still ours at our epoch (this also renews it), else roll back
+        await leases.fence(conn, shop.id, hub.now(), ttl=hub.settings.lease)
         if current is None:
             await conn.execute(
                 insert(CHECKPOINTS).values(
@@ -211,9 +212,6 @@ async def sync_resource(
         crashpoint("window_fetched")
         current = await _write_window(hub, shop, adapter, spec, window, records, current, summary)
         summary.windows += 1
-        # renew; lost only if it lapsed
-        if not await leases.acquire(hub.engine, shop.id, hub.now(), ttl=hub.settings.lease):
-            raise _ResourceFailed("the shop's sync lease lapsed and another process took it")
         for problem in problems:
             summary.errors.append(problem)
             blog.warning("fetch_problem", resource=spec.name, problem=problem)
