@@ -210,3 +210,33 @@ async def test_a_sync_whose_lease_was_taken_over_cannot_commit(make_hub, db_url:
         assert shop_row.lease_takeovers == 1
     finally:
         await server.stop()
+
+
+async def test_the_fleet_sandbox_sees_overlapping_syncs() -> None:
+    """The overlap record the worker tests rely on does catch two syncs of one shop at once."""
+    import asyncio
+
+    import aiohttp
+
+    fleet = FleetServer(latency=0.01)
+    fleet.add_shops(2, n_cases=1, days=1)
+    await fleet.start()
+    try:
+        url = fleet.shop_settings("shop-000")["api_url"]
+
+        async def session(sid: str, calls: int, delay: float) -> None:
+            await asyncio.sleep(delay)
+            async with aiohttp.ClientSession() as http:
+                for _ in range(calls):
+                    await http.post(
+                        url, json={"api": "now"}, headers={"X-Token": TOKEN, "X-Acme-Session": sid}
+                    )
+
+        await session("a", 3, 0)
+        await session("b", 3, 0)
+        assert fleet.overlaps() == []  # one after the other
+        await asyncio.gather(session("c", 5, 0), session("d", 2, 0.02))
+        found = fleet.overlaps()
+        assert [(o.shop, o.first, o.second) for o in found] == [("shop-000", "c", "d")]
+    finally:
+        await fleet.stop()
