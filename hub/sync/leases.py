@@ -2,9 +2,9 @@
 
 A lease is taken with one conditional UPDATE (free, lapsed, or already ours), which both SQLite
 and PostgreSQL apply atomically to the row, so no transaction stays open while the platform is
-called. DESIGN.md suggested ``SELECT ... FOR UPDATE SKIP LOCKED``; that holds a transaction (and,
-on SQLite, the write lock) for the whole sync, which the conditional UPDATE avoids, and it works
-the same on both backends. A holder that dies loses its lease when ``lease_until`` passes, or at
+called. ``SELECT ... FOR UPDATE SKIP LOCKED`` would hold a transaction (and, on SQLite, the write
+lock) for the whole sync, which the conditional UPDATE avoids, and it works the same on both
+backends. A holder that dies loses its lease when ``lease_until`` passes, or at
 once when it ran on this machine and its process is gone (a killed sync restarts right away).
 
 Fencing: every change of holder bumps ``lease_epoch``; the holder remembers the epoch it took and
