@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from hub.store.models import ShopRecord, WorkerTaskRecord
+from hub.store.models import ShopRecord, SyncRunRecord, WorkerTaskRecord
 from hub.testing.fixtures import create_pg_database, drop_pg_database, postgres_url
 from tests.testplatform.fleet import FleetServer
 
@@ -105,6 +105,79 @@ async def test_three_workers_one_killed_converge(tmp_path: Path) -> None:
         assert json.dumps(await snapshot(db)) == json.dumps(expected)
     finally:
         for p in procs:
+            await p.kill()
+        await fleet.stop()
+        for url in (db, reference):
+            await drop_pg_database(url)
+
+
+async def test_a_paused_worker_cannot_commit_after_a_takeover(tmp_path: Path) -> None:
+    """Fencing through the command line: worker A stops itself (SIGSTOP) with a window fetched and
+    not committed; its lease lapses, worker B takes the shop over and finishes it; A, resumed,
+    finds the lease gone at its commit and rolls back. The data is the clean run's."""
+    import psutil
+
+    admin = postgres_url()
+    if admin is None:
+        pytest.skip("the paused-worker test needs HUB_TEST_POSTGRES_URL (PostgreSQL)")
+    fleet = FleetServer(latency=0.03)
+    fleet.add_shops(1, n_cases=40, days=20)
+    await fleet.start()
+    db, reference = await create_pg_database(admin), await create_pg_database(admin)
+    home = tmp_path / "home"
+    procs: list[Background] = []
+    runs = SyncRunRecord.__table__
+    try:
+        for url in (db, reference):
+            await ok_hub(url, home, "db", "upgrade")
+        await add_fleet_shops(reference, home, fleet)
+        await ok_hub(reference, home, "sync")
+        expected = await snapshot(reference)
+        await add_fleet_shops(db, home, fleet, "sync_every=1h")
+        args = ("worker", "--concurrency", "1", "--tick", "0.5")
+        a = await Background.start(
+            db,
+            home,
+            tmp_path / "logs" / "a",
+            *args,
+            HUB_LEASE_SECONDS="3",
+            HUB_CRASH_AT="window_fetched:5:stop",
+        )
+        procs.append(a)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while psutil.Process(a.proc.pid).status() != psutil.STATUS_STOPPED:
+            assert a.proc.returncode is None and loop.time() < deadline, a.stderr()
+            await asyncio.sleep(0.1)
+        b = await Background.start(db, home, tmp_path / "logs" / "b", *args, HUB_LEASE_SECONDS="3")
+        procs.append(b)
+        deadline = loop.time() + 90
+        while await snapshot(db) != expected:
+            assert loop.time() < deadline, "worker B did not take the paused worker's shop over"
+            await asyncio.sleep(0.5)
+
+        a.proc.send_signal(signal.SIGCONT)
+        deadline = loop.time() + 60
+        while True:
+            fenced = [
+                r
+                for r in await query(db, select(runs.c.status, runs.c.errors))
+                if any("passed to another process; nothing was committed" in e for e in r.errors)
+            ]
+            if fenced:
+                break
+            assert loop.time() < deadline, "the resumed worker's commit was not refused"
+            await asyncio.sleep(0.3)
+        assert fenced[0].status == "failed"
+        assert await snapshot(db) == expected
+        shop = (await query(db, select(ShopRecord.__table__)))[0]
+        assert shop.lease_takeovers == 1 and shop.lease_epoch >= 2
+        assert await b.stop() == 0
+        assert await a.stop() == 0, a.stderr()[-3000:]
+    finally:
+        for p in procs:
+            if p.proc.returncode is None:
+                p.proc.send_signal(signal.SIGCONT)
             await p.kill()
         await fleet.stop()
         for url in (db, reference):
