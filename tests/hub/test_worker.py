@@ -240,3 +240,35 @@ async def test_the_fleet_sandbox_sees_overlapping_syncs() -> None:
         assert [(o.shop, o.first, o.second) for o in found] == [("shop-000", "c", "d")]
     finally:
         await fleet.stop()
+
+
+async def test_a_killed_sqlite_worker_restarts_its_task(tmp_path: Path) -> None:
+    """SQLite: the worker is SIGKILLed mid-window; the next one re-queues the task it was running
+    and ends with exactly the data of a clean `hub sync`."""
+    import signal
+
+    from .workerkit import snapshot
+
+    fleet = FleetServer(latency=0.0)
+    fleet.add_shops(2, n_cases=40, days=12)
+    await fleet.start()
+    db = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    reference = f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}"
+    home = tmp_path / "home"
+    try:
+        for url in (db, reference):
+            await ok_hub(url, home, "db", "upgrade")
+        await add_fleet_shops(reference, home, fleet)
+        await ok_hub(reference, home, "sync")
+        await add_fleet_shops(db, home, fleet, "sync_every=1h")
+        code, _out, _err = await run_hub(db, home, "worker", "--burst", HUB_CRASH_AT="before_commit:7")
+        assert code == -signal.SIGKILL
+        left = await query(db, select(TASKS.c.status))
+        assert "running" in {t.status for t in left}
+        _code, _out, err = await run_hub(db, home, "worker", "--burst", HUB_LOG_LEVEL="info")
+        assert _code == 0 and "tasks_requeued" in err
+        assert await snapshot(db) == await snapshot(reference)
+        tasks = await query(db, select(TASKS.c.status, TASKS.c.attempts))
+        assert sorted(t.status for t in tasks) == ["ok", "ok"] and max(t.attempts for t in tasks) == 2
+    finally:
+        await fleet.stop()
