@@ -74,6 +74,15 @@ async def _prepare(db: str, fleet: FleetServer, home: Path) -> None:
         await engine.dispose()
 
 
+def _postgres_cpu() -> float:
+    """CPU seconds of this machine's PostgreSQL server processes so far (0 when it runs elsewhere)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if proc.info["name"] in ("postgres", "postmaster") and proc.info["cpu_times"]:
+            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return total
+
+
 def _settings(db: str, home: Path) -> Any:
     from hub.config import Settings
 
@@ -86,6 +95,7 @@ async def run_config(
     """One configuration on a fresh database; the figures."""
     db = await create_pg_database(admin)
     procs: list[asyncio.subprocess.Process] = []
+    me = psutil.Process()
     try:
         await _prepare(db, fleet, home)
         env = _env(db, home)
@@ -109,6 +119,7 @@ async def run_config(
             line = await asyncio.wait_for(p.stdout.readline(), 120)
             if b"hub worker ready" not in line:
                 raise RuntimeError(f"a worker did not start: {line!r}")
+        own0, pg0 = sum(me.cpu_times()[:2]), _postgres_cpu()
         sched = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "hub", "schedule", "--now", env=env, stdout=asyncio.subprocess.DEVNULL
         )
@@ -149,6 +160,7 @@ async def run_config(
                 await asyncio.sleep(0.2)
         finally:
             await engine.dispose()
+        own, pg = sum(me.cpu_times()[:2]) - own0, _postgres_cpu() - pg0
         span = (rows[1] - rows[0]).total_seconds()
         cpu = sum(sum(psutil.Process(p.pid).cpu_times()[:2]) for p in procs)
         return {
@@ -160,6 +172,8 @@ async def run_config(
             "workers_used": int(rows[2]),
             "worker_cpu_s": round(cpu, 1),
             "mean_sync_s": round(float(rows[3]), 2),
+            "sandbox_cpu_s": round(own, 1),
+            "postgres_cpu_s": round(pg, 1),
             "outcomes": statuses,
         }
     finally:
@@ -204,14 +218,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = asyncio.run(bench(args.shops, args.latency, args.workers, args.concurrency, args.days))
     one, many, extra = results
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"{args.shops} shops, {args.latency * 1000:.0f} ms per call, {args.concurrency} task slots per worker"
+        f"{args.shops} shops, {args.latency * 1000:.0f} ms per call, "
+        f"{args.concurrency} task slots per worker; {os.cpu_count()} CPUs, load average {load}"
     )
-    print("| workers | seconds | shops/s | mean sync s | workers used | worker CPU s | outcomes |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| workers | seconds | shops/s | mean sync s | workers used "
+        "| CPU s: workers | sandbox | PostgreSQL | outcomes |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in (one, many):
         cells = (r["workers"], r["seconds"], r["shops_per_s"], r["mean_sync_s"], r["workers_used"])
-        cells += (r["worker_cpu_s"], r["outcomes"])
+        cells += (r["worker_cpu_s"], r["sandbox_cpu_s"], r["postgres_cpu_s"], r["outcomes"])
         print("| " + " | ".join(str(c) for c in cells) + " |")
     print(f"overlapping syncs of one shop: {extra['overlaps']}")
     if args.json:
