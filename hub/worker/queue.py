@@ -20,13 +20,13 @@ import fcntl
 import os
 import signal
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.engine.url import make_url
 
 from ..clock import utcnow
@@ -36,6 +36,9 @@ from ..store.shops import SHOPS, shop_from_row
 from ..sync import leases
 from . import ledger
 from .tasks import ShopLocks, get_kind
+
+if TYPE_CHECKING:
+    from .scheduler import Scheduler
 
 log = structlog.get_logger("hub.worker")
 
@@ -60,50 +63,52 @@ async def execute(
     params: Mapping[str, Any],
     queued_at: datetime,
     task_id: int | None = None,
+    job_id: int | None = None,
 ) -> str:
-    """Run one task: look its kind up, load its shop, record it in the ledger. Returns the outcome
-    (``ok``, ``partial``, ``skipped``, ``reauth``, ``failed``, ``gone``); an unexpected exception
-    is recorded and re-raised so that the queue retries the task."""
+    """Run one task: look its kind up, load its shop, record it in the ledger (``task_id``: the
+    SQLite queue's row; ``job_id``: the procrastinate job, kept in the ledger row's args). Returns
+    the outcome (``ok``, ``partial``, ``skipped``, ``reauth``, ``failed``, ``gone``); an unexpected
+    exception is recorded and re-raised so that the queue retries the task."""
     k = get_kind(kind)
-    shop = None
-    if k.per_shop:
-        if shop_id is None:
-            raise HubError(f"task {kind} needs a shop")
-        async with hub.engine.connect() as conn:
-            row = (await conn.execute(select(SHOPS).where(SHOPS.c.id == shop_id))).first()
-        if row is None or row.platform not in hub.registry.platforms:
-            if task_id is not None:
-                await ledger.finished(hub.engine, task_id, status="gone", now=hub.now(), error=None)
-            return "gone"  # removed, or its plugin is not installed here: nothing to do
-        shop = shop_from_row(row)
-        if not locks.try_take(shop_id):
-            if task_id is not None:
-                await ledger.finished(hub.engine, task_id, status="skipped", now=hub.now(), error=None)
-            return "skipped"
-    tlog = log.bind(task=kind, shop=shop.name if shop else None)
     tid = await ledger.started(
         hub.engine,
         kind=kind,
         shop_id=shop_id,
-        args=dict(params),
+        args={**params, "job_id": str(job_id)} if job_id is not None else dict(params),
         queued_at=queued_at,
         now=hub.now(),
         worker=leases.OWNER,
         task_id=task_id,
     )
+    tlog = log.bind(task=kind, shop_id=shop_id)
     tlog.info("task_started", latency_s=round((hub.now() - queued_at).total_seconds(), 3))
+    shop = None
+    error: str | None = None
     try:
-        outcome = await k.handler(hub, shop, params)
+        if k.per_shop:
+            async with hub.engine.connect() as conn:
+                row = (await conn.execute(select(SHOPS).where(SHOPS.c.id == shop_id))).first()
+            if row is None or row.platform not in hub.registry.platforms:
+                outcome = "gone"  # removed, or its plugin is not installed here: nothing to do
+            elif shop_id is None or not locks.try_take(shop_id):
+                outcome = "skipped"  # this process runs a task of the shop already
+            else:
+                try:
+                    shop = shop_from_row(row)
+                    outcome = await k.handler(hub, shop, params)
+                finally:
+                    locks.give_back(shop_id)
+        else:
+            outcome = await k.handler(hub, None, params)
+    except HubError as err:  # bad settings (an unset env: secret): a retry cannot help
+        outcome, error = "failed", str(err)
+        tlog.error("task_failed", error=error)
     except Exception as err:
-        await ledger.finished(
-            hub.engine, tid, status="error", now=hub.now(), error=f"{type(err).__name__}: {err}"
-        )
-        tlog.error("task_failed", error=f"{type(err).__name__}: {err}")
+        error = f"{type(err).__name__}: {err}"
+        await ledger.finished(hub.engine, tid, status="error", now=hub.now(), error=error)
+        tlog.error("task_failed", error=error)
         raise
-    finally:
-        if shop_id is not None and shop is not None:
-            locks.give_back(shop_id)
-    await ledger.finished(hub.engine, tid, status=outcome, now=hub.now(), error=None)
+    await ledger.finished(hub.engine, tid, status=outcome, now=hub.now(), error=error)
     tlog.info("task_finished", outcome=outcome)
     return outcome
 
@@ -130,7 +135,14 @@ class TaskQueue(ABC):
         """Queue a task; False when the same task (kind and shop) is already waiting."""
 
     @abstractmethod
-    async def run(self, *, concurrency: int, burst: bool, scheduler: Any, on_ready: Any = None) -> None:
+    async def run(
+        self,
+        *,
+        concurrency: int,
+        burst: bool,
+        scheduler: Scheduler | None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         """Work until stopped (SIGTERM/SIGINT: running tasks finish first), or with ``burst``
         until nothing is left to do."""
 
@@ -252,7 +264,14 @@ class LocalQueue(TaskQueue):
                         )
                     )
 
-    async def run(self, *, concurrency: int, burst: bool, scheduler: Any, on_ready: Any = None) -> None:
+    async def run(
+        self,
+        *,
+        concurrency: int,
+        burst: bool,
+        scheduler: Scheduler | None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         self._take_file_lock()
         await self._requeue_orphans()
         stop = asyncio.Event()
@@ -336,6 +355,7 @@ class PgQueue(TaskQueue):
                 shop_id=shop_id,
                 params=params,
                 queued_at=datetime.fromisoformat(queued_at),
+                job_id=context.job.id,
             )
 
     async def open(self) -> None:
@@ -386,10 +406,25 @@ class PgQueue(TaskQueue):
                 log.info("stalled_job_taken", job=job.id, error=str(err))
                 continue
             moved += 1
+            async with self.hub.engine.begin() as conn:  # its ledger row ends here; the retry gets its own
+                await conn.execute(
+                    text(
+                        "UPDATE worker_tasks SET status = 'interrupted', finished_at = :now "
+                        "WHERE status = 'running' AND args->>'job_id' = :job"
+                    ),
+                    {"now": now, "job": str(job.id)},
+                )
             log.warning("stalled_job_retried", job=job.id, task=job.task_kwargs.get("kind"), shop_id=shop_id)
         return moved
 
-    async def run(self, *, concurrency: int, burst: bool, scheduler: Any, on_ready: Any = None) -> None:
+    async def run(
+        self,
+        *,
+        concurrency: int,
+        burst: bool,
+        scheduler: Scheduler | None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         options: dict[str, Any] = {
             "concurrency": concurrency,
             "name": leases.OWNER,

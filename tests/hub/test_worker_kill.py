@@ -77,7 +77,8 @@ async def test_three_workers_one_killed_converge(tmp_path: Path) -> None:
         assert sum(s.lease_takeovers for s in shops) >= 1
         tasks = await query(db, select(WorkerTaskRecord.__table__))
         dead = [t for t in tasks if t.worker and t.worker.split(":")[1] == str(procs[0].proc.pid)]
-        assert any(t.status == "running" for t in dead), "the killed worker was not mid-task"
+        # the killed worker was mid-task; its ledger row was closed when the task was retried
+        assert any(t.status == "interrupted" for t in dead), [(t.kind, t.status) for t in dead]
         workers = {t.worker for t in tasks if t.kind == "sync" and t.status == "ok"}
         assert len(workers) >= 2, "the surviving workers did not share the shops"
 
@@ -91,6 +92,7 @@ async def test_three_workers_one_killed_converge(tmp_path: Path) -> None:
             text = await resp.text()
         assert 'hub_queue_depth{kind="sync"}' in text
         assert 'hub_task_latency_seconds_count{kind="sync"}' in text
+        assert 'hub_tasks_total{kind="sync",outcome="interrupted"}' in text
         takeovers = [
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()
