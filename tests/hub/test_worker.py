@@ -272,3 +272,30 @@ async def test_a_killed_sqlite_worker_restarts_its_task(tmp_path: Path) -> None:
         assert sorted(t.status for t in tasks) == ["ok", "ok"] and max(t.attempts for t in tasks) == 2
     finally:
         await fleet.stop()
+
+
+async def test_concurrent_schedulers_enqueue_each_sync_once(db_url: str, tmp_path: Path) -> None:
+    """Three `hub schedule` processes at once (as three workers' ticks): every due shop is enqueued
+    exactly once between them, and nothing more within the period."""
+    import asyncio
+
+    fleet = FleetServer(latency=0.0)
+    fleet.add_shops(5, n_cases=1, days=1)
+    await fleet.start()
+    home = tmp_path / "home"
+    try:
+        await ok_hub(db_url, home, "db", "upgrade")
+        await add_fleet_shops(db_url, home, fleet, "sync_every=1h")
+
+        async def three() -> int:
+            outs = await asyncio.gather(*(ok_hub(db_url, home, "schedule") for _ in range(3)))
+            return sum(int(o.split(" sync(s)")[0]) for o in outs)
+
+        assert await three() == 5
+        assert await three() == 0
+        await ok_hub(db_url, home, "worker", "--burst", "--no-schedule")
+        tasks = await query(db_url, select(TASKS.c.kind, TASKS.c.shop_id, TASKS.c.status))
+        assert sorted(t.shop_id for t in tasks) == [1, 2, 3, 4, 5]
+        assert {(t.kind, t.status) for t in tasks} == {("sync", "ok")}
+    finally:
+        await fleet.stop()
