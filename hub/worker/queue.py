@@ -384,6 +384,7 @@ class PgQueue(TaskQueue):
         jobs = await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after)
         moved = 0
         for job in jobs:
+            assert job.id is not None
             shop_id = job.task_kwargs.get("shop_id")
             retry_at = utcnow()
             if shop_id is not None:
@@ -400,8 +401,25 @@ class PgQueue(TaskQueue):
                     and not leases._dead_here(row.lease_owner)
                 ):
                     retry_at = row.lease_until
+            async with self.hub.engine.connect() as conn:
+                newer = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM procrastinate_jobs "
+                            "WHERE queueing_lock = :lock AND status = 'todo' AND id <> :job"
+                        ),
+                        {"lock": job.queueing_lock, "job": job.id},
+                    )
+                ).scalar_one()
             try:
-                await self.app.job_manager.retry_job(job, retry_at=retry_at)
+                if newer:
+                    # the same task is already waiting again (the scheduler's next period): it
+                    # does this work, and a retry would break the queueing lock
+                    await self.app.job_manager.finish_job_by_id_async(
+                        job.id, status=self.procrastinate.jobs.Status.FAILED, delete_job=False
+                    )
+                else:
+                    await self.app.job_manager.retry_job(job, retry_at=retry_at)
             except Exception as err:  # another worker moved it first
                 log.info("stalled_job_taken", job=job.id, error=str(err))
                 continue
@@ -414,7 +432,12 @@ class PgQueue(TaskQueue):
                     ),
                     {"now": now, "job": str(job.id)},
                 )
-            log.warning("stalled_job_retried", job=job.id, task=job.task_kwargs.get("kind"), shop_id=shop_id)
+            log.warning(
+                "stalled_job_superseded" if newer else "stalled_job_retried",
+                job=job.id,
+                task=job.task_kwargs.get("kind"),
+                shop_id=shop_id,
+            )
         return moved
 
     async def run(
