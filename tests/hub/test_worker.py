@@ -299,3 +299,57 @@ async def test_concurrent_schedulers_enqueue_each_sync_once(db_url: str, tmp_pat
         assert {(t.kind, t.status) for t in tasks} == {("sync", "ok")}
     finally:
         await fleet.stop()
+
+
+@pytest.mark.parametrize("queued_again", [False, True])
+async def test_a_dead_workers_job_is_retried_or_gives_way(make_hub, db_url: str, queued_again: bool) -> None:
+    """PostgreSQL: a job whose worker stopped beating goes back to the queue; if the scheduler has
+    queued the same task again meanwhile, the stalled one is closed in its favour instead (two
+    waiting copies would break the queueing lock). Its ledger row ends `interrupted` either way."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the procrastinate queue is PostgreSQL's")
+    from sqlalchemy import text
+
+    from hub.store.shops import add_shop
+    from hub.worker import ledger
+    from hub.worker.queue import PgQueue
+
+    hub = make_hub(testplatform)
+    shop_id = await add_shop(
+        hub.engine, hub.registry.info("acme"), "s", {"api_url": "http://127.0.0.1:9/api", "token": TOKEN}
+    )
+    queue = PgQueue(hub)
+    await queue.open()
+    try:
+        assert await queue.defer("sync", shop_id)
+        manager = queue.app.job_manager
+        dead = await manager.register_worker()
+        job = await manager.fetch_job(None, worker_id=dead)
+        assert job is not None and job.id is not None
+        # the dead worker had started it: its ledger row says running
+        await ledger.started(
+            hub.engine, kind="sync", shop_id=shop_id, args={"job_id": str(job.id)},
+            queued_at=hub.now(), now=hub.now(), worker="gone:1:x",
+        )  # fmt: skip
+        async with hub.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = :w"
+                ),
+                {"w": dead},
+            )
+        if queued_again:
+            assert await queue.defer("sync", shop_id)
+            assert not await queue.defer("sync", shop_id)  # one waiting copy at most
+        assert await queue.recover_stalled(hub.now()) == 1
+        assert await queue.recover_stalled(hub.now()) == 0  # once
+        async with hub.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, status FROM procrastinate_jobs ORDER BY id"))).all()
+            ledger_rows = (await conn.execute(select(TASKS.c.status))).all()
+        if queued_again:
+            assert [r.status for r in rows] == ["failed", "todo"]
+        else:
+            assert [(r.id, r.status) for r in rows] == [(job.id, "todo")]
+        assert [r.status for r in ledger_rows] == ["interrupted"]
+    finally:
+        await queue.close()
