@@ -334,7 +334,8 @@ async def test_a_dead_workers_job_is_retried_or_gives_way(make_hub, db_url: str,
         async with hub.engine.begin() as conn:
             await conn.execute(
                 text(
-                    "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = :w"
+                    "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' "
+                    "WHERE id = :w"
                 ),
                 {"w": dead},
             )
