@@ -83,6 +83,9 @@ async def test_three_workers_one_killed_converge(tmp_path: Path) -> None:
         dead = [t for t in tasks if t.worker and t.worker.split(":")[1] == str(procs[0].proc.pid)]
         # the killed worker was mid-task; its ledger row was closed when the task was retried
         assert any(t.status == "interrupted" for t in dead), [(t.kind, t.status) for t in dead]
+        # push-hint re-fetches ran between the syncs (or gave way to a sync holding the lease)
+        assert any(t.kind == "hints" and t.status == "ok" for t in tasks)
+        assert {t.status for t in tasks if t.kind == "hints"} <= {"ok", "skipped", "interrupted", "running"}
         workers = {t.worker for t in tasks if t.kind == "sync" and t.status == "ok"}
         assert len(workers) >= 2, "the surviving workers did not share the shops"
 
