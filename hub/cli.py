@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         web_commands = None  # type: ignore[assignment]
     if web_commands is not None:
         web_commands.register(sub)
+    from .worker import commands as worker_commands
+
+    worker_commands.register(sub)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from .errors import ConfigError
@@ -30,6 +31,12 @@ class Settings:
     default_rate: float = 10.0  #: calls/s per shop when the platform states none
     #: networks (CIDRs) of the reverse proxies whose Forwarded / X-Forwarded-* headers are believed
     trusted_proxies: tuple[str, ...] = ()
+    #: how long a shop's sync lease lasts without renewal (a dead holder's shops wait this long)
+    lease_seconds: float = 600.0
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
     @classmethod
     def from_env(cls, *, database_url: str | None = None, home: Path | None = None) -> Settings:
@@ -42,9 +49,16 @@ class Settings:
             timeout = float(os.environ.get("HUB_HTTP_TIMEOUT", "30"))
         except ValueError as err:
             raise ConfigError("HUB_HTTP_TIMEOUT must be a number of seconds") from err
+        try:
+            lease = float(os.environ.get("HUB_LEASE_SECONDS", "600"))
+        except ValueError as err:
+            raise ConfigError("HUB_LEASE_SECONDS must be a number of seconds") from err
+        if lease <= 0:
+            raise ConfigError("HUB_LEASE_SECONDS must be positive")
         return cls(
             trusted_proxies=parse_networks(os.environ.get("HUB_TRUSTED_PROXIES", ""), "HUB_TRUSTED_PROXIES"),
             home=home,
+            lease_seconds=lease,
             database_url=normalise_url(url),
             log_format=fmt,
             log_level=os.environ.get("HUB_LOG_LEVEL", "info").lower(),

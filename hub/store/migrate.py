@@ -11,6 +11,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+#: tables created by a migration but owned by a library (the PostgreSQL job queue's): not models
+FOREIGN_TABLE_PREFIXES = ("procrastinate_",)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate filter: leave the job queue's tables out of the model comparison."""
+    return not (type_ == "table" and name is not None and name.startswith(FOREIGN_TABLE_PREFIXES))
+
 
 def alembic_config() -> Config:
     """An alembic Config pointing at the migrations shipped inside the package."""
@@ -62,7 +70,7 @@ async def pending_diff(engine: AsyncEngine) -> list[object]:
     from .base import Base
 
     def _do(conn: Connection) -> list[object]:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         return list(compare_metadata(ctx, Base.metadata))
 
     async with engine.connect() as conn:

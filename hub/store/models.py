@@ -41,6 +41,13 @@ class ShopRecord(Base):
     #: the platform asked hub to wait past the shop's max_wait: syncs skip the shop until then
     rate_limited_until: Mapped[datetime | None]
     rate_limit_reason: Mapped[str | None] = mapped_column(Text)
+    #: bumped each time the lease changes hands: a commit checks it (fencing), so a paused holder
+    #: whose lease was taken over cannot write
+    lease_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: how many times a lapsed or dead holder's lease was taken over (a metric)
+    lease_takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: when the scheduler next enqueues this shop's sync (claimed with a conditional UPDATE)
+    next_sync_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -303,3 +310,25 @@ class OrderLinkRecord(Base):
 # The workbench's tables live in their own module; importing it here puts them in Base.metadata
 # for alembic and the fixtures.
 from . import access  # noqa: E402, F401
+
+
+class WorkerTaskRecord(Base):
+    """One task run by ``hub worker``: the ledger behind queue and latency metrics, and on SQLite
+    the queue itself (PostgreSQL queues through procrastinate's tables)."""
+
+    __tablename__ = "worker_tasks"
+    __table_args__ = (Index("ix_worker_tasks_status_queued", "status", "queued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    #: at most one queued task per key (``sync:12``): enqueueing twice is a no-op
+    dedupe_key: Mapped[str | None] = mapped_column(String(128))
+    args: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    status: Mapped[str] = mapped_column(String(16))  #: queued, running, done, failed
+    queued_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(160))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..clock import utcnow
+from ..clock import parse_duration, utcnow
 from ..domain import Shop
 from ..errors import ConfigError, NotFoundError
 from ..platform import PlatformInfo, SettingSpec
@@ -18,6 +19,7 @@ from .base import tbl
 from .models import ShopRecord
 
 SHOPS = tbl(ShopRecord)
+DEFAULT_SYNC_EVERY = "5m"
 
 
 #: settings every shop has, whatever its platform
@@ -35,7 +37,16 @@ CORE_SETTINGS = (
         help="read the platform's push channel (TMC, PMC) for hints (default on); off stops trying",
         choices=("on", "off"),
     ),
+    SettingSpec(
+        name="sync_every",
+        help=f"how often `hub worker` syncs this shop, e.g. 90s, 5m, 1h (default {DEFAULT_SYNC_EVERY})",
+    ),
 )
+
+
+def sync_every(settings: Mapping[str, Any]) -> timedelta:
+    """The shop's sync period (``sync_every``, default 5 minutes)."""
+    return parse_duration(str(settings.get("sync_every") or DEFAULT_SYNC_EVERY))
 
 
 def validate_settings(
@@ -63,6 +74,13 @@ def validate_settings(
                 raise ConfigError(f"{info.id} needs --set {spec.name}=... ({spec.help})")
         if value is not None and spec.choices and value not in spec.choices:
             raise ConfigError(f"{spec.name} must be one of {', '.join(spec.choices)}, not {value!r}")
+    if out.get("sync_every") is not None and "sync_every" not in own:
+        try:
+            period = sync_every(out)
+        except ValueError as err:
+            raise ConfigError(f"sync_every: {err}") from None
+        if period.total_seconds() < 1:
+            raise ConfigError(f"sync_every must be at least 1s, not {out['sync_every']!r}")
     return out
 
 

@@ -201,6 +201,8 @@ async def _write_window(
             )
             summary.stats.add(stats)
             crashpoint("mid_window")
+        # fencing: the lease still ours at our epoch (this also renews it), else roll back
+        await leases.fence(conn, shop.id, hub.now(), ttl=hub.settings.lease)
         if current is None:
             await conn.execute(
                 insert(CHECKPOINTS).values(
@@ -246,11 +248,6 @@ async def sync_resource(
         crashpoint("window_fetched")
         current = await _write_window(hub, shop, adapter, spec, window, records, current, summary)
         summary.windows += 1
-        guard = waits.CURRENT.get()
-        if guard is not None:
-            await guard.renew()  # raises LeaseLost only if it lapsed and another process took it
-        elif not await leases.acquire(hub.engine, shop.id, hub.now()):
-            raise _ResourceFailed("the shop's sync lease lapsed and another process took it")
         for problem in problems:
             summary.errors.append(problem)
             blog.warning("fetch_problem", resource=spec.name, problem=problem)
@@ -280,6 +277,7 @@ async def apply_hints(
             records.append(raw)
     if records:
         async with hub.engine.begin() as conn:
+            await leases.fence(conn, shop.id, hub.now(), ttl=hub.settings.lease)
             summary.stats.add(
                 await upsert_batch(
                     conn,
@@ -318,7 +316,7 @@ async def sync_one_shop(
         summary.errors.append(f"skipped: rate-limited by the platform until {waits.show(until)} ({reason})")
         blog.info("sync_skipped", reason="rate_limited", until=until.isoformat())
         return summary
-    if not await leases.acquire(hub.engine, shop.id, hub.now()):
+    if not await leases.acquire(hub.engine, shop.id, hub.now(), ttl=hub.settings.lease):
         summary.status = "skipped"
         summary.errors.append("another hub process is syncing this shop now")
         blog.info("sync_skipped", reason="leased")
@@ -400,7 +398,8 @@ async def _sync_leased(
         await waits.mark_rate_limited(hub, shop.id, err.until, err.reason)
         blog.warning("shop_rate_limited", until=err.until.isoformat(), reason=err.reason)
     except waits.LeaseLost as err:
-        summary.status = "partial"
+        # another process owns the shop now: this run stops and commits nothing more
+        summary.status = "failed"
         summary.errors.append(str(err))
         blog.error("lease_lost", error=str(err))
     except HubError as err:

@@ -27,6 +27,8 @@ from ..store.models import ShopRecord
 from ..store.validate import no_nul
 from . import leases
 
+LeaseLost = leases.LeaseLost  # one exception, whichever module raises it
+
 if TYPE_CHECKING:
     from ..runtime import Hub
 
@@ -45,10 +47,6 @@ class RateLimited(Exception):
         super().__init__(reason)
         self.until = until
         self.reason = reason
-
-
-class LeaseLost(Exception):
-    """The shop's lease lapsed and another process took it: this process must stop syncing it."""
 
 
 def max_wait_of(settings: object, shop: str) -> timedelta:
@@ -92,8 +90,7 @@ class ShopGuard:
     async def renew(self) -> None:
         """Renew the lease now; :class:`LeaseLost` when another process holds it."""
         now = self.hub.now()
-        if not await leases.acquire(self.hub.engine, self.shop_id, now):
-            raise LeaseLost("the shop's sync lease lapsed and another process took it")
+        await leases.renew(self.hub.engine, self.shop_id, now, ttl=self.hub.settings.lease)
         self.renewed_at = now
 
     async def keep(self) -> None:

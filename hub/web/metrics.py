@@ -166,4 +166,7 @@ async def render_metrics(engine: AsyncEngine, now: datetime, counters: RequestCo
         "HTTP requests answered by this process.",
         (({"method": m, "route": r, "status": s}, n) for (m, r, s), n in sorted(counters.counts.items())),
     )
+    from ..worker.metrics import worker_metric_lines
+
+    w.lines.extend(await worker_metric_lines(engine))
     return "\n".join(w.lines) + "\n"

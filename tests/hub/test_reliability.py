@@ -329,13 +329,13 @@ async def test_the_lease_is_renewed_between_the_pages_of_a_long_fetch(
 
     await update_shop(hub.engine, hub.registry.info("acme"), "good", settings)
     renewals: list[Any] = []
-    acquire = leases.acquire
+    fence = leases.fence  # every renewal (between pages, and in each window's commit) runs it
 
-    async def spy(engine: Any, shop_id: int, now: Any, owner: str = leases.OWNER) -> bool:
+    async def spy(conn: Any, shop_id: int, now: Any, *args: Any, **kwargs: Any) -> None:
         renewals.append(now)
-        return await acquire(engine, shop_id, now, owner)
+        await fence(conn, shop_id, now, *args, **kwargs)
 
-    monkeypatch.setattr(leases, "acquire", spy)
+    monkeypatch.setattr(leases, "fence", spy)
     try:
         server.populate(n_cases=400, days=1, seed=3)  # one day: ~10 pages in one window
         [summary] = await sync_shops(hub)

@@ -181,7 +181,7 @@ async def snapshot(engine: Any) -> dict[str, Any]:
             AfterSaleRecord.reason,
             AfterSaleRecord.platform_updated_at,
             AfterSaleRecord.is_open,
-            AfterSaleRecord.awaiting,
+            AfterSaleRecord.deadline_party,
             AfterSaleRecord.dispute_status,
             AfterSaleRecord.content_hash,
         ).join(ShopRecord),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -195,6 +196,8 @@ class AcmeAdapter:
     def __init__(self, shop: Shop, ctx: AdapterContext) -> None:
         self.shop, self.ctx = shop, ctx
         self.url = shop.settings["api_url"]
+        #: one adapter serves one sync (or one hint re-fetch): the sandbox tells syncs apart by it
+        self.session_id = uuid.uuid4().hex
 
     async def call(self, api: str, **params: Any) -> dict[str, Any]:
         await self.ctx.limiter.acquire(api)
@@ -202,7 +205,7 @@ class AcmeAdapter:
             async with self.ctx.session.post(
                 self.url,
                 json={"api": api, **params},
-                headers={"X-Token": self.shop.settings["token"]},
+                headers={"X-Token": self.shop.settings["token"], "X-Acme-Session": self.session_id},
                 timeout=aiohttp.ClientTimeout(total=2),
             ) as resp:
                 body = await resp.json()
@@ -220,6 +223,10 @@ class AcmeAdapter:
         if status >= 400:
             raise PlatformRequestError(f"acme: {body['error']}", platform="acme")
         return dict(body)
+
+    async def check_credentials(self) -> None:
+        """A cheap authenticated call (``hub doctor``): the clock API checks the token."""
+        await self.call("now")
 
     def resources(self) -> Sequence[ResourceSpec]:
         return (

@@ -12,6 +12,7 @@ from hub.config import Settings
 from hub.store import models  # noqa: F401  (registers the tables)
 from hub.store.base import Base
 from hub.store.engine import create_engine
+from hub.store.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,6 +25,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         user_module_prefix="hub.store.base.",
+        include_name=include_name,
     )
 
 
