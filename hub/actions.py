@@ -112,12 +112,15 @@ async def available_actions(
         state = states.get(
             cap.action, ActionAvailability(action=cap.action, enabled=cap.supported, reason=cap.reason)
         )
-        enabled = cap.supported and state.enabled and not row_shop.needs_reauth
+        closed = not case.status.is_open
+        enabled = cap.supported and state.enabled and not row_shop.needs_reauth and not closed
         reason = (
             cap.reason
             if not cap.supported
             else "the shop needs re-authorisation"
             if row_shop.needs_reauth
+            else _closed_reason(case)
+            if closed
             else state.reason
         )
         out.append(
@@ -151,6 +154,13 @@ async def available_actions(
             }
         )
     return out
+
+
+def _closed_reason(case: Any) -> str:
+    """Why a closed or succeeded case allows no platform action (the core gates this, not each
+    plugin: a platform's state checks cannot forget it)."""
+    shown = case.platform_status or case.status.value
+    return f"售后单已结束（{shown}），不能再操作 (the case is {case.status.value})"
 
 
 _HUB_LABELS_ZH = {

@@ -89,7 +89,30 @@ def build_parser() -> argparse.ArgumentParser:
         web_commands = None  # type: ignore[assignment]
     if web_commands is not None:
         web_commands.register(sub)
+    _plugin_commands(sub)
     return parser
+
+
+def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Commands plugins add through ``hub_register_commands``. A plugin set that cannot load adds
+    none here: the command that opens the hub then reports the problem."""
+    from .errors import PluginError
+    from .plugins import call_plugin, get_plugin_manager
+
+    try:
+        pm = get_plugin_manager()
+    except PluginError:
+        return
+    for impl in pm.hook.hub_register_commands.get_hookimpls():
+        plugin = impl.plugin_name
+
+        def register(name: str, help: str, plugin: str = plugin) -> argparse.ArgumentParser:
+            if name in sub.choices:
+                raise PluginError(f"plugin {plugin!r} adds the command {name!r}, which already exists")
+            parser: argparse.ArgumentParser = sub.add_parser(name, help=f"{help} [plugin {plugin}]")
+            return parser
+
+        call_plugin(pm, "hub_register_commands", plugin, register=register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from ..clock import utcnow
 from ..domain import Shop
 from ..errors import ConfigError, NotFoundError
 from ..platform import PlatformInfo, SettingSpec
+from ..settings import check_settings
 from .base import tbl
 from .models import ShopRecord
 
@@ -22,7 +23,9 @@ SHOPS = tbl(ShopRecord)
 #: settings every shop has, whatever its platform
 CORE_SETTINGS = (
     SettingSpec(
-        name="rate_limit", help="calls per second for this shop (default: the platform's published limit)"
+        name="rate_limit",
+        help="calls per second for this shop (default: the platform's published limit)",
+        kind="number",
     ),
 )
 
@@ -50,8 +53,7 @@ def validate_settings(
                 out[spec.name] = spec.default
             elif spec.required:
                 raise ConfigError(f"{info.id} needs --set {spec.name}=... ({spec.help})")
-        if value is not None and spec.choices and value not in spec.choices:
-            raise ConfigError(f"{spec.name} must be one of {', '.join(spec.choices)}, not {value!r}")
+    check_settings(info, known, given)
     return out
 
 

@@ -21,7 +21,6 @@ from hub.platform import (
     AdapterContext,
     Hint,
     Page,
-    PageOrder,
     ResourceSpec,
     Window,
 )
@@ -102,7 +101,6 @@ class PddAdapter:
                 window=MAX_SPAN,
                 overlap=timedelta(minutes=5),
                 lag=LAG,
-                page_order=PageOrder.LAST_FIRST,
                 initial_lookback=self.initial_lookback,
             ),
             ResourceSpec(
@@ -110,7 +108,6 @@ class PddAdapter:
                 window=MAX_SPAN,
                 overlap=timedelta(minutes=5),
                 lag=LAG,
-                page_order=PageOrder.LAST_FIRST,
                 initial_lookback=self.initial_lookback,
             ),
         )

@@ -24,7 +24,6 @@ from hub.platform import (
     AdapterContext,
     Hint,
     Page,
-    PageOrder,
     ResourceSpec,
     Window,
 )
@@ -148,10 +147,10 @@ class TaobaoAdapter:
         """
         specs = [
             ResourceSpec(
-                name=TRADE, window=self.window, overlap=timedelta(minutes=5), page_order=PageOrder.LAST_FIRST
+                name=TRADE, window=self.window, overlap=timedelta(minutes=5)
             ),
             ResourceSpec(
-                name=REFUND, window=self.window, overlap=timedelta(minutes=5), page_order=PageOrder.LAST_FIRST
+                name=REFUND, window=self.window, overlap=timedelta(minutes=5)
             ),
         ]
         if self.tmall:
@@ -160,7 +159,6 @@ class TaobaoAdapter:
                     name=TMALL_DISPUTE,
                     window=self.window,
                     overlap=timedelta(minutes=5),
-                    page_order=PageOrder.LAST_FIRST,
                 )
             )
         return specs

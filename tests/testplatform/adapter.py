@@ -40,7 +40,6 @@ from hub.platform import (
     Capability,
     Hint,
     Page,
-    PageOrder,
     PlatformInfo,
     ResourceSpec,
     SettingSpec,
@@ -179,8 +178,8 @@ class AcmeAdapter:
 
     def resources(self) -> Sequence[ResourceSpec]:
         return (
-            ResourceSpec(name="order", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST),
-            ResourceSpec(name="case", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST),
+            ResourceSpec(name="order", window=timedelta(days=1)),
+            ResourceSpec(name="case", window=timedelta(days=1)),
         )
 
     async def platform_now(self) -> datetime:

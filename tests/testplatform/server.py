@@ -108,7 +108,7 @@ class AcmeSandbox:
 
     async def start(self, workdir: str) -> Sequence[DemoShop]:
         self.server.populate()
-        url = await self.server.start()
+        url = await self.server.serve()
         return [DemoShop(name="acme-demo", settings={"api_url": url + "/api", "token": TOKEN})]
 
     async def stop(self) -> None:
