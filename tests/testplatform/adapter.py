@@ -206,11 +206,12 @@ class AcmeAdapter:
             )
 
     async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
-        item = (await self.call("case.get", id=external_id))["item"]
+        api = "case.get" if resource == "case" else "order.get"
+        item = (await self.call(api, id=external_id))["item"]
         if item is None:
             return None
         return RawRecord(
-            resource="case",
+            resource=resource,
             external_id=external_id,
             payload=item,
             updated_at=datetime.fromisoformat(item["modified"]),

@@ -86,6 +86,8 @@ class AcmeServer(FakePlatformServer):
         if api == "case.get":
             case = self.cases.get(str(body.get("id")))
             return web.json_response({"item": case})
+        if api == "order.get":
+            return web.json_response({"item": self.orders.get(str(body.get("id")))})
         if api == "case.agree":
             case = self.cases.get(str(body.get("id")))
             if case is None or case["status"] != "NEW":
