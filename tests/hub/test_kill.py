@@ -38,7 +38,7 @@ async def run_hub(db: str, home: Path, *args: str, crash: str | None = None) -> 
         "HUB_DATABASE_URL": db,
         "HUB_HOME": str(home),
         "HUB_PLUGINS": "tests.testplatform",
-        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen,jd",
         "PYTHONPATH": str(ROOT),
         "HUB_LOG_FORMAT": "json",
         "HUB_LOG_LEVEL": "warning",

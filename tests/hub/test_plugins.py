@@ -138,10 +138,10 @@ async def test_hooks_are_called_through_pluggy_with_the_arguments_they_name():
 
 def test_hub_plugins_env_loads_and_disabled_blocks(monkeypatch):
     monkeypatch.setenv("HUB_PLUGINS", "tests.testplatform")
-    monkeypatch.setenv("HUB_DISABLED_PLUGINS", "taobao,pinduoduo,seventeen")
+    monkeypatch.setenv("HUB_DISABLED_PLUGINS", "taobao,pinduoduo,seventeen,jd")
     registry = build_registry(get_plugin_manager())
     assert set(registry.platforms) == {"acme"}
-    monkeypatch.setenv("HUB_DISABLED_PLUGINS", "taobao,pinduoduo,seventeen,testplatform")
+    monkeypatch.setenv("HUB_DISABLED_PLUGINS", "taobao,pinduoduo,seventeen,jd,testplatform")
     assert build_registry(get_plugin_manager()).platforms == {}
 
 
@@ -160,7 +160,7 @@ def test_every_plugin_folder_is_an_entry_point():
 
 def test_entry_points_are_installed():
     names = {ep.name for ep in importlib.metadata.entry_points(group="hub")}
-    assert {"taobao", "pinduoduo", "seventeen"} <= names
+    assert {"taobao", "pinduoduo", "seventeen", "jd"} <= names
 
 
 def test_core_never_imports_plugins():
