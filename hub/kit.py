@@ -55,7 +55,7 @@ class BaseAdapter:
             info = INFO      # the PlatformInfo the plugin registers
             rules = RULES    # the platform's RuleTable (a module constant)
 
-    ``self.shop``, ``self.ctx`` and ``self.settings`` (typed: ``self.settings.duration(name)``)
+    ``self.shop``, ``self.ctx`` and ``self.config`` (the settings read typed: ``self.config.duration(name)``)
     are set by ``__init__``; a subclass that needs more calls ``super().__init__(shop, ctx)``.
     """
 
@@ -65,7 +65,7 @@ class BaseAdapter:
     def __init__(self, shop: Shop, ctx: AdapterContext) -> None:
         self.shop = shop
         self.ctx = ctx
-        self.settings = ShopSettings(self.info, shop.settings, shop=shop.name)
+        self.config = ShopSettings(self.info, shop.settings, shop=shop.name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(shop={self.shop.name!r})"

@@ -15,6 +15,7 @@ import structlog
 from hub.clock import parse_cst, parse_duration
 from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, MappedRecord, Order, RawRecord, Shop
 from hub.errors import ActionError, ConfigError, MappingError, PlatformRequestError
+from hub.kit import BaseAdapter
 from hub.money import fen_to_yuan
 from hub.platform import (
     ActionAvailability,
@@ -27,10 +28,10 @@ from hub.platform import (
     ResourceSpec,
     Window,
 )
-from hub.rules import RuleTable, action_availability
+from hub.rules import action_availability
 
 from .client import FileParam, TopClient, unwrap_list
-from .info import CAPABILITIES, DEFAULT_TRADE_TYPES, PLATFORM_ID
+from .info import CAPABILITIES, DEFAULT_TRADE_TYPES, INFO, PLATFORM_ID
 from .mapping import is_exchange_dispute, map_dispute, map_refund, map_trade
 from .rules import RULE_TABLE
 
@@ -106,8 +107,11 @@ def _id(payload: Mapping[str, Any], *names: str) -> str:
     return f"missing-{names[0]}-{digest}"
 
 
-class TaobaoAdapter:
+class TaobaoAdapter(BaseAdapter):
     """One Taobao or Tmall shop. Created without IO; every call goes through :class:`TopClient`."""
+
+    info = INFO
+    rules = RULE_TABLE
 
     def __init__(self, shop: Shop, ctx: AdapterContext) -> None:
         s = shop.settings
@@ -303,9 +307,6 @@ class TaobaoAdapter:
         if raw.resource == TMALL_DISPUTE:
             return map_dispute(raw.payload)
         raise MappingError(f"unknown resource {raw.resource!r}", field="resource")
-
-    def rule_table(self) -> RuleTable:
-        return RULE_TABLE
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -636,9 +637,6 @@ class TaobaoAdapter:
         if topic.startswith("taobao_trade_") and content.get("tid") not in (None, ""):
             return Hint(resource=TRADE, external_id=str(content["tid"]), message_id=message_id)
         return None
-
-    async def close(self) -> None:
-        """Nothing to release: the HTTP session is the hub's."""
 
 
 def _asks_for_code(text: str, code: Any) -> bool:

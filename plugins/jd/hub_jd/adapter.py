@@ -47,7 +47,7 @@ class JdAdapter(BaseAdapter):
 
     def __init__(self, shop: Shop, ctx: AdapterContext) -> None:
         super().__init__(shop, ctx)
-        s = self.settings
+        s = self.config
         self.client = JosClient(
             ctx,
             app_key=s.text("app_key"),
@@ -61,7 +61,7 @@ class JdAdapter(BaseAdapter):
 
     def _operator(self) -> dict[str, str]:
         """``buId``, ``operatePin`` and ``operateNick``: every service-order call names them."""
-        s = self.settings
+        s = self.config
         return {
             "buId": s.text("bu_id"),
             "operatePin": s.text("operate_pin"),
@@ -167,7 +167,7 @@ class JdAdapter(BaseAdapter):
             "sysVersion": current.payload.get("sysVersion"),
         }
         if request.action == "agree_return":
-            address = str(params.get("address") or self.settings.get("return_address") or "").strip()
+            address = str(params.get("address") or self.config.get("return_address") or "").strip()
             if not address:
                 raise ActionError(
                     "审核通过须提供寄回地址：参数 address 或店铺设置 return_address "
@@ -177,8 +177,8 @@ class JdAdapter(BaseAdapter):
                 **base,
                 "approveNotes": str(params.get("notes") or "同意"),
                 "returnDetailAddress": address,
-                "returnContactName": self.settings.get("return_contact"),
-                "returnContactMobile": self.settings.get("return_mobile"),
+                "returnContactName": self.config.get("return_contact"),
+                "returnContactMobile": self.config.get("return_mobile"),
             }
             return await self._write("jingdong.asc.audit.send", call, "已审核通过，等待客户寄回 (approved)")
         if request.action == "refuse":
