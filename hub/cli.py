@@ -72,7 +72,7 @@ def _print_json(value: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands
+    from . import commands, scaffold
 
     parser = argparse.ArgumentParser(
         prog="hub", description="After-sales command centre: one work list across Taobao, Pinduoduo and 17网."
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     commands.register(sub)
+    scaffold.register(sub)
     try:
         from .web import commands as web_commands
     except ImportError:  # the workbench is optional in a stripped-down install
@@ -112,7 +113,12 @@ def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
             parser: argparse.ArgumentParser = sub.add_parser(name, help=f"{help} [plugin {plugin}]")
             return parser
 
-        call_plugin(pm, "hub_register_commands", plugin, register=register)
+        try:
+            call_plugin(pm, "hub_register_commands", plugin, register=register)
+        except Exception as err:
+            # Named, and the core commands still work: one plugin's bad command breaks nothing else.
+            why = _one_line(err)
+            sys.stderr.write(f"hub: warning: plugin {plugin!r} could not add its commands: {why}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

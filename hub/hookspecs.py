@@ -79,8 +79,9 @@ def hub_register_commands(register: CommandRegister) -> None:
     Called when the command line is built. ``register(name, help)`` returns an
     ``argparse.ArgumentParser`` for ``hub NAME``: add arguments to it and
     ``set_defaults(func=handler)``, where ``async def handler(args) -> int`` returns the exit
-    status. A name that is already a command is a :class:`hub.errors.PluginError` naming the
-    plugin. Open the hub in the handler with ``hub.cli.open_hub(args)``.
+    status. A name that is already a command (or any exception here) is reported on stderr,
+    naming the plugin, and the other commands still work. Open the hub in the handler with
+    ``hub.cli.open_hub(args)``.
 
     :param register: adds one sub-command and returns its parser.
     """
