@@ -40,11 +40,11 @@ class SettingSpec:
     """
 
     name: str  #: ``prefix.*`` declares a family of settings (``column.<field>``)
-    help: str
-    required: bool = False
+    help: str  #: one line for ``hub plugins`` and the shop form
+    required: bool = False  #: ``hub shop add`` refuses a shop without it
     secret: bool = False  #: never logged or shown; may be given as ``env:VAR``
-    default: str | None = None
-    choices: tuple[str, ...] = ()
+    default: str | None = None  #: filled in at ``hub shop add`` when not given
+    choices: tuple[str, ...] = ()  #: the only values allowed (kind ``choice``)
     kind: str | None = None  #: one of :data:`SETTING_KINDS`; ``None``: inferred (see above)
 
     def __post_init__(self) -> None:

@@ -66,11 +66,11 @@ class Fault:
 class FakePlatformServer:
     """Base sandbox server. Subclasses fill :meth:`setup_routes` and their state."""
 
-    clock: FakeClock = field(default_factory=FakeClock)
-    calls: list[Call] = field(default_factory=list)
-    faults: deque[Fault] = field(default_factory=deque)
-    host: str = "127.0.0.1"
-    port: int = 0
+    clock: FakeClock = field(default_factory=FakeClock)  #: the platform's clock (starts now)
+    calls: list[Call] = field(default_factory=list)  #: every request received, in order
+    faults: deque[Fault] = field(default_factory=deque)  #: injected faults waiting to be played
+    host: str = "127.0.0.1"  #: loopback only
+    port: int = 0  #: 0: a free port, known after ``start``
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
