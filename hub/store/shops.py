@@ -129,6 +129,14 @@ async def get_shop_row(engine: AsyncEngine, name: str) -> Any:
     return row
 
 
+async def get_shop_row_by_id(engine: AsyncEngine, shop_id: int) -> Any:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(SHOPS).where(SHOPS.c.id == shop_id))).first()
+    if row is None:
+        raise NotFoundError(f"no shop {shop_id}")
+    return row
+
+
 async def list_shop_rows(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
         return list((await conn.execute(select(SHOPS).order_by(SHOPS.c.name))).all())
