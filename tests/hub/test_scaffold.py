@@ -49,6 +49,11 @@ def test_every_template_is_filled(tmp_path: Path) -> None:
             assert "{{" not in path.read_text(), f"{path}: an unfilled placeholder"
     assert 'shopx = "hub_shopx"' in (target / "pyproject.toml").read_text()
     assert 'asyncio_mode = "auto"' in (target / "pyproject.toml").read_text()
+    # The generated code passes the linter under its own configuration, as generated.
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=target, capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
 @pytest.mark.slow
