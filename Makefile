@@ -14,12 +14,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Separately distributed plugins in this repository, installed the way a third party's would be.
+EXTERNAL_PLUGINS = plugins/jd
+
+$(VENV)/.installed: pyproject.toml $(EXTERNAL_PLUGINS:%=%/pyproject.toml) | $(BIN)/python
+	$(BIN)/pip install --quiet -e . $(EXTERNAL_PLUGINS:%=-e %)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(EXTERNAL_PLUGINS:%=%/pyproject.toml) | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]' $(EXTERNAL_PLUGINS:%=-e %)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

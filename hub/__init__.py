@@ -1,10 +1,41 @@
 """hub: one after-sales command centre for several Chinese e-commerce platforms.
 
-What a plugin author imports: the hook marker, the platform contract, the unified model, the rule
-types and the errors.
+What a plugin author imports: the hook marker, the platform contract, the kit (adapter base,
+client base, paging), the unified model, the rule types and the errors.
 """
 
+from .domain import (
+    AfterSale,
+    AfterSaleKind,
+    AfterSaleStatus,
+    Dispute,
+    DisputeKind,
+    DisputeStatus,
+    Insight,
+    OnExpiry,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Party,
+    PlatformDeadline,
+    RawRecord,
+    Shop,
+)
+from .errors import (
+    ActionError,
+    ConfigError,
+    HubError,
+    MappingError,
+    PlatformAuthError,
+    PlatformConnectionError,
+    PlatformError,
+    PlatformRateLimitError,
+    PlatformRequestError,
+    PlatformStopError,
+    PluginError,
+)
 from .hookspecs import hookimpl
+from .kit import BaseAdapter, PageSlice, PlatformClient, Response, paginate
 from .platform import (
     ActionAvailability,
     ActionOutcome,
@@ -15,7 +46,6 @@ from .platform import (
     DemoShop,
     Hint,
     Page,
-    PageOrder,
     ParamSpec,
     PlatformAdapter,
     PlatformInfo,
@@ -24,27 +54,64 @@ from .platform import (
     SettingSpec,
     Window,
 )
+from .rules import Constraint, Match, Penalty, Rule, RuleTable, action_availability
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ActionAvailability",
+    "ActionError",
     "ActionOutcome",
     "ActionRequest",
     "ActionResult",
     "AdapterContext",
+    "AfterSale",
+    "AfterSaleKind",
+    "AfterSaleStatus",
+    "BaseAdapter",
     "Capability",
+    "ConfigError",
+    "Constraint",
     "DemoShop",
+    "Dispute",
+    "DisputeKind",
+    "DisputeStatus",
     "Hint",
+    "HubError",
+    "Insight",
+    "MappingError",
+    "Match",
+    "OnExpiry",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
     "Page",
-    "PageOrder",
+    "PageSlice",
     "ParamSpec",
+    "Party",
+    "Penalty",
     "PlatformAdapter",
+    "PlatformAuthError",
+    "PlatformClient",
+    "PlatformConnectionError",
+    "PlatformDeadline",
+    "PlatformError",
     "PlatformInfo",
+    "PlatformRateLimitError",
+    "PlatformRequestError",
+    "PlatformStopError",
+    "PluginError",
+    "RawRecord",
     "ResourceSpec",
+    "Response",
+    "Rule",
+    "RuleTable",
     "Sandbox",
     "SettingSpec",
+    "Shop",
     "Window",
     "__version__",
+    "action_availability",
     "hookimpl",
+    "paginate",
 ]

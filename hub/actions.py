@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
 
 from .domain import DisputeKind, DisputeStatus, EvidenceKind, Insight, Order
 from .errors import ActionError, HubError, IdempotencyConflict, NotFoundError, PlatformError
@@ -28,28 +27,13 @@ from .platform import ActionAvailability, ActionOutcome, ActionRequest, CaseCont
 from .plugins import collect
 from .runtime import Hub
 from .scrub import register_shop, scrub
-from .store.base import tbl
+from .store import actions as repo
 from .store.cases import case_detail, get_case_row, linked_orders, order_for_case
-from .store.models import (
-    ActionRecord,
-    AfterSaleRecord,
-    DisputeRecord,
-    EventRecord,
-    EvidenceRecord,
-    RawRecordRow,
-)
 from .store.serialize import after_sale_from_row, digest, jsonable, order_from_row
-from .store.shops import shop_from_row
+from .store.shops import get_shop_row_by_id, shop_from_row
 from .store.upsert import upsert_batch
 
 log = structlog.get_logger("hub.actions")
-
-A = tbl(ActionRecord)
-C = tbl(AfterSaleRecord)
-D = tbl(DisputeRecord)
-E = tbl(EventRecord)
-V = tbl(EvidenceRecord)
-R = tbl(RawRecordRow)
 
 #: hub's own actions, available on every platform
 HUB_ACTIONS = {
@@ -183,12 +167,15 @@ async def available_actions(
         state = states.get(
             cap.action, ActionAvailability(action=cap.action, enabled=cap.supported, reason=cap.reason)
         )
-        enabled = cap.supported and state.enabled and not row_shop.needs_reauth
+        closed = not case.status.is_open
+        enabled = cap.supported and state.enabled and not row_shop.needs_reauth and not closed
         reason = (
             cap.reason
             if not cap.supported
             else "the shop needs re-authorisation"
             if row_shop.needs_reauth
+            else _closed_reason(case)
+            if closed
             else state.reason
         )
         out.append(
@@ -224,6 +211,13 @@ async def available_actions(
     return out
 
 
+def _closed_reason(case: Any) -> str:
+    """Why a closed or succeeded case allows no platform action (the core gates this, not each
+    plugin: a platform's state checks cannot forget it)."""
+    shown = case.platform_status or case.status.value
+    return f"售后单已结束（{shown}），不能再操作 (the case is {case.status.value})"
+
+
 _HUB_LABELS_ZH = {
     "note": "添加备注",
     "assign": "分配客服",
@@ -234,38 +228,17 @@ _HUB_LABELS_ZH = {
 
 
 async def _shop_row(hub: Hub, shop_id: int) -> Any:
-    from .store.models import ShopRecord
-
-    S = tbl(ShopRecord)
-    async with hub.engine.connect() as conn:
-        row = (await conn.execute(select(S).where(S.c.id == shop_id))).first()
-    if row is None:
-        raise NotFoundError(f"no shop {shop_id}")
-    return row
+    return await get_shop_row_by_id(hub.engine, shop_id)
 
 
 async def _open_appeal(hub: Hub, case_id: int) -> Any:
     async with hub.engine.connect() as conn:
-        return (
-            await conn.execute(
-                select(D)
-                .where(
-                    D.c.after_sale_id == case_id,
-                    D.c.kind == DisputeKind.APPEAL.value,
-                    D.c.status.in_([s.value for s in DisputeStatus if s.is_open]),
-                )
-                .order_by(D.c.id.desc())
-            )
-        ).first()
+        return await repo.open_appeal(conn, case_id)
 
 
 async def find_action(conn: Any, case_id: int, action: str, key: str) -> Any:
     """The action recorded under ``key`` for this case and action, or None."""
-    return (
-        await conn.execute(
-            select(A).where(A.c.after_sale_id == case_id, A.c.action == action, A.c.idempotency_key == key)
-        )
-    ).first()
+    return await repo.action_by_key(conn, case_id, action, key)
 
 
 def check_same_params(existing: Any, params: Mapping[str, Any], key: str) -> None:
@@ -324,31 +297,31 @@ async def perform_action(
                     replayed=True,
                 )
             record_id = existing.id
-            await conn.execute(
-                update(A)
-                .where(A.c.id == record_id)
-                .values(status="pending", attempts=existing.attempts + 1, updated_at=now, params=params)
+            await repo.update_action(
+                conn,
+                record_id,
+                status="pending",
+                attempts=existing.attempts + 1,
+                updated_at=now,
+                params=params,
             )
         else:
             if action not in HUB_ACTIONS:
                 await _check_allowed(hub, row, action)
-            record_id = (
-                await conn.execute(
-                    insert(A).values(
-                        idempotency_key=key,
-                        shop_id=row.shop_id,
-                        after_sale_id=row.id,
-                        action=action,
-                        params=params,
-                        status="pending",
-                        response={},
-                        actor=actor,
-                        attempts=1,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            record_id = await repo.insert_action(
+                conn,
+                idempotency_key=key,
+                shop_id=row.shop_id,
+                after_sale_id=row.id,
+                action=action,
+                params=params,
+                status="pending",
+                response={},
+                actor=actor,
+                attempts=1,
+                created_at=now,
+                updated_at=now,
+            )
     # The record is committed before anything is sent: a crash from here on leaves a pending row.
     try:
         if action in HUB_ACTIONS:
@@ -362,22 +335,18 @@ async def perform_action(
     # what the platform said is stored and shown: a gateway echoing our request must not leak a secret
     message, response = scrub(message), scrub(response)
     async with hub.engine.begin() as conn:
-        await conn.execute(
-            update(A)
-            .where(A.c.id == record_id)
-            .values(status=status, message=message, response=jsonable(response), updated_at=hub.now())
+        await repo.update_action(
+            conn, record_id, status=status, message=message, response=jsonable(response), updated_at=hub.now()
         )
-        await conn.execute(
-            insert(E).values(
-                shop_id=row.shop_id,
-                subject="after_sale",
-                external_id=row.external_id,
-                at=hub.now(),
-                kind="action",
-                actor=actor,
-                summary=f"{action}: {status}" + (f" — {message}" if message else ""),
-                data={"action": action, "status": status, "idempotency_key": key},
-            )
+        await repo.add_event(
+            conn,
+            shop_id=row.shop_id,
+            external_id=row.external_id,
+            at=hub.now(),
+            kind="action",
+            actor=actor,
+            summary=f"{action}: {status}" + (f" — {message}" if message else ""),
+            data={"action": action, "status": status, "idempotency_key": key},
         )
     log.info("action", case=case_id, action=action, status=status, actor=actor)
     return ActionReply(
@@ -418,13 +387,7 @@ async def _platform_action(
         refreshed = list(result.refreshed)
         if not refreshed and result.outcome in (ActionOutcome.DONE, ActionOutcome.RECORDED):
             async with hub.engine.connect() as conn:
-                resource = (
-                    await conn.execute(
-                        select(R.c.resource).where(
-                            R.c.shop_id == row.shop_id, R.c.external_id == row.external_id
-                        )
-                    )
-                ).scalar()
+                resource = await repo.raw_resource(conn, row.shop_id, row.external_id)
             if resource:
                 fresh = await adapter.fetch_one(resource, row.external_id)
                 refreshed = [fresh] if fresh is not None else []
@@ -474,66 +437,62 @@ async def _hub_action(
         if action == "note":
             if not note:
                 raise ActionError("a note needs text (param note)")
-            await conn.execute(
-                insert(E).values(
-                    shop_id=row.shop_id,
-                    subject="after_sale",
-                    external_id=row.external_id,
-                    at=now,
-                    kind="note",
-                    actor=actor,
-                    summary=note,
-                    data={},
-                )
+            await repo.add_event(
+                conn,
+                shop_id=row.shop_id,
+                external_id=row.external_id,
+                at=now,
+                kind="note",
+                actor=actor,
+                summary=note,
+                data={},
             )
             return "done", "note added", {}
         if action == "assign":
             agent = str(params.get("agent") or "").strip() or None
-            await conn.execute(update(C).where(C.c.id == row.id).values(assignee=agent))
+            await repo.set_assignee(conn, row.id, agent)
             return "done", f"assigned to {agent}" if agent else "unassigned", {}
         if action == "record_refusal":
             if not note:
                 raise ActionError("say why it was refused (param note)")
-            await conn.execute(
-                insert(D).values(
-                    after_sale_id=row.id,
-                    kind=DisputeKind.COMPLAINT.value,
-                    subtype="refusal",
-                    status=DisputeStatus.OPEN.value,
-                    note=note,
-                    opened_at=now,
-                    updated_at=now,
-                    opened_by=actor,
-                )
+            await repo.add_dispute(
+                conn,
+                after_sale_id=row.id,
+                kind=DisputeKind.COMPLAINT.value,
+                subtype="refusal",
+                status=DisputeStatus.OPEN.value,
+                note=note,
+                opened_at=now,
+                updated_at=now,
+                opened_by=actor,
             )
             return "recorded", "refusal recorded", {}
         if action == "record_appeal":
-            await conn.execute(
-                insert(D).values(
-                    after_sale_id=row.id,
-                    kind=DisputeKind.APPEAL.value,
-                    subtype=params.get("subtype"),
-                    status=DisputeStatus.UNDER_REVIEW.value,
-                    note=note or None,
-                    opened_at=now,
-                    updated_at=now,
-                    opened_by=actor,
-                )
+            await repo.add_dispute(
+                conn,
+                after_sale_id=row.id,
+                kind=DisputeKind.APPEAL.value,
+                subtype=params.get("subtype"),
+                status=DisputeStatus.UNDER_REVIEW.value,
+                note=note or None,
+                opened_at=now,
+                updated_at=now,
+                opened_by=actor,
             )
             return "recorded", "appeal recorded: under review", {}
         if action == "record_appeal_outcome":
             outcome = str(params.get("outcome") or "")
             if outcome not in APPEAL_OUTCOMES:
                 raise ActionError(f"outcome must be one of {', '.join(APPEAL_OUTCOMES)}")
-            appeal = await _open_appeal(hub, row.id)
+            appeal = await repo.open_appeal(conn, row.id)
             if appeal is None:
                 raise ActionError("no open appeal on this case: record the appeal first")
-            await conn.execute(
-                update(D)
-                .where(D.c.id == appeal.id)
-                .values(
-                    status=outcome, updated_at=now, note=(appeal.note or "") + (f"\n{note}" if note else "")
-                )
+            await repo.update_dispute(
+                conn,
+                appeal.id,
+                status=outcome,
+                updated_at=now,
+                note=(appeal.note or "") + (f"\n{note}" if note else ""),
             )
             return "recorded", f"appeal {outcome}", {}
     raise ActionError(f"unknown hub action {action!r}")
@@ -583,34 +542,29 @@ async def add_evidence(
     write_private(hub.settings.home / "evidence", rel, content)
     now = hub.now()
     async with hub.engine.begin() as conn:
-        ident = (
-            await conn.execute(
-                insert(V).values(
-                    after_sale_id=row.id,
-                    kind=ev_kind.value,
-                    name=name[:255],
-                    description=description,
-                    content_type=ctype,
-                    size=len(content),
-                    sha256=sha,
-                    path=rel,
-                    url=None,
-                    added_at=now,
-                    added_by=actor,
-                )
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        await conn.execute(
-            insert(E).values(
-                shop_id=row.shop_id,
-                subject="after_sale",
-                external_id=row.external_id,
-                at=now,
-                kind="evidence_added",
-                actor=actor,
-                summary=f"evidence {ev_kind.value}: {name}",
-                data={"evidence_id": ident},
-            )
+        ident = await repo.add_evidence(
+            conn,
+            after_sale_id=row.id,
+            kind=ev_kind.value,
+            name=name[:255],
+            description=description,
+            content_type=ctype,
+            size=len(content),
+            sha256=sha,
+            path=rel,
+            url=None,
+            added_at=now,
+            added_by=actor,
+        )
+        await repo.add_event(
+            conn,
+            shop_id=row.shop_id,
+            external_id=row.external_id,
+            at=now,
+            kind="evidence_added",
+            actor=actor,
+            summary=f"evidence {ev_kind.value}: {name}",
+            data={"evidence_id": ident},
         )
     return int(ident)
 
@@ -619,7 +573,7 @@ async def evidence_file(
     hub: Hub, evidence_id: int, shop_ids: Collection[int] | None = None
 ) -> tuple[Any, bytes]:
     async with hub.engine.connect() as conn:
-        ev = (await conn.execute(select(V).where(V.c.id == evidence_id))).first()
+        ev = await repo.evidence_row(conn, evidence_id)
     if ev is None or ev.path is None:
         raise NotFoundError(f"no evidence {evidence_id}")
     await get_case_row(hub.engine, ev.after_sale_id, shop_ids)  # scope check
@@ -638,13 +592,7 @@ async def case_insights(hub: Hub, case_id: int, shop_ids: Collection[int] | None
             for lrow, _lshop, _lplatform, _method in await linked_orders(conn, order_row.id):
                 if shop_ids is not None and lrow.shop_id not in shop_ids:
                     continue
-                lcases = (
-                    await conn.execute(
-                        select(C).where(
-                            C.c.shop_id == lrow.shop_id, C.c.order_external_id == lrow.external_id
-                        )
-                    )
-                ).all()
+                lcases = await repo.cases_of_order(conn, lrow.shop_id, lrow.external_id)
                 lshop = shop_from_row(await _shop_row(hub, lrow.shop_id), resolve=False)
                 linked.append(
                     LinkedOrder(

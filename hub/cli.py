@@ -74,7 +74,7 @@ def _print_json(value: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands
+    from . import commands, scaffold
 
     parser = argparse.ArgumentParser(
         prog="hub", description="After-sales command centre: one work list across Taobao, Pinduoduo and 17网."
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     commands.register(sub)
+    scaffold.register(sub)
     try:
         from .web import commands as web_commands
     except ImportError:  # the workbench is optional in a stripped-down install
@@ -94,7 +95,35 @@ def build_parser() -> argparse.ArgumentParser:
     from .worker import commands as worker_commands
 
     worker_commands.register(sub)
+    _plugin_commands(sub)
     return parser
+
+
+def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Commands plugins add through ``hub_register_commands``. A plugin set that cannot load adds
+    none here: the command that opens the hub then reports the problem."""
+    from .errors import PluginError
+    from .plugins import call_plugin, get_plugin_manager
+
+    try:
+        pm = get_plugin_manager()
+    except PluginError:
+        return
+    for impl in pm.hook.hub_register_commands.get_hookimpls():
+        plugin = impl.plugin_name
+
+        def register(name: str, help: str, plugin: str = plugin) -> argparse.ArgumentParser:
+            if name in sub.choices:
+                raise PluginError(f"plugin {plugin!r} adds the command {name!r}, which already exists")
+            parser: argparse.ArgumentParser = sub.add_parser(name, help=f"{help} [plugin {plugin}]")
+            return parser
+
+        try:
+            call_plugin(pm, "hub_register_commands", plugin, register=register)
+        except Exception as err:
+            # Named, and the core commands still work: one plugin's bad command breaks nothing else.
+            why = _one_line(err)
+            sys.stderr.write(f"hub: warning: plugin {plugin!r} could not add its commands: {why}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -221,6 +221,8 @@ async def cmd_plugins(args: argparse.Namespace) -> int:
         return 0
     if not registry.platforms:
         print("no platforms installed")
+    for name, problem in sorted(registry.problems.items()):
+        print(f"{name}  NOT LOADED: {problem}")
     for pid, info in sorted(registry.platforms.items()):
         print(f"{pid}  {info.name} / {info.name_zh}{'  (sandbox)' if pid in registry.sandboxes else ''}")
         for s in info.settings:

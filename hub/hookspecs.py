@@ -15,7 +15,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .domain import AfterSale, Insight, Shop
-    from .platform import CaseContext, PlatformRegister, SandboxRegister
+    from .platform import CaseContext, CommandRegister, PlatformRegister, SandboxRegister
 
 hookspec = pluggy.HookspecMarker("hub")
 hookimpl = pluggy.HookimplMarker("hub")
@@ -69,4 +69,19 @@ def hub_on_case_changed(shop: Shop, case: AfterSale, changes: Mapping[str, Any])
     :param shop: the case's shop.
     :param case: the case as now stored.
     :param changes: field name -> ``[old, new]`` for what changed (empty for a new case).
+    """
+
+
+@hookspec
+def hub_register_commands(register: CommandRegister) -> None:
+    """Add sub-commands to the ``hub`` command line.
+
+    Called when the command line is built. ``register(name, help)`` returns an
+    ``argparse.ArgumentParser`` for ``hub NAME``: add arguments to it and
+    ``set_defaults(func=handler)``, where ``async def handler(args) -> int`` returns the exit
+    status. A name that is already a command (or any exception here) is reported on stderr,
+    naming the plugin, and the other commands still work. Open the hub in the handler with
+    ``hub.cli.open_hub(args)``.
+
+    :param register: adds one sub-command and returns its parser.
     """

@@ -7,7 +7,8 @@ the database and the clock; the adapter never touches the database.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,22 +18,54 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from .domain import AfterSale, MappedRecord, Order, Party, RawRecord, Shop
 
 if TYPE_CHECKING:
+    import argparse
+
     import aiohttp
 
     from .ratelimit import RateLimiter
     from .rules import RuleTable
 
 
+#: The kinds of value a shop setting may hold; ``hub shop add/set`` checks each value against its kind.
+SETTING_KINDS = ("string", "duration", "integer", "number", "bool", "path", "url", "choice", "secret")
+
+
 @dataclass(frozen=True, kw_only=True)
 class SettingSpec:
-    """One shop setting a platform needs (``hub shop add P NAME --set name=value``)."""
+    """One shop setting a platform needs (``hub shop add P NAME --set name=value``).
+
+    ``kind`` is checked at ``hub shop add/set`` (``reply_within=banana`` is refused there, not at
+    the next sync). Left ``None`` it is inferred: ``secret`` → secret, ``choices`` → choice, else
+    from the default (``24h`` → duration, ``30`` → number, ``true`` → bool, ``https://…`` → url).
+    """
 
     name: str  #: ``prefix.*`` declares a family of settings (``column.<field>``)
-    help: str
-    required: bool = False
+    help: str  #: one line for ``hub plugins`` and the shop form
+    required: bool = False  #: ``hub shop add`` refuses a shop without it
     secret: bool = False  #: never logged or shown; may be given as ``env:VAR``
-    default: str | None = None
-    choices: tuple[str, ...] = ()
+    default: str | None = None  #: filled in at ``hub shop add`` when not given
+    choices: tuple[str, ...] = ()  #: the only values allowed (kind ``choice``)
+    kind: str | None = None  #: one of :data:`SETTING_KINDS`; ``None``: inferred (see above)
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in SETTING_KINDS:
+            known = ", ".join(SETTING_KINDS)
+            raise ValueError(f"setting {self.name}: kind {self.kind!r} is not one of {known}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"setting {self.name}: kind 'choice' needs choices")
+
+    @property
+    def value_kind(self) -> str:
+        """The declared kind, or the one inferred from ``secret``, ``choices`` and ``default``."""
+        if self.kind is not None:
+            return self.kind
+        if self.secret:
+            return "secret"
+        if self.choices:
+            return "choice"
+        from .settings import infer_kind
+
+        return infer_kind(self.default)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,11 +101,6 @@ class ActionAvailability:
     reason: str | None = None
 
 
-class PageOrder(StrEnum):
-    LAST_FIRST = "last_first"  #: TOP and PDD: read from the last page back, so moving rows are not missed
-    FIRST_FIRST = "first_first"
-
-
 @dataclass(frozen=True, kw_only=True)
 class ResourceSpec:
     """One kind of record a platform syncs, and how its windows are cut.
@@ -86,7 +114,6 @@ class ResourceSpec:
     window: timedelta | None
     overlap: timedelta = timedelta(minutes=5)
     lag: timedelta = timedelta(0)
-    page_order: PageOrder = PageOrder.LAST_FIRST
     initial_lookback: timedelta = timedelta(days=30)
 
 
@@ -197,6 +224,8 @@ class AdapterContext:
     limiter: RateLimiter  #: this shop's rate limiter: ``await limiter.acquire(api_name)`` before each call
     now: Callable[[], datetime]  #: the hub's clock (tests move it)
     data_dir: Path  #: a folder for this shop's files (imports, evidence)
+    #: how the adapter waits (a client's retry back-off); tests replace it to run without waiting
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 AdapterFactory = Callable[[Shop, AdapterContext], PlatformAdapter]
@@ -250,6 +279,8 @@ class Sandbox(Protocol):
 
 
 SandboxFactory = Callable[[], Sandbox]
+#: ``register(name, help)`` -> the ``argparse.ArgumentParser`` of the new ``hub NAME`` command
+CommandRegister = Callable[[str, str], "argparse.ArgumentParser"]
 PlatformRegister = Callable[[PlatformInfo, AdapterFactory], None]
 SandboxRegister = Callable[[str, SandboxFactory], None]
 

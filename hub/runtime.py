@@ -87,7 +87,11 @@ class Hub:
 
     def adapter(self, shop: Shop) -> PlatformAdapter:
         ctx = AdapterContext(
-            session=self.http, limiter=self.limiter(shop), now=self.now, data_dir=self.shop_dir(shop)
+            session=self.http,
+            limiter=self.limiter(shop),
+            now=self.now,
+            data_dir=self.shop_dir(shop),
+            sleep=self.sleep,
         )
         return self.registry.factory(shop.platform)(shop, ctx)
 

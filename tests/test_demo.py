@@ -36,7 +36,7 @@ def test_demo_syncs_every_platform(demo):
     db = f"sqlite+aiosqlite:///{home / 'demo' / 'hub.db'}"
     cases = json.loads(run(home, "cases", "--json", db=db).stdout)
     platforms = {c["platform"] for c in cases}
-    assert {"taobao", "pinduoduo", "seventeen"} <= platforms, platforms
+    assert {"taobao", "pinduoduo", "seventeen", "jd"} <= platforms, platforms
     shops = json.loads(run(home, "shop", "list", "--json", db=db).stdout)
     assert not any(s["needs_reauth"] for s in shops)
     assert "Work list" in res.stdout

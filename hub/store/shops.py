@@ -15,6 +15,7 @@ from ..domain import Shop
 from ..errors import ConfigError, NotFoundError
 from ..platform import PlatformInfo, SettingSpec
 from ..scrub import scrub_text
+from ..settings import check_settings
 from .base import tbl
 from .models import ShopRecord
 
@@ -25,7 +26,9 @@ DEFAULT_SYNC_EVERY = "5m"
 #: settings every shop has, whatever its platform
 CORE_SETTINGS = (
     SettingSpec(
-        name="rate_limit", help="calls per second for this shop (default: the platform's published limit)"
+        name="rate_limit",
+        help="calls per second for this shop (default: the platform's published limit)",
+        kind="number",
     ),
     SettingSpec(
         name="max_wait",
@@ -72,8 +75,7 @@ def validate_settings(
                 out[spec.name] = spec.default
             elif spec.required:
                 raise ConfigError(f"{info.id} needs --set {spec.name}=... ({spec.help})")
-        if value is not None and spec.choices and value not in spec.choices:
-            raise ConfigError(f"{spec.name} must be one of {', '.join(spec.choices)}, not {value!r}")
+    check_settings(info, known, given)
     if out.get("sync_every") is not None and "sync_every" not in own:
         try:
             period = sync_every(out)
@@ -153,6 +155,14 @@ async def get_shop_row(engine: AsyncEngine, name: str) -> Any:
         row = (await conn.execute(select(SHOPS).where(SHOPS.c.name == name))).first()
     if row is None:
         raise NotFoundError(f"no shop named {name!r} (see `hub shop list`)")
+    return row
+
+
+async def get_shop_row_by_id(engine: AsyncEngine, shop_id: int) -> Any:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(SHOPS).where(SHOPS.c.id == shop_id))).first()
+    if row is None:
+        raise NotFoundError(f"no shop {shop_id}")
     return row
 
 

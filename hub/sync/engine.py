@@ -514,7 +514,10 @@ async def sync_shops(
                 shop=row.name,
                 platform=row.platform,
                 status="skipped",
-                errors=[f"platform {row.platform!r} is not installed or is disabled"],
+                errors=[
+                    hub.registry.problems.get(row.platform)
+                    or f"platform {row.platform!r} is not installed or is disabled"
+                ],
             )
         try:
             shop = shop_from_row(row)

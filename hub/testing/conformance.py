@@ -9,11 +9,14 @@ In the plugin's tests::
 
 with a ``conformance_harness`` fixture (see :mod:`hub.testing.harness`) in the same package.
 It checks, through the real sync engine and store: registration, paging over a window, idempotent
-re-sync, newer-wins (also against out-of-order input), quarantine of a malformed record, error
-classification (rate limit waited out, expired credentials isolate the shop, server errors
-retried), next-action output in the unified vocabulary, and totality: the rule table declares
-every (kind, status) its mapping produces (``RuleTable.states``), synced cases stay inside it,
-and no state waiting on the merchant is left without a clock or an explicit no-clock row.
+re-sync, newer-wins (also against out-of-order input), the checkpoint path a scheduled sync takes
+(no ``since``), a platform clock that differs from the hub's, quarantine of a malformed record,
+error classification (rate limit waited out, expired credentials isolate the shop, server errors
+and timeouts retried), ``fetch_one``, ``available_actions`` (closed cases allow no platform
+action), ``perform`` through the core (recorded, idempotent, the case re-fetched), next-action
+output in the unified vocabulary, and totality: the rule table declares every (kind, status) its
+mapping produces (``RuleTable.states``), synced cases stay inside it, and no state waiting on the
+merchant is left without a clock or an explicit no-clock row. Each test's name says what broke.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ from ..store.models import (
     RawRecordRow,
     ShopRecord,
 )
+from ..store.serialize import after_sale_from_row
 from ..store.shops import add_shop, shop_from_row
 from ..store.upsert import upsert_batch
 from ..sync import sync_shops
+from ..sync.engine import ShopSummary
 from .harness import ALL_FAULTS, ConformanceHarness
 
 SHOP = "conformance"
@@ -59,7 +64,9 @@ class ConformanceSuite:
         async def sleep(seconds: float) -> None:
             waits.append(seconds)
 
-        hub = make_hub(harness.plugin, sleep=sleep)
+        # The hub's clock reads the platform's, as on a machine whose clock is right; the skew
+        # test moves it away on purpose.
+        hub = make_hub(harness.plugin, sleep=sleep, now=harness.now)
         hub.waits = waits  # type: ignore[attr-defined]
         await add_shop(hub.engine, hub.registry.info(harness.platform_id), SHOP, dict(harness.shop.settings))
         return hub
@@ -68,6 +75,16 @@ class ConformanceSuite:
         since = _since(harness)
         [summary] = await sync_shops(hub, since=since)
         return summary
+
+    async def _sync_from_checkpoint(self, hub: Hub) -> ShopSummary:
+        """The scheduled sync: no ``since``, each resource from its checkpoint less its overlap."""
+        [summary] = await sync_shops(hub)
+        return summary
+
+    async def _case(self, hub: Hub, external_id: str) -> Any:
+        cases = tbl(AfterSaleRecord)
+        async with hub.engine.connect() as conn:
+            return (await conn.execute(select(cases).where(cases.c.external_id == external_id))).first()
 
     async def _counts(self, hub: Hub) -> dict[str, int]:
         raw = tbl(RawRecordRow)
@@ -311,6 +328,173 @@ class ConformanceSuite:
                 assert "no row of the" not in (r.deadline_no_clock_reason or ""), (
                     f"case {r.external_id} ({r.kind}, {r.status}): {r.deadline_no_clock_reason}"
                 )
+
+
+    # -- the scheduled sync and the platform's clock --------------------------------------------
+
+    async def test_checkpoint_sync_without_since_picks_up_changes(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
+        hub, harness = conformance_hub, conformance_harness
+        first = await self._sync(hub, harness)
+        assert first.status == "ok", first.errors
+        harness.advance(timedelta(minutes=10))
+        ext = harness.modify_one()
+        before = await self._case(hub, ext)
+        harness.advance(timedelta(minutes=10))
+        summary = await self._sync_from_checkpoint(hub)
+        assert summary.status == "ok", summary.errors
+        assert summary.stats.changed >= 1, "the checkpoint sync did not see the modified case"
+        after = await self._case(hub, ext)
+        assert after.platform_updated_at > before.platform_updated_at
+        again = await self._sync_from_checkpoint(hub)
+        assert again.stats.new == again.stats.changed == 0, again.as_dict()
+
+    @pytest.mark.parametrize("skew_hours", [-7, 7])
+    async def test_platform_clock_differs_from_the_hubs(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub, skew_hours: int
+    ) -> None:
+        """Windows follow the platform's clock, never the hub's: with the hub hours behind (or
+        ahead), everything still lands and a later change is still seen."""
+        hub, harness = conformance_hub, conformance_harness
+        hub.now = lambda: harness.now() + timedelta(hours=skew_hours)
+        summary = await self._sync(hub, harness)
+        assert summary.status == "ok", summary.errors
+        assert await self._counts(hub) == harness.expected_counts()
+        harness.advance(timedelta(minutes=10))
+        ext = harness.modify_one()
+        before = await self._case(hub, ext)
+        harness.advance(timedelta(minutes=10))
+        later = await self._sync_from_checkpoint(hub)
+        assert later.status == "ok", later.errors
+        after = await self._case(hub, ext)
+        assert after.platform_updated_at > before.platform_updated_at, "the change was missed"
+
+    # -- fetch_one, available_actions, perform --------------------------------------------------
+
+    async def test_fetch_one_returns_the_stored_record(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
+        hub = conformance_hub
+        await self._sync(hub, conformance_harness)
+        raws = tbl(RawRecordRow)
+        async with hub.engine.connect() as conn:
+            rows = (await conn.execute(select(raws).order_by(raws.c.id))).all()
+        picked: dict[str, Any] = {}
+        for row in rows:
+            picked.setdefault(row.resource, row)
+        assert picked, "nothing was synced"
+        adapter = hub.adapter(shop_from_row(await _shop_row(hub)))
+        try:
+            for resource, row in picked.items():
+                raw = await adapter.fetch_one(resource, row.external_id)
+                assert raw is not None, f"fetch_one({resource!r}, {row.external_id!r}) found nothing"
+                assert (raw.resource, raw.external_id) == (resource, row.external_id)
+                mapped = adapter.map_record(raw)
+                assert mapped.external_id == row.external_id
+        finally:
+            await adapter.close()
+
+    async def test_available_actions_name_every_capability_and_closed_cases_allow_none(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
+        from ..actions import available_actions
+
+        hub = conformance_hub
+        await self._sync(hub, conformance_harness)
+        info = hub.registry.info(conformance_harness.platform_id)
+        capabilities = {c.action for c in info.capabilities}
+        cases = tbl(AfterSaleRecord)
+        async with hub.engine.connect() as conn:
+            rows = (await conn.execute(select(cases).order_by(cases.c.id))).all()
+        closed = [r for r in rows if not AfterSaleStatus(r.status).is_open][:5]
+        opened = [r for r in rows if AfterSaleStatus(r.status).is_open][:5]
+        shop = shop_from_row(await _shop_row(hub))
+        adapter = hub.adapter(shop)
+        try:
+            for row in [*opened, *closed]:
+                named = {a.action for a in adapter.available_actions(after_sale_from_row(row), None)}
+                assert named <= capabilities, f"available_actions names unknown {named - capabilities}"
+        finally:
+            await adapter.close()
+        for row in [*opened, *closed]:
+            states = [a for a in await available_actions(hub, row.id) if a["origin"] == "platform"]
+            assert {a["action"] for a in states} == capabilities
+            for a in states:
+                assert a["enabled"] or a["reason"], f"{a['action']} is disabled without a reason"
+            if row in closed:
+                assert not any(a["enabled"] for a in states), f"closed case {row.external_id} allows actions"
+
+    async def test_perform_through_the_core_records_once_and_refetches(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
+        from ..actions import available_actions, perform_action
+
+        hub, harness = conformance_hub, conformance_harness
+        await self._sync(hub, harness)
+        sample = getattr(harness, "action_sample", None)
+        chosen: tuple[Any, str, dict[str, Any]] | None = None
+        if sample is not None:
+            picked = sample()
+            if picked is not None:
+                ext, action, params = picked
+                chosen = (await self._case(hub, ext), action, dict(params))
+        else:
+            chosen = await _first_enabled_action(hub)
+        if chosen is None:
+            pytest.skip(
+                f"{harness.platform_id}: no case offers an enabled platform action without required "
+                "parameters; give the harness action_sample() -> (external_id, action, params)"
+            )
+        row, action, params = chosen
+        assert row is not None, "action_sample names a case that was not synced"
+        states = {a["action"]: a for a in await available_actions(hub, row.id)}
+        assert states[action]["enabled"], f"{action} is not enabled: {states[action]['reason']}"
+        reply = await perform_action(hub, row.id, action, params, actor="conformance")
+        assert reply.status in ("done", "recorded", "needs_verification"), reply.message
+        assert not reply.replayed
+        again = await perform_action(
+            hub, row.id, action, params, actor="conformance", idempotency_key=reply.idempotency_key
+        )
+        assert again.replayed and again.id == reply.id, "the same key acted twice"
+        events = tbl(EventRecord)
+        async with hub.engine.connect() as conn:
+            kinds = (
+                await conn.execute(select(events.c.kind).where(events.c.external_id == row.external_id))
+            ).scalars()
+            assert "action" in set(kinds), "the action is not on the case's timeline"
+        if reply.status == "done":
+            after = await self._case(hub, row.external_id)
+            assert after.platform_updated_at >= row.platform_updated_at
+
+    # -- timeouts -------------------------------------------------------------------------------
+
+    async def test_timeout_is_retried(
+        self, conformance_harness: ConformanceHarness, conformance_hub: Hub
+    ) -> None:
+        _needs_fault(conformance_harness, "timeout")
+        stall = float(getattr(conformance_harness, "timeout_stall", 3.0))
+        conformance_harness.inject("timeout", seconds=stall)
+        summary = await self._sync(conformance_hub, conformance_harness)
+        assert summary.status == "ok", summary.errors
+        assert summary.retries >= 1, "a request that timed out was not retried"
+        assert await self._counts(conformance_hub) == conformance_harness.expected_counts()
+
+
+async def _first_enabled_action(hub: Hub) -> tuple[Any, str, dict[str, Any]] | None:
+    """An open case with an enabled platform action that needs no parameter, if any."""
+    from ..actions import available_actions
+
+    cases = tbl(AfterSaleRecord)
+    async with hub.engine.connect() as conn:
+        rows = (await conn.execute(select(cases).order_by(cases.c.id))).all()
+    for row in rows:
+        if not AfterSaleStatus(row.status).is_open:
+            continue
+        for a in await available_actions(hub, row.id):
+            if a["origin"] == "platform" and a["enabled"] and not any(p["required"] for p in a["params"]):
+                return row, a["action"], {}
+    return None
 
 
 def _needs_fault(harness: ConformanceHarness, fault: str) -> None:

@@ -2,14 +2,16 @@
 
 A sandbox subclasses :class:`FakePlatformServer`, adds its routes in :meth:`setup_routes`, keeps
 its simulated shop in memory, and calls :meth:`take_fault` at the top of each request to play
-back injected faults in its platform's own error envelope.
+back injected faults in its platform's own error envelope. ``start(workdir)`` satisfies the
+:class:`hub.platform.Sandbox` protocol: override :meth:`demo_shops` and register the class itself
+as the sandbox factory.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,16 +19,20 @@ from typing import Any
 from aiohttp import web
 
 from ..clock import utcnow
+from ..platform import DemoShop
 
-#: The faults every sandbox understands (each may add its own).
+#: The faults every sandbox understands (each may add its own). ``malformed`` is not a request
+#: fault: the harness's ``corrupt_one`` makes one record unmappable. The same names as
+#: :data:`hub.testing.harness.ALL_FAULTS` (a test keeps them equal).
 FAULTS = ("rate_limit", "auth_expired", "server_error", "timeout", "malformed")
 
 
 class FakeClock:
-    """A clock that stands still until told to move. Starts at a fixed time unless given one."""
+    """A clock that stands still until told to move. Starts at the real current time (whole
+    seconds) unless given a start, so a demo's cases are as old as the sandbox made them."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+        self._now = start or datetime.now(UTC).replace(microsecond=0)
 
     def now(self) -> datetime:
         return self._now
@@ -83,22 +89,35 @@ class Fault:
 class FakePlatformServer:
     """Base sandbox server. Subclasses fill :meth:`setup_routes` and their state."""
 
-    clock: FakeClock = field(default_factory=FakeClock)
-    calls: list[Call] = field(default_factory=list)
-    faults: deque[Fault] = field(default_factory=deque)
-    host: str = "127.0.0.1"
-    port: int = 0
+    clock: FakeClock = field(default_factory=FakeClock)  #: the platform's clock (starts now)
+    calls: list[Call] = field(default_factory=list)  #: every request received, in order
+    faults: deque[Fault] = field(default_factory=deque)  #: injected faults waiting to be played
+    host: str = "127.0.0.1"  #: loopback only
+    port: int = 0  #: 0: a free port, known after ``start``
     _runner: web.AppRunner | None = None
+
+    def __post_init__(self) -> None:
+        """Called after the dataclass ``__init__``: a subclass sets up its simulated state here
+        (declared on the base so a plain subclass's override runs too)."""
 
     def setup_routes(self, app: web.Application) -> None:
         raise NotImplementedError
+
+    def demo_shops(self, workdir: str) -> Sequence[DemoShop]:
+        """The shops ``hub demo`` adds once the server runs (settings pointing at :attr:`base_url`)."""
+        return []
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=32 * 1024**2)
         self.setup_routes(app)
         return app
 
-    async def start(self) -> str:
+    async def start(self, workdir: str = "") -> Sequence[DemoShop]:
+        """Serve on loopback (a free port); return :meth:`demo_shops` (the Sandbox protocol)."""
+        await self.serve()
+        return self.demo_shops(workdir)
+
+    async def serve(self) -> str:
         """Serve on loopback; return the base URL."""
         self._runner = web.AppRunner(self.make_app(), access_log=None)
         await self._runner.setup()

@@ -12,7 +12,8 @@ from typing import Protocol, runtime_checkable
 
 from ..platform import DemoShop
 
-ALL_FAULTS = ("rate_limit", "server_error", "auth_expired", "malformed")
+#: The faults the conformance suite plays; the same names as :data:`hub.testing.fake_server.FAULTS`.
+ALL_FAULTS = ("rate_limit", "auth_expired", "server_error", "timeout", "malformed")
 
 
 @runtime_checkable

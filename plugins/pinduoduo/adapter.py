@@ -11,25 +11,23 @@ from typing import Any
 
 import structlog
 
-from hub.domain import AfterSale, MappedRecord, Order, RawRecord, Shop
+from hub.domain import MappedRecord, RawRecord, Shop
 from hub.errors import ActionError, ConfigError, MappingError, PlatformRequestError, PlatformStopError
+from hub.kit import BaseAdapter
 from hub.platform import (
-    ActionAvailability,
     ActionOutcome,
     ActionRequest,
     ActionResult,
     AdapterContext,
     Hint,
     Page,
-    PageOrder,
     ResourceSpec,
     Window,
 )
-from hub.rules import RuleTable, action_availability
 
 from . import mapping
 from .client import PddClient
-from .info import CAPABILITIES, DEFAULT_GATEWAY, DEFAULT_PUSH_URL
+from .info import CAPABILITIES, DEFAULT_GATEWAY, DEFAULT_PUSH_URL, INFO
 from .push import PmcReader, hints_for
 from .rules import TABLE
 
@@ -49,8 +47,11 @@ REFUND_LIST_API = "pdd.refund.list.increment.get"
 REFUND_DETAIL_API = "pdd.refund.information.get"
 
 
-class PddAdapter:
+class PddAdapter(BaseAdapter):
     """One shop's connection to PDD. Creating it does no IO."""
+
+    info = INFO
+    rules = TABLE
 
     def __init__(self, shop: Shop, ctx: AdapterContext) -> None:
         settings = shop.settings
@@ -102,7 +103,6 @@ class PddAdapter:
                 window=MAX_SPAN,
                 overlap=timedelta(minutes=5),
                 lag=LAG,
-                page_order=PageOrder.LAST_FIRST,
                 initial_lookback=self.initial_lookback,
             ),
             ResourceSpec(
@@ -110,7 +110,6 @@ class PddAdapter:
                 window=MAX_SPAN,
                 overlap=timedelta(minutes=5),
                 lag=LAG,
-                page_order=PageOrder.LAST_FIRST,
                 initial_lookback=self.initial_lookback,
             ),
         )
@@ -272,13 +271,7 @@ class PddAdapter:
             return mapping.map_after_sale(raw.payload)
         raise MappingError(f"unknown resource {raw.resource!r}", field="resource")
 
-    def rule_table(self) -> RuleTable:
-        return TABLE
-
     # ------------------------------------------------------------------ actions
-
-    def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:
-        return action_availability(CAPABILITIES, case, TABLE)
 
     async def perform(self, request: ActionRequest) -> ActionResult:
         cap = next((c for c in CAPABILITIES if c.action == request.action), None)

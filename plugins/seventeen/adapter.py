@@ -19,22 +19,22 @@ import structlog
 from hub.clock import ensure_utc, parse_iso
 from hub.domain import AfterSale, MappedRecord, Order, RawRecord, Shop
 from hub.errors import ActionError
+from hub.kit import BaseAdapter
 from hub.platform import (
     ActionAvailability,
     ActionOutcome,
     ActionRequest,
     ActionResult,
     AdapterContext,
-    Hint,
     Page,
     ResourceSpec,
     Window,
 )
-from hub.rules import RuleTable, action_availability
+from hub.rules import action_availability
 
 from . import snapshot as snap
 from .chain import SALE_SHIP_SETTING, TRANSIT_SETTING
-from .info import CAPABILITIES
+from .info import CAPABILITIES, INFO
 from .ledger import LEDGER_NAME, Ledger
 from .mapping import map_raw, order_facts_for_steps, return_state
 from .rules import TABLE, check_duration_settings
@@ -45,7 +45,10 @@ log = structlog.get_logger("hub.plugins.seventeen")
 PAGE_SIZE = 500
 
 
-class SeventeenAdapter:
+class SeventeenAdapter(BaseAdapter):
+    info = INFO
+    rules = TABLE
+
     def __init__(self, shop: Shop, ctx: AdapterContext) -> None:
         self.shop = shop
         self.ctx = ctx
@@ -96,15 +99,6 @@ class SeventeenAdapter:
 
     def map_record(self, raw: RawRecord) -> MappedRecord:
         return map_raw(raw.resource, raw.payload, raw.updated_at)
-
-    def rule_table(self) -> RuleTable:
-        return TABLE
-
-    async def fetch_hints(self) -> Sequence[Hint]:
-        return []  # 17网 pushes nothing
-
-    async def close(self) -> None:
-        return None
 
     # -- actions ----------------------------------------------------------------------------
     def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:

@@ -15,6 +15,7 @@ import structlog
 from hub.clock import parse_cst, parse_duration
 from hub.domain import AfterSale, AfterSaleKind, AfterSaleStatus, MappedRecord, Order, RawRecord, Shop
 from hub.errors import ActionError, ConfigError, MappingError, PlatformRequestError
+from hub.kit import BaseAdapter
 from hub.money import fen_to_yuan
 from hub.platform import (
     ActionAvailability,
@@ -24,14 +25,13 @@ from hub.platform import (
     AdapterContext,
     Hint,
     Page,
-    PageOrder,
     ResourceSpec,
     Window,
 )
-from hub.rules import RuleTable, action_availability
+from hub.rules import action_availability
 
 from .client import FileParam, TopClient, unwrap_list
-from .info import CAPABILITIES, DEFAULT_TRADE_TYPES, PLATFORM_ID
+from .info import CAPABILITIES, DEFAULT_TRADE_TYPES, INFO, PLATFORM_ID
 from .mapping import is_exchange_dispute, map_dispute, map_refund, map_trade
 from .rules import RULE_TABLE
 
@@ -113,8 +113,11 @@ def _id(payload: Mapping[str, Any], *names: str) -> str:
     return f"missing-{names[0]}-{digest}"
 
 
-class TaobaoAdapter:
+class TaobaoAdapter(BaseAdapter):
     """One Taobao or Tmall shop. Created without IO; every call goes through :class:`TopClient`."""
+
+    info = INFO
+    rules = RULE_TABLE
 
     def __init__(self, shop: Shop, ctx: AdapterContext) -> None:
         s = shop.settings
@@ -160,10 +163,10 @@ class TaobaoAdapter:
         """
         specs = [
             ResourceSpec(
-                name=TRADE, window=self.window, overlap=timedelta(minutes=5), page_order=PageOrder.LAST_FIRST
+                name=TRADE, window=self.window, overlap=timedelta(minutes=5)
             ),
             ResourceSpec(
-                name=REFUND, window=self.window, overlap=timedelta(minutes=5), page_order=PageOrder.LAST_FIRST
+                name=REFUND, window=self.window, overlap=timedelta(minutes=5)
             ),
         ]
         if self.tmall:
@@ -172,7 +175,6 @@ class TaobaoAdapter:
                     name=TMALL_DISPUTE,
                     window=self.window,
                     overlap=timedelta(minutes=5),
-                    page_order=PageOrder.LAST_FIRST,
                 )
             )
         return specs
@@ -336,9 +338,6 @@ class TaobaoAdapter:
         if raw.resource == TMALL_DISPUTE:
             return map_dispute(raw.payload)
         raise MappingError(f"unknown resource {raw.resource!r}", field="resource")
-
-    def rule_table(self) -> RuleTable:
-        return RULE_TABLE
 
     # --- actions -------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ def hub(
         "PYTHONPATH": str(ROOT),
         "HUB_PLUGINS": "tests.testplatform",
         "HUB_LOG_FORMAT": "json",
-        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen,jd",
     }
     env["HUB_DATABASE_URL"] = db or f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
     return subprocess.run(

@@ -38,7 +38,7 @@ async def run_hub(db: str, home: Path, *args: str, crash: str | None = None) -> 
         "HUB_DATABASE_URL": db,
         "HUB_HOME": str(home),
         "HUB_PLUGINS": "tests.testplatform",
-        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen,jd",
         "PYTHONPATH": str(ROOT),
         "HUB_LOG_FORMAT": "json",
         "HUB_LOG_LEVEL": "warning",
@@ -107,7 +107,7 @@ async def test_killed_sync_ends_identical(db_url: str, tmp_path: Path, crashes: 
     # a malformed record too: quarantine must also end identical
     bad = sorted(server.cases)[10]
     server.cases[bad]["amount"] = "1.2.3"
-    url = await server.start() + "/api"
+    url = await server.serve() + "/api"
     reference = await fresh_db(db_url, tmp_path, "reference")
     try:
         for db, home in ((db_url, tmp_path / "a"), (reference, tmp_path / "b")):

@@ -41,7 +41,6 @@ from hub.platform import (
     Capability,
     Hint,
     Page,
-    PageOrder,
     PlatformInfo,
     ResourceSpec,
     SettingSpec,
@@ -230,8 +229,8 @@ class AcmeAdapter:
 
     def resources(self) -> Sequence[ResourceSpec]:
         return (
-            ResourceSpec(name="order", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST),
-            ResourceSpec(name="case", window=timedelta(days=1), page_order=PageOrder.LAST_FIRST),
+            ResourceSpec(name="order", window=timedelta(days=1)),
+            ResourceSpec(name="case", window=timedelta(days=1)),
         )
 
     async def platform_now(self) -> datetime:
@@ -258,11 +257,12 @@ class AcmeAdapter:
             )
 
     async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
-        item = (await self.call("case.get", id=external_id))["item"]
+        api = "case.get" if resource == "case" else "order.get"
+        item = (await self.call(api, id=external_id))["item"]
         if item is None:
             return None
         return RawRecord(
-            resource="case",
+            resource=resource,
             external_id=external_id,
             payload=item,
             updated_at=datetime.fromisoformat(item["modified"]),

@@ -86,6 +86,8 @@ class AcmeServer(FakePlatformServer):
         if api == "case.get":
             case = self.cases.get(str(body.get("id")))
             return web.json_response({"item": case})
+        if api == "order.get":
+            return web.json_response({"item": self.orders.get(str(body.get("id")))})
         if api == "case.agree":
             case = self.cases.get(str(body.get("id")))
             if case is None or case["status"] != "NEW":
@@ -108,7 +110,7 @@ class AcmeSandbox:
 
     async def start(self, workdir: str) -> Sequence[DemoShop]:
         self.server.populate()
-        url = await self.server.start()
+        url = await self.server.serve()
         return [DemoShop(name="acme-demo", settings={"api_url": url + "/api", "token": TOKEN})]
 
     async def stop(self) -> None:

@@ -91,7 +91,7 @@ async def build_world(make_hub: Callable[..., Hub], *, days: int = 5) -> World:
     hub.now = servers["shop-a"].clock.now
     shop_ids = {}
     for name, server in servers.items():
-        url = await server.start()
+        url = await server.serve()
         shop_ids[name] = await add_shop(
             hub.engine, hub.registry.info("acme"), name, {"api_url": url + "/api", "token": TOKEN}
         )

@@ -17,7 +17,7 @@ from hub.cli import main
 from hub.store.engine import create_engine
 from hub.web.auth import principal_for_token
 
-ENV = {"HUB_PLUGINS": "tests.testplatform", "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen"}
+ENV = {"HUB_PLUGINS": "tests.testplatform", "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen,jd"}
 
 
 @pytest.fixture

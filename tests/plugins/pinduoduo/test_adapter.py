@@ -12,7 +12,7 @@ import pytest
 
 from hub.domain import AfterSale, AfterSaleKind, Order
 from hub.errors import MappingError, PlatformRequestError
-from hub.platform import PageOrder, PlatformAdapter, Window
+from hub.platform import PlatformAdapter, Window
 from plugins.pinduoduo.adapter import PddAdapter
 from plugins.pinduoduo.mapping import STATUS_CODES
 from plugins.pinduoduo.sandbox import FakePddServer
@@ -27,7 +27,6 @@ def test_adapter_satisfies_the_protocol(adapter: PddAdapter) -> None:
     for s in specs.values():
         assert s.window == timedelta(minutes=30)  # PDD increment APIs: span <= 30 min
         assert s.lag >= timedelta(minutes=3)  # end at least 3 min behind PDD's clock
-        assert s.page_order is PageOrder.LAST_FIRST
 
 
 async def test_platform_now_is_pdds_clock(server: FakePddServer, adapter: PddAdapter) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from hub.domain import AfterSale, AfterSaleKind, Order
 from hub.errors import MappingError, PlatformAuthError, PlatformConnectionError, PlatformRateLimitError
-from hub.platform import PageOrder, PlatformAdapter, Window
+from hub.platform import PlatformAdapter, Window
 from plugins.taobao import INFO
 from plugins.taobao.adapter import TaobaoAdapter
 from plugins.taobao.sandbox import TaobaoSandbox
@@ -28,7 +28,6 @@ def test_resources_and_windows(
 ) -> None:
     assert [r.name for r in taobao.resources()] == ["trade", "refund"]
     assert [r.name for r in tmall.resources()] == ["trade", "refund", "tmall_dispute"]
-    assert all(r.page_order is PageOrder.LAST_FIRST for r in tmall.resources())
     assert sandbox.taobao is not None
     default = make_adapter(sandbox.taobao, sync_window="")
     # TOP increment API: "建议使用30分钟以内的时间跨度"; a setting can never exceed 1 day.
