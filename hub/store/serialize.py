@@ -30,6 +30,29 @@ from ..domain import (
 )
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_MISSING = object()
+#: per type: how jsonable() converts it ("enum", "datetime", "mapping", "sequence", "other") or,
+#: for a dataclass, its field names: decided once per type instead of per value
+_HOW: dict[type, Any] = {}
+
+
+def _how(kind: type) -> Any:
+    how = _HOW.get(kind, _MISSING)
+    if how is _MISSING:
+        if issubclass(kind, Enum):
+            how = "enum"
+        elif issubclass(kind, datetime):
+            how = "datetime"
+        elif dataclasses.is_dataclass(kind):
+            how = tuple(f.name for f in dataclasses.fields(kind))
+        elif issubclass(kind, Mapping):
+            how = "mapping"
+        elif issubclass(kind, list | tuple | set | frozenset):
+            how = "sequence"
+        else:
+            how = "other"
+        _HOW[kind] = how
+    return how
 
 
 def jsonable(value: Any) -> Any:
@@ -42,23 +65,57 @@ def jsonable(value: Any) -> Any:
         return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [jsonable(v) for v in value]
-    if isinstance(value, Enum):
+    how = _how(kind)
+    if type(how) is tuple:
+        return {name: jsonable(getattr(value, name)) for name in how}
+    if how == "enum":
         return value.value
-    if isinstance(value, datetime):
+    if how == "datetime":
         return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
+    if how == "mapping":
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if how == "sequence":
         return [jsonable(v) for v in value]
     return value
 
 
+class JSONText(str):
+    """A JSON document already serialised (e.g. the text that was hashed): hub.store.bulk stores
+    it as is instead of serialising the document again."""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def digest(value: Any) -> str:
     """A stable 128-bit hash of a JSON-safe value."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text_digest(_dumps(value))
+
+
+def text_digest(text: str) -> str:
+    """The hash :func:`digest` gives the value whose canonical JSON text is ``text``."""
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def payload_text(payload: Any) -> str:
+    """The canonical JSON text of a raw payload (``digest(jsonable(payload))`` hashes the same text).
+
+    Platform payloads are almost always plain JSON already: they are dumped directly, and only a
+    payload holding other types (datetimes, enums, tuples as keys ...) takes the jsonable walk."""
+    try:
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return _dumps(jsonable(payload))
+
+
+def content_digest(whole: Any, data: Any) -> tuple[Any, str]:
+    """``(data as stored, digest([whole, data]))`` with ``data`` serialised once for both.
+
+    The stored value is the canonical JSON text (a :class:`JSONText`): the row's ``data`` column
+    is written from it without a second serialisation."""
+    data_text = _dumps(data)
+    return JSONText(data_text), text_digest(f"[{_dumps(whole)},{data_text}]")
 
 
 def _dt(value: str | None) -> datetime | None:
