@@ -14,12 +14,12 @@ commits a window's data together with its checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import AfterSale, AfterSaleStatus, Deadline, MappedRecord, Order, RawRecord
@@ -27,7 +27,15 @@ from ..rules import RuleTable, next_deadline
 from .base import tbl
 from .bulk import existing, insert_rows, update_rows
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
-from .serialize import JSONText, after_sale_data, content_digest, jsonable, order_data, payload_text, text_digest
+from .serialize import (
+    JSONText,
+    after_sale_data,
+    content_digest,
+    jsonable,
+    order_data,
+    payload_text,
+    text_digest,
+)
 
 RAW = tbl(RawRecordRow)
 QUAR = tbl(QuarantineRecord)
