@@ -18,16 +18,17 @@ rows into a table, it is ANALYZEd in the same transaction, so later queries plan
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, Table, bindparam, column, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+import orjson
+from sqlalchemy import JSON, Boolean, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .base import UTCDateTime
-from .serialize import JSONText
+from .serialize import JSONText, jsonable
 
 CHUNK = 500  #: ids per SQLite look-up: well under its variable limit
 #: ANALYZE a PostgreSQL table once this many rows were inserted since the last ANALYZE (and at
@@ -39,11 +40,11 @@ def _sqlite_dt(value: datetime | None) -> str | None:
     # what UTCDateTime + SQLite's DATETIME store: naive UTC, microseconds always written
     if value is None:
         return None
+    if value.tzinfo is UTC:  # the common case: mappers hand over UTC already
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} given to a UTC column")
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 def _pg_dt(value: datetime | None) -> datetime | None:
@@ -57,7 +58,10 @@ def _json(value: Any) -> str | None:
         return None
     if type(value) is JSONText:
         return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # what orjson refuses (huge ints, non-string keys): the json module's way
+        return json.dumps(jsonable(value), ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _sqlite_bool(value: Any) -> int | None:
@@ -92,12 +96,31 @@ class Statement:
         self.converters = tuple(_converter(table, c, dialect) for c in self.columns)
 
     def params(self, rows: Sequence[Mapping[str, Any]], extra: str | None = None) -> list[tuple[Any, ...]]:
-        cols, convs = self.columns, self.converters
+        names = (*self.columns, extra) if extra is not None else self.columns
+        get: Callable[[Mapping[str, Any]], Any] = operator.itemgetter(*names)
+        if len(names) == 1:
+            one = names[0]
+            get = lambda row: (row[one],)  # noqa: E731  (itemgetter of one name gives no tuple)
+        convert = [(i, f) for i, f in enumerate(self.converters) if f is not None]
+        if not convert:
+            return [get(row) for row in rows]
+        # A record's times recur across its rows (updated_at in the raw row, the case and its
+        # events; the no-deadline sort key in most cases): convert each distinct value once.
+        seen: dict[Any, Any] = {}
         out = []
         for row in rows:
-            values = [row[c] if f is None else f(row[c]) for c, f in zip(cols, convs, strict=True)]
-            if extra is not None:
-                values.append(row[extra])
+            values = list(get(row))
+            for i, f in convert:
+                value = values[i]
+                if value is None:
+                    continue
+                if f is _sqlite_dt:
+                    text = seen.get(value)
+                    if text is None:
+                        text = seen[value] = f(value)
+                    values[i] = text
+                else:
+                    values[i] = f(value)
             out.append(tuple(values))
         return out
 
@@ -140,6 +163,34 @@ async def update_rows(
     await conn.exec_driver_sql(stmt.sql, stmt.params(rows, extra="_id"))  # type: ignore[arg-type]
 
 
+class StoredRow(Mapping[str, Any]):
+    """A looked-up row as the driver returned it; datetimes are converted when read.
+
+    Most looked-up rows are only compared by hash (an unchanged re-sync reads nothing else), so
+    the per-value datetime parsing SQLAlchemy's result processing would do is skipped."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: Mapping[str, tuple[int, bool]], values: Sequence[Any]):
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        i, is_dt = self._index[key]
+        value = self._values[i]
+        if is_dt and value is not None:
+            if isinstance(value, str):  # SQLite: naive UTC text
+                return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
 async def existing(
     conn: AsyncConnection,
     table: Table,
@@ -151,34 +202,39 @@ async def existing(
     """The stored ``cols`` of the rows of ``shop_id`` (and ``resource``) among ``ids``, by external id.
 
     SQLite: ``IN (...)`` in chunks (its planner always uses the unique index). PostgreSQL: one
-    ``JOIN unnest($1::text[])``, which probes the unique index per id with or without statistics."""
+    ``JOIN unnest($1::text[])``, which probes the unique index per id with or without statistics
+    (one array parameter, not an IN list: the statement text, so the prepared statement, is the
+    same for any number of ids)."""
     if not ids:
         return {}
+    if "external_id" not in cols:
+        cols = (*cols, "external_id")
+    index = {c: (i, isinstance(table.c[c].type, UTCDateTime)) for i, c in enumerate(cols)}
+    key = cols.index("external_id")
+    names = ", ".join(f"t.{c}" for c in cols)
     found: dict[str, Any] = {}
     if conn.dialect.name == "postgresql":
-        # one array parameter, not an expanding IN list: the statement text is the same for any
-        # number of ids, so the driver's prepared statement is reused
-        ids_param = bindparam("wanted_ids", list(ids), type_=ARRAY(String))
-        wanted = func.unnest(ids_param).table_valued(column("wanted_id", String)).render_derived()
-        stmt = (
-            select(*(table.c[c] for c in cols))
-            .select_from(table.join(wanted, table.c.external_id == wanted.c.wanted_id))
-            .where(table.c.shop_id == shop_id)
+        sql = (
+            f"SELECT {names} FROM {table.name} t JOIN unnest($1::text[]) AS wanted(external_id) "
+            "ON t.external_id = wanted.external_id WHERE t.shop_id = $2"
         )
+        params: tuple[Any, ...] = (list(ids), shop_id)
         if resource is not None:
-            stmt = stmt.where(table.c.resource == resource)
-        for row in (await conn.execute(stmt)).mappings():
-            found[row["external_id"]] = row
+            sql += " AND t.resource = $3"
+            params += (resource,)
+        for values in await conn.exec_driver_sql(sql, params):
+            found[values[key]] = StoredRow(index, values)
         return found
     for i in range(0, len(ids), CHUNK):
         part = list(ids[i : i + CHUNK])
-        stmt = select(*(table.c[c] for c in cols)).where(
-            table.c.shop_id == shop_id, table.c.external_id.in_(part)
-        )
+        sql = f"SELECT {names} FROM {table.name} t WHERE t.shop_id = ?"
+        params = (shop_id,)
         if resource is not None:
-            stmt = stmt.where(table.c.resource == resource)
-        for row in (await conn.execute(stmt)).mappings():
-            found[row["external_id"]] = row
+            sql += " AND t.resource = ?"
+            params += (resource,)
+        sql += f" AND t.external_id IN ({', '.join('?' * len(part))})"
+        for values in await conn.exec_driver_sql(sql, (*params, *part)):
+            found[values[key]] = StoredRow(index, values)
     return found
 
 

@@ -31,7 +31,6 @@ from .serialize import (
     JSONText,
     after_sale_data,
     content_digest,
-    jsonable,
     order_data,
     payload_text,
     text_digest,
@@ -290,7 +289,7 @@ async def _upsert_cases(
         ):
             stats.stale += 1
             continue
-        data, content = content_digest(jsonable(case), after_sale_data(case))
+        data, content = content_digest(case, after_sale_data(case))
         if old is not None and old["content_hash"] == content:
             stats.unchanged += 1
             continue
@@ -511,7 +510,7 @@ async def _upsert_orders(
         if old is not None and _older(order.updated_at, None, old["platform_updated_at"], None):
             stats.stale += 1
             continue
-        data, content = content_digest(jsonable(order), order_data(order))
+        data, content = content_digest(order, order_data(order))
         if old is not None and old["content_hash"] == content:
             stats.unchanged += 1
             continue
