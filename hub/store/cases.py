@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..domain import OPEN_STATUSES
 from ..errors import NotFoundError
 from .base import tbl
+from .engine import reading
 from .models import (
     NO_DEADLINE,
     ActionRecord,
@@ -66,7 +67,8 @@ def filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
         stmt = stmt.where(C.c.shop_id.in_(list(f.shop_ids) or [-1]))
     statuses = set(f.statuses) if f.statuses is not None else None
     if statuses is None or statuses == set(OPEN_STATUSES):
-        stmt = stmt.where(C.c.is_open.is_(True))
+        # "= true", not "IS true": PostgreSQL can walk the worklist index only for the former
+        stmt = stmt.where(C.c.is_open == True)  # noqa: E712
     else:
         stmt = stmt.where(C.c.status.in_(sorted(statuses)))
     if f.platforms:
@@ -98,6 +100,19 @@ def _base() -> Select[Any]:
     return select(C, S.c.name.label("shop_name"), S.c.platform.label("platform")).join(
         S, S.c.id == C.c.shop_id
     )
+
+
+#: after_sales columns no work-list row shows: a page does not read them, so does not convert
+#: them (a page converts every datetime and JSON value it selects)
+_UNLISTED = frozenset({"content_hash", "status_since", "version", "line_external_id", "return_waybill"})
+
+
+def _list_base() -> Select[Any]:
+    return select(
+        *(c for c in C.c if c.name not in _UNLISTED),
+        S.c.name.label("shop_name"),
+        S.c.platform.label("platform"),
+    ).join(S, S.c.id == C.c.shop_id)
 
 
 def case_json(row: Any) -> dict[str, Any]:
@@ -178,12 +193,11 @@ async def list_cases(
 ) -> CasePage:
     """One page of the work list, soonest deadline first (cases with none last), keyset-paged."""
     f = await resolve_search(engine, f)
-    f = await resolve_search(engine, f)
-    stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
+    stmt = filter_where(_list_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
     if cursor:
         due, ident = decode_cursor(cursor)
         stmt = stmt.where(or_(C.c.work_due_at > due, and_(C.c.work_due_at == due, C.c.id > ident)))
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (await conn.execute(stmt)).all()
     total = await count_cases(engine, f) if with_total else None
     more = len(rows) > limit
