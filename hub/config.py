@@ -28,6 +28,9 @@ class Settings:
     backoff_base: float = 0.5  #: seconds; doubled per retry, capped at backoff_max
     backoff_max: float = 60.0
     default_rate: float = 10.0  #: calls/s per shop when the platform states none
+    #: windows of one resource fetched at once during a sync (the shop's rate limiter still paces
+    #: the calls; written in order either way). 1 fetches one window at a time.
+    fetch_windows_in_flight: int = 8
 
     @classmethod
     def from_env(cls, *, database_url: str | None = None, home: Path | None = None) -> Settings:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ from ..store.shops import list_shop_rows, mark_reauth, shop_from_row
 from ..store.upsert import UpsertStats, upsert_batch
 from . import leases
 from .crash import crashpoint
+from .fetch import Group, in_order
 from .windows import sync_range, windows
 
 log = structlog.get_logger("hub.sync")
@@ -203,18 +205,59 @@ async def sync_resource(
     current = await _checkpoint(hub, shop.id, spec.name)
     platform_now = await retrying(hub, f"{spec.name} clock", adapter.platform_now, summary, blog)
     start, end = sync_range(spec, checkpoint=current, platform_now=platform_now, since=since, until=until)
-    for index, window in enumerate(windows(spec, start, end)):
+
+    def fetch(window: Window) -> Awaitable[tuple[list[RawRecord], list[str]]]:
+        return _fetch_window(hub, adapter, spec, window, summary, blog)
+
+    # Windows are fetched a few at a time (the shop's rate limiter paces the calls) and written in
+    # order, consecutive small windows in one transaction with their checkpoint (see .fetch).
+    group = Group()
+    renewed = time.monotonic()
+    fetched = in_order(windows(spec, start, end), fetch, in_flight=hub.settings.fetch_windows_in_flight)
+    async for index, (window, (records, problems)) in _enumerate(fetched):
         if progress:
             progress(shop.name, spec.name, window, index)
-        records, problems = await _fetch_window(hub, adapter, spec, window, summary, blog)
         crashpoint("window_fetched")
-        current = await _write_window(hub, shop, adapter, spec, window, records, current, summary)
+        group.add(window, records, problems)
         summary.windows += 1
-        if not await leases.acquire(hub.engine, shop.id, hub.now()):  # renew; lost only if it lapsed
-            raise _ResourceFailed("the shop's sync lease lapsed and another process took it")
-        for problem in problems:
-            summary.errors.append(problem)
-            blog.warning("fetch_problem", resource=spec.name, problem=problem)
+        if not group.full:
+            continue
+        current = await _write_group(hub, shop, adapter, spec, group, current, summary, blog)
+        group = Group()
+        if time.monotonic() - renewed >= LEASE_RENEW_SECONDS:
+            if not await leases.acquire(hub.engine, shop.id, hub.now()):  # renew; lost only if it lapsed
+                raise _ResourceFailed("the shop's sync lease lapsed and another process took it")
+            renewed = time.monotonic()
+    if group.windows:
+        await _write_group(hub, shop, adapter, spec, group, current, summary, blog)
+
+
+#: renew the shop's lease (10 minutes) this often while a sync runs
+LEASE_RENEW_SECONDS = 60.0
+
+
+async def _enumerate(items: AsyncIterator[T]) -> AsyncIterator[tuple[int, T]]:
+    index = 0
+    async for item in items:
+        yield index, item
+        index += 1
+
+
+async def _write_group(
+    hub: Hub,
+    shop: Shop,
+    adapter: PlatformAdapter,
+    spec: ResourceSpec,
+    group: Group,
+    current: datetime | None,
+    summary: ShopSummary,
+    blog: Any,
+) -> datetime:
+    position = await _write_window(hub, shop, adapter, spec, group.span, group.records, current, summary)
+    for problem in group.problems:
+        summary.errors.append(problem)
+        blog.warning("fetch_problem", resource=spec.name, problem=problem)
+    return position
 
 
 async def apply_hints(
