@@ -485,6 +485,11 @@ def parse_time(raw: Any, bad: Any = None) -> datetime:
     if isinstance(raw, date):
         return datetime(raw.year, raw.month, raw.day, tzinfo=CST)
     text = str(raw).strip()
+    if len(text) == 19 and text[4] == "-" and text[10] == " ":  # the usual form: ~10x faster
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=CST)
+        except ValueError:
+            pass  # e.g. 2026-13-01: the formats below say what is wrong
     for fmt in _TIME_FORMATS:
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=CST)
