@@ -33,7 +33,7 @@ from hub.clock import CST
 from hub.errors import ImportFileError
 from hub.money import yuan_to_fen
 
-from .columns import KEY_FIELD, ColumnMap, FileKind, ValueType, column_map, normalise_header
+from .columns import KEY_FIELD, Column, ColumnMap, FileKind, ValueType, column_map, normalise_header
 
 #: Browser downloads still being written and Office lock files: not exports (yet).
 PARTIAL_SUFFIXES = (".crdownload", ".part", ".download", ".tmp")
@@ -341,6 +341,8 @@ def _parsed(
     header_line, header_cells = head[header_at]
     fields_at = _map_header(cmap, header_cells, path, header_line)
     width = len(header_cells)
+    # each field's column and header, looked up once per file, not once per cell
+    columns = [(pos, field, cmap.column(field), cmap.expected[field]) for pos, field in fields_at.items()]
     key = KEY_FIELD[kind]
 
     def checked() -> Iterator[ImportedRow]:
@@ -364,9 +366,11 @@ def _parsed(
                     line=line,
                 )
             values: dict[str, str] = {}
-            for position, field in fields_at.items():
-                raw = cells[position] if position < len(cells) else None
-                values[field] = _check_value(cmap, field, raw, path, line)
+            n = len(cells)
+            for position, field, col, header in columns:
+                values[field] = _check_cell(
+                    col, header, cells[position] if position < n else None, path, line
+                )
             if not values.get(key):
                 raise ImportFileError(
                     f"row without {cmap.expected[key]!r}: every row needs one",
@@ -425,14 +429,18 @@ def _cell_text(cell: Any) -> str:
 
 
 def _check_value(cmap: ColumnMap, field: str, raw: Any, path: str, line: int) -> str:
-    col = cmap.column(field)
-    header = cmap.expected[field]
+    return _check_cell(cmap.column(field), cmap.expected[field], raw, path, line)
+
+
+def _check_cell(col: Column, header: str, raw: Any, path: str, line: int) -> str:
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return ""
+    if col.type is ValueType.TEXT:  # most columns: nothing to check
+        return _cell_text(raw)
 
     def bad(message: str) -> ImportFileError:
         return ImportFileError(message, path=path, line=line, column=header)
 
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-        return ""
     if col.type is ValueType.TIME:
         return format_time(parse_time(raw, bad))
     if col.type is ValueType.YUAN:
