@@ -106,7 +106,9 @@ class Statement:
             return [get(row) for row in rows]
         # A record's times recur across its rows (updated_at in the raw row, the case and its
         # events; the no-deadline sort key in most cases): convert each distinct value once.
-        seen: dict[Any, Any] = {}
+        seen = _dt_texts
+        if len(seen) > 50_000:
+            seen.clear()
         out = []
         for row in rows:
             values = list(get(row))
@@ -117,7 +119,7 @@ class Statement:
                 if f is _sqlite_dt:
                     text = seen.get(value)
                     if text is None:
-                        text = seen[value] = f(value)
+                        text = seen[value] = _sqlite_dt(value) or ""
                     values[i] = text
                 else:
                     values[i] = f(value)
@@ -125,6 +127,8 @@ class Statement:
         return out
 
 
+#: datetime -> its SQLite text, shared by the tables of a batch (and cleared when it grows)
+_dt_texts: dict[datetime, str] = {}
 _statements: dict[tuple[str, str, tuple[str, ...], bool], Statement] = {}
 _inserted_since_analyze: dict[tuple[str, str], int] = {}
 _rows_at_analyze: dict[tuple[str, str], int] = {}

@@ -117,47 +117,50 @@ def _list_base() -> Select[Any]:
 
 def case_json(row: Any) -> dict[str, Any]:
     """The one JSON shape of a case (``hub cases --json`` and ``GET /api/cases`` alike)."""
+    # by key on the row's mapping: several times cheaper than a Row's attribute access, which
+    # was a third of a work-list page
+    r = row._mapping
     deadline = None
-    if row.deadline_due_at is not None:
+    if r["deadline_due_at"] is not None:
         deadline = {
-            "due_at": row.deadline_due_at.isoformat(),
-            "party": row.deadline_party,
-            "action": row.deadline_action,
-            "on_expiry": row.deadline_on_expiry,
-            "source": row.deadline_source,
-            "rule_id": row.deadline_rule_id,
-            "rule_source": row.deadline_rule_source,
-            "summary": row.deadline_summary,
-            "penalty_fen": row.deadline_penalty_fen,
+            "due_at": r["deadline_due_at"].isoformat(),
+            "party": r["deadline_party"],
+            "action": r["deadline_action"],
+            "on_expiry": r["deadline_on_expiry"],
+            "source": r["deadline_source"],
+            "rule_id": r["deadline_rule_id"],
+            "rule_source": r["deadline_rule_source"],
+            "summary": r["deadline_summary"],
+            "penalty_fen": r["deadline_penalty_fen"],
         }
-    data = row.data or {}
+    data = r["data"] or {}
     dispute = data.get("dispute")
     return {
-        "id": row.id,
-        "platform": row.platform,
-        "shop": row.shop_name,
-        "external_id": row.external_id,
-        "order_external_id": row.order_external_id,
-        "kind": row.kind,
-        "status": row.status,
-        "awaiting": row.awaiting,
-        "platform_status": row.platform_status,
-        "refund_fen": row.refund_fen,
-        "reason": row.reason,
-        "buyer": row.buyer,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.platform_updated_at.isoformat(),
+        "id": r["id"],
+        "platform": r["platform"],
+        "shop": r["shop_name"],
+        "external_id": r["external_id"],
+        "order_external_id": r["order_external_id"],
+        "kind": r["kind"],
+        "status": r["status"],
+        "awaiting": r["awaiting"],
+        "platform_status": r["platform_status"],
+        "refund_fen": r["refund_fen"],
+        "reason": r["reason"],
+        "buyer": r["buyer"],
+        "created_at": r["created_at"].isoformat(),
+        "updated_at": r["platform_updated_at"].isoformat(),
         "deadline": deadline,
         "dispute": (
             {
-                "kind": row.dispute_kind,
-                "status": row.dispute_status,
+                "kind": r["dispute_kind"],
+                "status": r["dispute_status"],
                 "appeal_open": bool(dispute and dispute.get("appeal_open")),
             }
-            if row.dispute_kind
+            if r["dispute_kind"]
             else None
         ),
-        "assignee": row.assignee,
+        "assignee": r["assignee"],
         "warnings": data.get("warnings") or [],
     }
 
