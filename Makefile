@@ -38,9 +38,16 @@ lint: install-test
 	$(BIN)/ruff check hub plugins tests bench
 	$(BIN)/mypy
 
+# make bench                       every bench on SQLite (200,000 records; about 10 minutes)
+# make bench DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres   the same on PostgreSQL
+# make bench RECORDS=20000           a quicker run
+RECORDS ?= 200000
+DB_ARG   = $(if $(DATABASE_URL),--database-url $(DATABASE_URL),)
 bench: install-test
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/worklist.py
+	$(BIN)/python bench/ingest.py --records $(RECORDS) $(DB_ARG)
+	$(BIN)/python bench/worklist.py --cases $(RECORDS) $(DB_ARG)
+	HUB_LOG_LEVEL=warning $(BIN)/python bench/sync.py --days 30 --latency 0.05 $(DB_ARG)
+	$(if $(DATABASE_URL),,$(BIN)/python bench/import17.py)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

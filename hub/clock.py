@@ -33,7 +33,13 @@ def parse_iso(text: str) -> datetime:
 
 def parse_cst(text: str) -> datetime:
     """Parse a platform's ``yyyy-MM-dd HH:mm:ss`` Beijing-time string to aware UTC."""
-    value = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S")
+    text = text.strip()
+    # fromisoformat is ~10x faster than strptime (this runs for several fields of every record);
+    # it also accepts other ISO forms, so only the exact platform shape takes the fast path
+    if len(text) == 19 and text[10] == " " and text[4] == "-" and text[13] == ":":
+        value = datetime.fromisoformat(text)
+    else:
+        value = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
     return value.replace(tzinfo=CST).astimezone(UTC)
 
 

@@ -37,6 +37,9 @@ class Settings:
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.lease_seconds)
+    #: windows of one resource fetched at once during a sync (the shop's rate limiter still paces
+    #: the calls; written in order either way). 1 fetches one window at a time.
+    fetch_windows_in_flight: int = 8
 
     @classmethod
     def from_env(cls, *, database_url: str | None = None, home: Path | None = None) -> Settings:

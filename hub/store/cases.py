@@ -22,6 +22,7 @@ from ..clock import utcnow
 from ..domain import OPEN_STATUSES, Party
 from ..errors import NotFoundError
 from .base import tbl
+from .engine import reading
 from .models import (
     NO_DEADLINE,
     ActionRecord,
@@ -80,7 +81,8 @@ def filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
         stmt = stmt.where(C.c.shop_id.in_(list(f.shop_ids) or [-1]))
     statuses = set(f.statuses) if f.statuses is not None else None
     if statuses is None or statuses == set(OPEN_STATUSES):
-        stmt = stmt.where(C.c.is_open.is_(True))
+        # "= true", not "IS true": PostgreSQL can walk the worklist index only for the former
+        stmt = stmt.where(C.c.is_open == True)  # noqa: E712
     else:
         stmt = stmt.where(C.c.status.in_(sorted(statuses)))
     if f.platforms:
@@ -156,6 +158,19 @@ def _deadline_json(action: dict[str, Any] | None) -> dict[str, Any] | None:
             "penalty_fen",
         )
     }
+
+
+#: after_sales columns no work-list row shows: a page does not read them, so does not convert
+#: them (a page converts every datetime and JSON value it selects)
+_UNLISTED = frozenset({"content_hash", "version", "line_external_id", "return_waybill"})
+
+
+def _list_base() -> Select[Any]:
+    return select(
+        *(c for c in C.c if c.name not in _UNLISTED),
+        S.c.name.label("shop_name"),
+        S.c.platform.label("platform"),
+    ).join(S, S.c.id == C.c.shop_id)
 
 
 def case_json(row: Any) -> dict[str, Any]:
@@ -299,13 +314,13 @@ async def list_cases(
     due = ident = rank = None
     if cursor:
         due, ident, rank = decode_cursor(cursor)
-    stmt = filter_where(_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
+    stmt = filter_where(_list_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
     if due is not None and rank == 0:
         stmt = stmt.where(or_(C.c.work_due_at > due, and_(C.c.work_due_at == due, C.c.id > ident)))
     elif due is not None:  # the cursor is an order: every case at its due time came before it
         stmt = stmt.where(C.c.work_due_at > due)
     merged: list[tuple[Any, str]] = []
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         merged.extend((r, "case") for r in (await conn.execute(stmt)).all())
         if f.wants_orders:
             ostmt = order_filter_where(_order_base(), f).order_by(O.c.work_due_at, O.c.id).limit(limit + 1)

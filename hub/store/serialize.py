@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from ..domain import (
     AfterSale,
     AfterSaleKind,
@@ -30,6 +32,29 @@ from ..domain import (
 )
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_MISSING = object()
+#: per type: how jsonable() converts it ("enum", "datetime", "mapping", "sequence", "other") or,
+#: for a dataclass, its field names: decided once per type instead of per value
+_HOW: dict[type, Any] = {}
+
+
+def _how(kind: type) -> Any:
+    how = _HOW.get(kind, _MISSING)
+    if how is _MISSING:
+        if issubclass(kind, Enum):
+            how = "enum"
+        elif issubclass(kind, datetime):
+            how = "datetime"
+        elif dataclasses.is_dataclass(kind):
+            how = tuple(f.name for f in dataclasses.fields(kind))
+        elif issubclass(kind, Mapping):
+            how = "mapping"
+        elif issubclass(kind, list | tuple | set | frozenset):
+            how = "sequence"
+        else:
+            how = "other"
+        _HOW[kind] = how
+    return how
 
 
 def jsonable(value: Any) -> Any:
@@ -42,23 +67,78 @@ def jsonable(value: Any) -> Any:
         return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [jsonable(v) for v in value]
-    if isinstance(value, Enum):
+    how = _how(kind)
+    if type(how) is tuple:
+        return {name: jsonable(getattr(value, name)) for name in how}
+    if how == "enum":
         return value.value
-    if isinstance(value, datetime):
+    if how == "datetime":
         return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
+    if how == "mapping":
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if how == "sequence":
         return [jsonable(v) for v in value]
     return value
 
 
+class JSONText(str):
+    """A JSON document already serialised (e.g. the text that was hashed): hub.store.bulk stores
+    it as is instead of serialising the document again."""
+
+
+def _default(value: Any) -> Any:
+    """orjson's fallback for what it does not serialise itself (it does str, int, float, bool,
+    None, dict, list, tuple, datetime and Enum): dataclasses as dicts of their fields, so that their
+    keys get sorted like every dict's, other mappings and sets as jsonable() turns them."""
+    how = _how(type(value))
+    if type(how) is tuple:
+        return {name: getattr(value, name) for name in how}
+    if how == "mapping":
+        return {str(k): v for k, v in value.items()}
+    if how == "sequence":
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _dumps(value: Any) -> str:
+    """The canonical JSON text of ``jsonable(value)``: sorted keys, compact, UTF-8.
+
+    orjson writes the same text as ``json.dumps(jsonable(value), sort_keys=True, separators=(",",
+    ":"), ensure_ascii=False)`` several times faster, and walks dataclasses, enums and datetimes
+    itself (no jsonable() copy first). What it refuses (integers beyond 64 bits, non-string keys,
+    str/int subclasses) goes the json module's way, so the text, hence every stored hash, is the
+    same either way."""
+    try:
+        return orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(
+            jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
+
+
 def digest(value: Any) -> str:
     """A stable 128-bit hash of a JSON-safe value."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text_digest(_dumps(value))
+
+
+def text_digest(text: str) -> str:
+    """The hash :func:`digest` gives the value whose canonical JSON text is ``text``."""
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def payload_text(payload: Any) -> str:
+    """The canonical JSON text of a raw payload: ``digest(jsonable(payload))`` hashes this text."""
+    return _dumps(payload)
+
+
+def content_digest(whole: Any, data: Any) -> tuple[JSONText, str]:
+    """``(data as stored, digest([jsonable(whole), jsonable(data)]))``, ``data`` serialised once
+    for both: the row's ``data`` column is written from that text (a :class:`JSONText`)."""
+    data_text = _dumps(data)
+    return JSONText(data_text), text_digest(f"[{_dumps(whole)},{data_text}]")
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -107,13 +187,16 @@ def dispute_from(data: Mapping[str, Any] | None) -> Dispute | None:
 
 
 def after_sale_data(case: AfterSale) -> dict[str, Any]:
-    """The parts of an AfterSale that live in the row's ``data`` column."""
+    """The parts of an AfterSale that live in the row's ``data`` column.
+
+    The values are the case's own (dataclasses, enums, datetimes inside): :func:`content_digest`
+    serialises them in one pass, to the text ``jsonable()`` of them would give."""
     return {
-        "facts": jsonable(case.facts),
+        "facts": case.facts,
         "description": case.description,
         "warnings": list(case.warnings),
-        "platform_deadline": jsonable(case.platform_deadline),
-        "dispute": jsonable(case.dispute),
+        "platform_deadline": case.platform_deadline,
+        "dispute": case.dispute,
         "paid_fen": case.paid_fen,
     }
 
@@ -145,11 +228,12 @@ def after_sale_from_row(row: Any) -> AfterSale:
 
 
 def order_data(order: Order) -> dict[str, Any]:
+    """The parts of an Order that live in the row's ``data`` column (as :func:`after_sale_data`)."""
     return {
-        "lines": jsonable(order.lines),
-        "links": jsonable(order.links),
-        "facts": jsonable(order.facts),
-        "platform_deadline": jsonable(order.platform_deadline),
+        "lines": order.lines,
+        "links": order.links,
+        "facts": order.facts,
+        "platform_deadline": order.platform_deadline,
         "warnings": list(order.warnings),
     }
 

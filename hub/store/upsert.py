@@ -14,12 +14,12 @@ commits a window's data together with its checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import AfterSale, AfterSaleStatus, MappedRecord, Order, Party, RawRecord
@@ -27,12 +27,18 @@ from ..errors import MappingError
 from ..rules import RuleTable, anchor_time, next_action
 from ..scrub import scrub_text
 from .base import tbl
+from .bulk import existing, insert_rows, update_rows
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .nextaction import action_columns, action_doc, order_in_work, refresh_chain
-from .serialize import after_sale_data, digest, jsonable, order_data
-from .validate import check_mapped, clean_doc, no_nul, raw_problem, strip_nul, time_facts
-
-CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+from .serialize import (
+    JSONText,
+    after_sale_data,
+    content_digest,
+    order_data,
+    payload_text,
+    text_digest,
+)
+from .validate import check_mapped, no_nul, raw_problem, strip_nul, time_facts
 
 RAW = tbl(RawRecordRow)
 QUAR = tbl(QuarantineRecord)
@@ -62,48 +68,6 @@ class UpsertStats:
         self.problems.extend(other.problems)
         self.changed_cases.extend(other.changed_cases)
         self.purchases_touched |= other.purchases_touched
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-async def _existing(
-    conn: AsyncConnection,
-    table: Table,
-    cols: Sequence[str],
-    shop_id: int,
-    ids: Sequence[str],
-    resource: str | None = None,
-) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for part in _chunks(list(ids)):
-        stmt = select(*(table.c[c] for c in cols)).where(
-            table.c.shop_id == shop_id, table.c.external_id.in_(part)
-        )
-        if resource is not None:
-            stmt = stmt.where(table.c.resource == resource)
-        for row in (await conn.execute(stmt)).mappings():
-            found[row["external_id"]] = row
-    return found
-
-
-async def _bulk_update(
-    conn: AsyncConnection,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    skip: Sequence[str] = ("shop_id", "external_id", "resource"),
-) -> None:
-    """UPDATE ... WHERE id = :_id for many rows at once (every row has the same keys)."""
-    if not rows:
-        return
-    cols = [k for k in rows[0] if k != "_id" and k not in skip]
-    # bind names must differ from column names in an UPDATE's SET clause
-    stmt = (
-        update(table).where(table.c.id == bindparam("b__id")).values({c: bindparam(f"b_{c}") for c in cols})
-    )
-    await conn.execute(stmt, [{f"b_{k}": v for k, v in r.items() if k == "_id" or k in cols} for r in rows])
 
 
 def _older(
@@ -200,23 +164,25 @@ async def upsert_batch(
     by_resource: dict[str, list[tuple[RawRecord, str, Any]]] = {}
     for rec in latest.values():
         payload = rec.payload if isinstance(rec.payload, Mapping) else {"unreadable": repr(rec.payload)}
-        plain = jsonable(payload)  # serialised once: hashed, then stored as is
-        doc, h = clean_doc(plain)
-        if doc is not plain:  # it had NUL bytes: the mapper sees the payload as it is stored
+        text = payload_text(payload)  # serialised once: hashed, then stored as is
+        if "\\u0000" in text:  # NUL bytes (PostgreSQL refuses them): the mapper sees what is stored
+            payload = strip_nul(payload)
+            text = payload_text(payload)
             rec = RawRecord(
                 resource=rec.resource,
                 external_id=rec.external_id,
-                payload=strip_nul(payload),
+                payload=payload,
                 updated_at=rec.updated_at,
             )
-        by_resource.setdefault(rec.resource, []).append((rec, h, doc))
+        doc = JSONText(text)
+        by_resource.setdefault(rec.resource, []).append((rec, text_digest(doc), doc))
 
     raw_inserts: list[dict[str, Any]] = []
     raw_updates: list[dict[str, Any]] = []
     quarantine_rows: list[dict[str, Any]] = []
     mapped: list[tuple[RawRecord, MappedRecord]] = []
     for resource, items in by_resource.items():
-        stored = await _existing(
+        stored = await existing(
             conn,
             RAW,
             ("id", "external_id", "payload_hash", "platform_updated_at"),
@@ -238,7 +204,7 @@ async def upsert_batch(
             todo.append((rec, h, doc))
         if not todo:
             continue
-        quarantined = await _existing(
+        quarantined = await existing(
             conn,
             QUAR,
             ("id", "external_id", "payload_hash", "resolved_at"),
@@ -302,14 +268,12 @@ async def upsert_batch(
         if resolve_ids:
             await conn.execute(update(QUAR).where(QUAR.c.id.in_(resolve_ids)).values(resolved_at=now))
 
-    if raw_inserts:
-        await conn.execute(insert(RAW), raw_inserts)
-    await _bulk_update(conn, RAW, raw_updates)
+    await insert_rows(conn, RAW, raw_inserts)
+    await update_rows(conn, RAW, raw_updates)
     new_q = [{k: v for k, v in r.items() if k != "_id"} for r in quarantine_rows if r["_id"] is None]
     old_q = [r for r in quarantine_rows if r["_id"] is not None]
-    if new_q:
-        await conn.execute(insert(QUAR), new_q)
-    await _bulk_update(conn, QUAR, [{k: v for k, v in r.items() if k != "first_seen_at"} for r in old_q])
+    await insert_rows(conn, QUAR, new_q)
+    await update_rows(conn, QUAR, [{k: v for k, v in r.items() if k != "first_seen_at"} for r in old_q])
 
     orders = [o for _, o in mapped if isinstance(o, Order)]
     cases = [c for _, c in mapped if isinstance(c, AfterSale)]
@@ -322,8 +286,7 @@ async def upsert_batch(
         # the chain: linked cases and orders take the earliest merchant deadline; orders hold
         await refresh_chain(conn, [(shop_id, ext) for ext in sorted(stats.touched_orders)])
         stats.touched_orders.clear()
-    if events:
-        await conn.execute(insert(EVENTS), events)
+    await insert_rows(conn, EVENTS, events)
     return stats
 
 
@@ -367,7 +330,7 @@ async def _upsert_cases(
         "deadline_rule_id",
         "deadline_source",
     )
-    stored = await _existing(conn, CASES, cols, shop_id, [c.external_id for c in cases])
+    stored = await existing(conn, CASES, cols, shop_id, [c.external_id for c in cases])
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for case in cases:
@@ -377,8 +340,7 @@ async def _upsert_cases(
         ):
             stats.stale += 1
             continue
-        data = after_sale_data(case)
-        content = digest([jsonable(case), data])
+        data, content = content_digest(case, after_sale_data(case))
         if old is not None and old["content_hash"] == content:
             stats.unchanged += 1
             continue
@@ -569,9 +531,8 @@ async def _upsert_cases(
                 )
             )
         stats.changed_cases.append((case, changes))
-    if inserts:
-        await conn.execute(insert(CASES), inserts)
-    await _bulk_update(conn, CASES, updates)
+    await insert_rows(conn, CASES, inserts)
+    await update_rows(conn, CASES, updates)
 
 
 async def _upsert_orders(
@@ -585,7 +546,7 @@ async def _upsert_orders(
     actor: str,
 ) -> None:
     orders = _dedupe_newest(orders)
-    stored = await _existing(
+    stored = await existing(
         conn,
         ORDERS,
         ("id", "external_id", "platform_updated_at", "content_hash", "status", "status_since"),
@@ -599,8 +560,7 @@ async def _upsert_orders(
         if old is not None and _older(order.updated_at, None, old["platform_updated_at"], None):
             stats.stale += 1
             continue
-        data = order_data(order)
-        content = digest([jsonable(order), data])
+        data, content = content_digest(order, order_data(order))
         if old is not None and old["content_hash"] == content:
             stats.unchanged += 1
             continue
@@ -669,6 +629,5 @@ async def _upsert_orders(
                     actor,
                 )
             )
-    if inserts:
-        await conn.execute(insert(ORDERS), inserts)
-    await _bulk_update(conn, ORDERS, updates)
+    await insert_rows(conn, ORDERS, inserts)
+    await update_rows(conn, ORDERS, updates)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -49,6 +49,7 @@ from ..store.upsert import UpsertStats, upsert_batch
 from ..store.validate import no_nul
 from . import leases, waits
 from .crash import crashpoint
+from .fetch import Group, in_order
 from .windows import sync_range, windows
 
 log = structlog.get_logger("hub.sync")
@@ -240,17 +241,57 @@ async def sync_resource(
     summary.stage = f"{spec.name} clock"
     platform_now = await retrying(hub, f"{spec.name} clock", adapter.platform_now, summary, blog)
     start, end = sync_range(spec, checkpoint=current, platform_now=platform_now, since=since, until=until)
-    for index, window in enumerate(windows(spec, start, end)):
+
+    async def fetch(window: Window) -> tuple[list[RawRecord], list[str]]:
+        try:
+            return await _fetch_window(hub, adapter, spec, window, summary, blog)
+        except BaseException:
+            # windows are fetched ahead of the writes: name the one that failed, not the last written
+            summary.stage = f"{spec.name} {window.start.isoformat()} to {window.end.isoformat()}"
+            raise
+
+    # Windows are fetched a few at a time (the shop's rate limiter paces the calls) and written in
+    # order, consecutive small windows in one transaction with their checkpoint (see .fetch).
+    # The lease is renewed by the fence in each group's commit and between the pages of a fetch.
+    group = Group()
+    fetched = in_order(windows(spec, start, end), fetch, in_flight=hub.settings.fetch_windows_in_flight)
+    async for index, (window, (records, problems)) in _enumerate(fetched):
         if progress:
             progress(shop.name, spec.name, window, index)
         summary.stage = f"{spec.name} {window.start.isoformat()} to {window.end.isoformat()}"
-        records, problems = await _fetch_window(hub, adapter, spec, window, summary, blog)
         crashpoint("window_fetched")
-        current = await _write_window(hub, shop, adapter, spec, window, records, current, summary)
+        group.add(window, records, problems)
         summary.windows += 1
-        for problem in problems:
-            summary.errors.append(problem)
-            blog.warning("fetch_problem", resource=spec.name, problem=problem)
+        if not group.full:
+            continue
+        current = await _write_group(hub, shop, adapter, spec, group, current, summary, blog)
+        group = Group()
+    if group.windows:
+        await _write_group(hub, shop, adapter, spec, group, current, summary, blog)
+
+
+async def _enumerate(items: AsyncIterator[T]) -> AsyncIterator[tuple[int, T]]:
+    index = 0
+    async for item in items:
+        yield index, item
+        index += 1
+
+
+async def _write_group(
+    hub: Hub,
+    shop: Shop,
+    adapter: PlatformAdapter,
+    spec: ResourceSpec,
+    group: Group,
+    current: datetime | None,
+    summary: ShopSummary,
+    blog: Any,
+) -> datetime:
+    position = await _write_window(hub, shop, adapter, spec, group.span, group.records, current, summary)
+    for problem in group.problems:
+        summary.errors.append(problem)
+        blog.warning("fetch_problem", resource=spec.name, problem=problem)
+    return position
 
 
 async def apply_hints(

@@ -94,6 +94,7 @@ class FakePlatformServer:
     faults: deque[Fault] = field(default_factory=deque)  #: injected faults waiting to be played
     host: str = "127.0.0.1"  #: loopback only
     port: int = 0  #: 0: a free port, known after ``start``
+    latency: float = 0.0  #: seconds every request waits before it is answered
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
@@ -108,9 +109,17 @@ class FakePlatformServer:
         return []
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=32 * 1024**2)
+        app = web.Application(client_max_size=32 * 1024**2, middlewares=[self._latency])
         self.setup_routes(app)
         return app
+
+    @web.middleware
+    async def _latency(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Hold every request ``latency`` seconds first: a real platform is a WAN round trip away
+        (bench/sync.py measures the sync against 50 ms)."""
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+        return await handler(request)
 
     async def start(self, workdir: str = "") -> Sequence[DemoShop]:
         """Serve on loopback (a free port); return :meth:`demo_shops` (the Sandbox protocol)."""

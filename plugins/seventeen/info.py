@@ -41,6 +41,16 @@ SETTINGS = (
         name="ignore_columns", help='comma-separated headers to skip ("*": every unknown header)', default=""
     ),
     SettingSpec(
+        name="import_max_mb",
+        help="largest export file read, in MB (a bigger one is refused, named)",
+        default="100",
+    ),
+    SettingSpec(
+        name="import_max_rows",
+        help="most rows one export may hold (an XLSX can expand to millions; refused, named)",
+        default="500000",
+    ),
+    SettingSpec(
         name=PROCESSING_SETTING,
         help="how long 代发 takes after signing for a return (17网's FAQ: 3-5 days; "
         "raise it for 大促 and holidays)",

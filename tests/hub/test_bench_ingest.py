@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bench import ingest
 from hub.domain import AfterSaleStatus
@@ -17,45 +18,50 @@ N = 300
 BATCH = 100
 
 
-async def test_first_ingest_lands_everything_and_unchanged_resync_writes_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "hub.db"
-    await ingest.setup_db(db)
-    first = await ingest.hub_pass(db, N, BATCH)
+def _url(tmp_path: Path, name: str) -> str:
+    url = ingest.fresh_database(None, tmp_path, name)
+    asyncio.run(ingest.setup_db(url))
+    return url
+
+
+def test_first_ingest_lands_everything_and_unchanged_resync_writes_nothing(tmp_path: Path) -> None:
+    url = _url(tmp_path, "hub")
+    first = asyncio.run(ingest.hub_pass(url, N, BATCH))
     assert first["stats"]["new"] == N and first["stats"]["quarantined"] == 0
-    counts = ingest.table_counts(db)
+    assert first["write_statements"] > 0
+    counts = ingest.table_counts(url)
     assert counts["raw_records"] == counts["after_sales"] == N
     assert counts["events"] >= N and counts["quarantine"] == 0
 
-    again = await ingest.hub_pass(db, N, BATCH)
+    again = asyncio.run(ingest.hub_pass(url, N, BATCH))
     assert again["stats"]["unchanged"] == N
     assert again["stats"]["new"] == again["stats"]["changed"] == 0
-    assert ingest.table_counts(db) == counts  # no rows, no events
+    assert again["write_statements"] == 0 and again["statements"] > 0
+    assert ingest.table_counts(url) == counts  # no rows, no events
 
-    changed = await ingest.hub_pass(db, N, BATCH, changed=True)
+    changed = asyncio.run(ingest.hub_pass(url, N, BATCH, changed=True))
     assert changed["stats"]["changed"] == N // ingest.CHANGED_EVERY
-    after = ingest.table_counts(db)
+    after = ingest.table_counts(url)
     assert after["after_sales"] == N and after["events"] > counts["events"]
 
 
-def _rows(db: Path, table: str, cols: tuple[str, ...], order: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
+def _rows(url: str, table: str, cols: tuple[str, ...], order: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(make_url(url).database or "") as conn:
         return conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}").fetchall()
 
 
-async def test_baseline_writes_the_same_rows_as_the_hub(tmp_path: Path) -> None:
-    hub_db, base_db = tmp_path / "hub.db", tmp_path / "base.db"
-    await ingest.setup_db(hub_db)
-    await ingest.setup_db(base_db)
-    await ingest.hub_pass(hub_db, N, BATCH)
-    result = ingest.baseline_pass(base_db, N, BATCH)
+def test_baseline_writes_the_same_rows_as_the_hub(tmp_path: Path) -> None:
+    hub_url, base_url = _url(tmp_path, "hub"), _url(tmp_path, "base")
+    asyncio.run(ingest.hub_pass(hub_url, N, BATCH))
+    result = asyncio.run(ingest.baseline_pass(base_url, N, BATCH))
     assert result["written"]["after_sales"] == N
-    assert ingest.table_counts(base_db) == ingest.table_counts(hub_db)
+    assert ingest.table_counts(base_url) == ingest.table_counts(hub_url)
     for table, cols, order in (
         ("raw_records", ingest.RAW_COLS, "external_id"),
         ("after_sales", ingest.CASE_COLS, "external_id"),
         ("events", ingest.EVENT_COLS, "external_id, kind"),
     ):
-        assert _rows(base_db, table, cols, order) == _rows(hub_db, table, cols, order), table
+        assert _rows(base_url, table, cols, order) == _rows(hub_url, table, cols, order), table
 
 
 def test_source_is_lazy_and_realistic() -> None:
@@ -69,31 +75,54 @@ def test_source_is_lazy_and_realistic() -> None:
     assert AfterSaleStatus.REQUESTED in statuses and AfterSaleStatus.CLOSED in statuses
 
 
-def test_phases_and_report_in_process(tmp_path: Path) -> None:
-    results = ingest.run_all(N, BATCH, tmp_path / "hub.db", subprocesses=False)
+def test_phases_and_target_lines_in_process(tmp_path: Path) -> None:
+    results = ingest.run_all(N, BATCH, None, subprocesses=False)
     assert results["resync"]["counts"] == results["first"]["counts"]
-    text = ingest.report(results, N, BATCH)
-    assert "baseline" in text and text.count("PASS") + text.count("FAIL") == 3
+    assert results["resync"]["write_statements"] == 0
+    text = ingest.report(results, N, BATCH, "sqlite")
+    targets = [line for line in text.splitlines() if line.startswith("target ")]
+    assert [t.split("=")[0] for t in targets] == [
+        "target first_ingest_vs_raw[sqlite]",
+        "target resync_speedup[sqlite]",
+        "target resync_write_statements[sqlite]",
+        "target peak_rss_mb[sqlite]",
+    ]
+    assert all(t.endswith((" PASS", " FAIL")) and " goal" in t for t in targets)
+    assert "target resync_write_statements[sqlite]=0 goal==0 PASS" in targets
+
+
+def test_target_line_format() -> None:
+    assert ingest.target_line("x[sqlite]", 0.471, ">=", 0.4) == "target x[sqlite]=0.47 goal>=0.4 PASS"
+    assert ingest.target_line("y", 301, "<", 300, "{:.0f}") == "target y=301 goal<300 FAIL"
 
 
 @pytest.mark.slow
 def test_cli_runs_each_phase_in_a_subprocess_and_exits_0(tmp_path: Path) -> None:
     script = Path(ingest.__file__)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     done = subprocess.run(
-        [sys.executable, str(script), "--records", "200", "--batch", "50", "--db", str(tmp_path / "cli.db")],
+        [sys.executable, str(script), "--records", "200", "--batch", "50", "--database-url", url],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "targets:" in done.stdout and "plain sqlite3" in done.stdout
-    assert (tmp_path / "cli.db").exists() and (tmp_path / "cli-baseline.db").exists()
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("target peak_rss_mb[sqlite]=")
+    assert (tmp_path / "cli-hub.db").exists() and (tmp_path / "cli-baseline.db").exists()
 
 
-def test_setup_replaces_an_existing_database(tmp_path: Path) -> None:
-    db = tmp_path / "hub.db"
-    asyncio.run(ingest.setup_db(db))
-    asyncio.run(ingest.hub_pass(db, 10, 10))
-    asyncio.run(ingest.setup_db(db))
-    assert ingest.table_counts(db)["after_sales"] == 0
+@pytest.mark.slow
+def test_postgresql_phases_when_a_server_is_given() -> None:
+    from hub.testing.fixtures import postgres_url
+
+    admin = postgres_url()
+    if admin is None:
+        pytest.skip("PostgreSQL tests need HUB_TEST_POSTGRES_URL=postgresql://... (not set)")
+    results = ingest.run_all(N, BATCH, admin, subprocesses=False)
+    assert results["first"]["stats"]["new"] == N
+    assert results["resync"]["write_statements"] == 0
+    assert results["baseline"]["counts"] == results["first"]["counts"]
+    text = ingest.report(results, N, BATCH, "postgresql")
+    assert "target ingest_linearity[postgresql]=" in text

@@ -47,7 +47,8 @@ INFO = PlatformInfo(
     settings=(
         *ACME_INFO.settings,
         SettingSpec(name="fault", help="which bug to have", default="none", choices=FAULTS),
-        SettingSpec(name="page_size", help="rows per page", default="40"),
+        # declared as plain text on purpose: the adapter itself reads it as a number (its bug)
+        SettingSpec(name="page_size", help="rows per page", default="40", kind="string"),
         SettingSpec(name="bad_ids", help="comma-separated case ids the mapping bug hits (empty: all)"),
     ),
     rate_limits=ACME_INFO.rate_limits,

@@ -188,3 +188,65 @@ def test_partial_downloads_and_lock_files_are_not_exports(tmp_path: Path) -> Non
         (tmp_path / name).write_text("x")
     assert [p.name for p in export_files(tmp_path)] == ["a.csv", "b.xlsx"]
     assert export_files(tmp_path / "missing") == []
+
+
+def test_unmatched_quote_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    rows = [ROW.replace("A8821", f"A88{i}") for i in range(5)]
+    rows[1] = rows[1].replace("黑色", '"黑色')  # a quote opened and never closed on line 3
+    text = "\n".join([HEAD, *rows, ROW.replace("淘宝", '"淘宝, 备注"')]) + "\n"
+    with pytest.raises(ImportFileError, match="unmatched quote") as err:
+        read_export(write(tmp_path, "q.csv", text), {})
+    assert err.value.line == 3 and "q.csv" in str(err.value)
+
+
+def test_quote_open_to_the_end_of_the_file_is_an_error(tmp_path: Path) -> None:
+    text = f"{HEAD}\n{ROW}\n{ROW.replace('黑色', chr(34) + '黑色')}\n{ROW}\n"
+    with pytest.raises(ImportFileError, match="never closed") as err:
+        read_export(write(tmp_path, "q.csv", text), {})
+    assert err.value.line == 3
+
+
+def test_a_quoted_multiline_remark_is_fine(tmp_path: Path) -> None:
+    remark = '"第一行\n第二行"'
+    text = f"{HEAD}\n{ROW.replace('淘宝 4000000000000001', remark)}\n{ROW}\n"
+    f = read_export(write(tmp_path, "m.csv", text), {})
+    assert [r.values["remark"] for r in f.rows] == ["第一行\n第二行", "淘宝 4000000000000001"]
+    assert [r.line for r in f.rows] == [2, 4]
+
+
+def test_row_and_size_caps_name_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.csv", HEAD + "\n" + "\n".join([ROW] * 30) + "\n")
+    with pytest.raises(ImportFileError, match=r"big\.csv.*more than 25 rows.*import_max_rows"):
+        read_export(path, {"import_max_rows": "25"})
+    assert len(read_export(path, {"import_max_rows": "30"}).rows) == 30
+    with pytest.raises(ImportFileError, match=r"big\.csv.*over the 1 MB cap.*import_max_mb"):
+        read_export(
+            write(tmp_path, "big.csv", HEAD + "\n" + "\n".join([ROW] * 20_000) + "\n"), {"import_max_mb": "1"}
+        )
+    with pytest.raises(ImportFileError, match="import_max_rows must be a positive whole number"):
+        read_export(path, {"import_max_rows": "many"})
+
+
+def test_xlsx_expanding_past_the_row_cap_stops_early(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEAD.split(","))
+    for i in range(300):
+        sheet.append([f"17261101{i:05d}", "2026-11-01 10:00:00", "已发货", "A8821", 1, 58.0, "黑色", "M", ""])
+    path = tmp_path / "wide.xlsx"
+    book.save(path)
+    with pytest.raises(ImportFileError, match=r"wide\.xlsx.*more than 100 rows") as err:
+        read_export(path, {"import_max_rows": "100"})
+    assert err.value.line == 102
+
+
+def test_rows_stream_again_and_a_changed_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", f"{HEAD}\n{ROW}\n{ROW.replace('A8821', 'B1')}\n")
+    f = read_export(path, {})
+    assert len(f.rows) == 2 and [r.values["style_no"] for r in f.rows] == ["A8821", "B1"]
+    assert [r.values["style_no"] for r in f.rows] == ["A8821", "B1"]  # iterable again
+    assert f.rows[-1].values["style_no"] == "B1"
+    path.write_text(f"{HEAD}\n{ROW}\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="changed while it was being imported"):
+        list(f.rows)
