@@ -8,7 +8,8 @@ clock:
 
 - ``baseline``: the same rows the hub writes (built by the hub's own serialisers before the clock
   starts) written with the driver's ``executemany`` (sqlite3 / asyncpg), one transaction per batch;
-- ``first``: map + deadline + ``upsert_batch`` + commit into a fresh migrated database;
+- ``first``: map + next action (the ``deadline_*``, ``own_action`` and ``work_due_at`` columns)
+  + ``upsert_batch`` (and its order-link chain refresh) + commit into a fresh migrated database;
 - ``resync``: the same records again (unchanged: must write nothing, counted by statement);
 - ``changed``: the same records again with 10% of them newer (status moved on);
 - ``first_small``: a first ingest of N/10 into another fresh database (is the rate linear in N?).
@@ -60,7 +61,8 @@ from hub.rules import Match, Rule, RuleTable, next_action
 from hub.store.engine import create_engine
 from hub.store.migrate import upgrade
 from hub.store.models import NO_DEADLINE
-from hub.store.serialize import after_sale_data, content_digest, jsonable, payload_text, text_digest
+from hub.store.nextaction import action_columns, action_doc
+from hub.store.serialize import after_sale_data, content_digest, payload_text, text_digest
 from hub.store.shops import add_shop
 from hub.store.upsert import upsert_batch
 from hub.testing.fixtures import create_pg_database, drop_pg_database
@@ -520,7 +522,10 @@ def _dt(value: datetime | None, dialect: str) -> Any:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _json(value: Any) -> str:
+def _json(value: Any) -> str | None:
+    """A JSON column's text as the hub writes it (compact, not ASCII-escaped); None stays NULL."""
+    if value is None:
+        return None
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -547,45 +552,38 @@ def baseline_rows(
                 now,
             )
         )
-        data, content = content_digest(jsonable(case), after_sale_data(case))
+        data, content = content_digest(case, after_sale_data(case))
         since = case.created_at if case.status == AfterSaleStatus.REQUESTED else case.updated_at
         d = next_action(case, RULES, status_since=since, settings={})
         columns = action_columns(d)
-        cases.append(
-            (
-                shop_id,
-                case.external_id,
-                case.order_external_id,
-                case.line_external_id,
-                case.kind.value,
-                case.status.value,
-                case.awaiting.value,
-                case.status.is_open if dialect == "postgresql" else int(case.status.is_open),
-                case.platform_status,
-                case.reason,
-                case.refund_fen,
-                case.buyer,
-                _dt(case.created_at, dialect),
-                _dt(case.updated_at, dialect),
-                case.version,
-                case.return_waybill,
-                _dt(since, dialect),
-                case.dispute.kind.value if case.dispute else None,
-                case.dispute.status.value if case.dispute else None,
-                str(data),
-                content,
-                _dt(d.due_at, dialect) if d else None,
-                d.party.value if d else None,
-                d.action if d else None,
-                d.on_expiry.value if d else None,
-                d.source.value if d else None,
-                d.rule_id if d else None,
-                d.rule_source if d else None,
-                d.summary if d else None,
-                d.penalty_fen if d else None,
-                _dt(d.due_at if d else NO_DEADLINE, dialect),
-            )
-        )
+        row: dict[str, Any] = {
+            "shop_id": shop_id,
+            "external_id": case.external_id,
+            "order_external_id": case.order_external_id,
+            "line_external_id": case.line_external_id,
+            "kind": case.kind.value,
+            "status": case.status.value,
+            "is_open": case.status.is_open if dialect == "postgresql" else int(case.status.is_open),
+            "platform_status": case.platform_status,
+            "reason": case.reason,
+            "refund_fen": case.refund_fen,
+            "buyer": case.buyer,
+            "created_at": _dt(case.created_at, dialect),
+            "platform_updated_at": _dt(case.updated_at, dialect),
+            "version": case.version,
+            "return_waybill": case.return_waybill,
+            "status_since": _dt(since, dialect),
+            "dispute_kind": case.dispute.kind.value if case.dispute else None,
+            "dispute_status": case.dispute.status.value if case.dispute else None,
+            "data": str(data),
+            "content_hash": content,
+            "deadline_due_at": _dt(columns["deadline_due_at"], dialect),
+            **{c: columns[c] for c in PLAIN_ACTION_COLS},
+            "deadline_via": _json(columns["deadline_via"]),
+            "own_action": _json(action_doc(d)),
+            "work_due_at": _dt(d.due_at if d and d.due_at else NO_DEADLINE, dialect),
+        }
+        cases.append(tuple(row[c] for c in CASE_COLS))
         ext = case.external_id
         created = {"status": case.status.value, "kind": case.kind.value, "refund_fen": case.refund_fen}
         summary = f"{case.kind.value} requested ({case.platform_status})"

@@ -68,39 +68,86 @@ def engine_url(url: str) -> str:
     return url
 
 
+#: the no-clock reason of an open case whose next action has no clock (English, and Chinese)
+NO_CLOCK = ("waiting for the platform's decision; no published time limit", "等待平台处理，平台未公布时限")
+
+
 def synthetic_cases(n_cases: int, seed: int = 1) -> Iterator[dict[str, Any]]:
+    """Rows as the upsert stores them: every open case has a next action (a party; a clock on 85 %,
+    else a no-clock reason), 1 in 50 shows a linked order's merchant deadline (``deadline_via``)."""
     rng = random.Random(seed)
     names = list(STATUSES)
     weights = [STATUSES[s][2] for s in names]
     for i in range(n_cases):
         status = rng.choices(names, weights)[0]
-        awaiting, is_open, _w = STATUSES[status]
+        party, is_open, _w = STATUSES[status]
         created = NOW - timedelta(minutes=rng.randrange(30 * 24 * 60))
+        since = created + timedelta(minutes=rng.randrange(24 * 60))
         due = (
             created + timedelta(hours=rng.choice((48, 72, 240))) if is_open and rng.random() < 0.85 else None
         )
         dispute = status == "platform_review" or rng.random() < 0.02
+        via = (
+            {
+                "subject": "order",
+                "platform": "seventeen",
+                "shop": "shop-03",
+                "external_id": f"P{i:09d}",
+                "label": "purchase",
+                "case_id": None,
+            }
+            if is_open and due and i % 50 == 0
+            else None
+        )
+        action = (
+            {
+                "party": party,
+                "action": "reply" if due else "wait",
+                "due_at": due.isoformat() if due else None,
+                "no_clock_reason": None if due else NO_CLOCK[0],
+                "no_clock_reason_zh": None if due else NO_CLOCK[1],
+                "on_expiry": "auto_agree" if due else "nothing",
+                "consequence_zh": "超时将自动同意退款" if due else "",
+                "consequence_en": "auto-agreed when the time runs out" if due else "",
+                "source": "rule" if due else None,
+                "rule_id": "bench.rule" if due else None,
+                "rule_source": "bench (synthetic rule)" if due else None,
+                "summary": "72 小时未处理将自动同意退款" if due else None,
+                "summary_en": "Auto-agreed after 72 h" if due else None,
+                "start_event": None,
+                "penalty_fen": None,
+                "via": None,
+            }
+            if is_open
+            else None
+        )
         yield {
             "shop_id": rng.randrange(N_SHOPS) + 1,
             "external_id": f"R{i:09d}",
             "order_external_id": f"O{i:09d}",
             "kind": rng.choice(KINDS),
             "status": status,
-            "awaiting": awaiting,
             "is_open": is_open,
             "platform_status": status.upper(),
             "reason": "size",
             "refund_fen": rng.randrange(100, 500_000),
             "buyer": f"buyer{rng.randrange(50_000)}",
             "created_at": created,
-            "platform_updated_at": created,
+            "platform_updated_at": since,
+            "status_since": since,
             "deadline_due_at": due,
-            "deadline_party": awaiting if due else None,
-            "deadline_action": "reply" if due else None,
-            "deadline_on_expiry": "auto_agree" if due else None,
-            "deadline_source": "rule" if due else None,
-            "deadline_rule_id": "bench.rule" if due else None,
-            "deadline_summary": "72 小时未处理将自动同意退款" if due else None,
+            "deadline_party": action["party"] if action else None,
+            "deadline_action": action["action"] if action else None,
+            "deadline_on_expiry": action["on_expiry"] if action else None,
+            "deadline_source": action["source"] if action else None,
+            "deadline_rule_id": action["rule_id"] if action else None,
+            "deadline_rule_source": action["rule_source"] if action else None,
+            "deadline_summary": action["summary"] if action else None,
+            "deadline_no_clock_reason": action["no_clock_reason"] if action else None,
+            "deadline_consequence_zh": action["consequence_zh"] if action else None,
+            "deadline_consequence_en": action["consequence_en"] if action else None,
+            "deadline_via": via,
+            "own_action": action,
             "dispute_kind": "intervention" if dispute else None,
             "dispute_status": "under_review" if dispute else None,
             "work_due_at": due or NO_DEADLINE,
@@ -178,62 +225,128 @@ async def paired(
     return statistics.median(hub_ms), hub_result, statistics.median(raw_ms), raw_result
 
 
-RAW_COLUMNS = (
-    "a.id, a.external_id, a.order_external_id, a.kind, a.status, a.awaiting, a.platform_status, "
-    "a.refund_fen, a.reason, a.buyer, a.created_at, a.platform_updated_at, a.deadline_due_at, "
-    "a.deadline_party, a.deadline_action, a.deadline_on_expiry, a.deadline_source, a.deadline_rule_id, "
-    "a.deadline_rule_source, a.deadline_summary, a.deadline_penalty_fen, a.dispute_kind, "
-    "a.dispute_status, a.assignee, a.data, a.work_due_at, s.name, s.platform"
+#: the after_sales columns a work-list item shows (the hand-written query reads only these)
+RAW_FIELDS = (
+    "id",
+    "external_id",
+    "order_external_id",
+    "kind",
+    "status",
+    "platform_status",
+    "refund_fen",
+    "reason",
+    "buyer",
+    "created_at",
+    "platform_updated_at",
+    "status_since",
+    "deadline_due_at",
+    "deadline_party",
+    "deadline_action",
+    "deadline_no_clock_reason",
+    "deadline_on_expiry",
+    "deadline_consequence_en",
+    "deadline_consequence_zh",
+    "deadline_source",
+    "deadline_rule_id",
+    "deadline_rule_source",
+    "deadline_summary",
+    "deadline_penalty_fen",
+    "deadline_via",
+    "own_action",
+    "dispute_kind",
+    "dispute_status",
+    "assignee",
+    "data",
 )
+RAW_COLUMNS = ", ".join(f"a.{c}" for c in RAW_FIELDS) + ", s.name, s.platform"
+_F = {name: i for i, name in enumerate(RAW_FIELDS)}
+_SHOP, _PLATFORM = len(RAW_FIELDS), len(RAW_FIELDS) + 1
 
 
-def _iso(value: Any) -> str:
+def _iso(value: Any) -> str | None:
     """A stored time as case_json writes it: aware UTC, ISO (the driver gives text or datetime)."""
+    if value is None:
+        return None
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC).isoformat()
     return value.astimezone(UTC).isoformat()
 
 
+def _doc(value: Any) -> Any:
+    """A JSON column as the driver gives it (text on both drivers without a codec)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def raw_case_json(r: Any) -> dict[str, Any]:
     """The work list's JSON of a case, built by hand from a driver row (the same dict as case_json)."""
-    data = json.loads(r[24]) if r[24] else {}
+    data = _doc(r[_F["data"]]) or {}
     dispute = data.get("dispute")
-    return {
-        "id": r[0],
-        "platform": r[27],
-        "shop": r[26],
-        "external_id": r[1],
-        "order_external_id": r[2],
-        "kind": r[3],
-        "status": r[4],
-        "awaiting": r[5],
-        "platform_status": r[6],
-        "refund_fen": r[7],
-        "reason": r[8],
-        "buyer": r[9],
-        "created_at": _iso(r[10]),
-        "updated_at": _iso(r[11]),
-        "deadline": {
-            "due_at": _iso(r[12]),
-            "party": r[13],
-            "action": r[14],
-            "on_expiry": r[15],
-            "source": r[16],
-            "rule_id": r[17],
-            "rule_source": r[18],
-            "summary": r[19],
-            "penalty_fen": r[20],
+    party = r[_F["deadline_party"]]
+    action: dict[str, Any] | None = None
+    if party is not None:
+        via = _doc(r[_F["deadline_via"]])
+        own = _doc(r[_F["own_action"]]) or {}
+        action = {
+            "party": party,
+            "action": r[_F["deadline_action"]],
+            "due_at": _iso(r[_F["deadline_due_at"]]),
+            "no_clock_reason": r[_F["deadline_no_clock_reason"]],
+            "on_expiry": r[_F["deadline_on_expiry"]],
+            "consequence": r[_F["deadline_consequence_en"]],
+            "source": r[_F["deadline_source"]],
+            "rule_id": r[_F["deadline_rule_id"]],
+            "rule_source": r[_F["deadline_rule_source"]],
+            "summary": r[_F["deadline_summary"]],
+            "penalty_fen": r[_F["deadline_penalty_fen"]],
+            "via": via,
+            "consequence_zh": r[_F["deadline_consequence_zh"]],
+            "no_clock_reason_zh": own.get("no_clock_reason_zh") if not via else None,
         }
-        if r[12] is not None
-        else None,
+    deadline = (
+        {
+            k: action[k]
+            for k in (
+                "due_at",
+                "party",
+                "action",
+                "on_expiry",
+                "source",
+                "rule_id",
+                "rule_source",
+                "summary",
+                "penalty_fen",
+            )
+        }
+        if action is not None and action["due_at"] is not None
+        else None
+    )
+    return {
+        "item": "case",
+        "id": r[_F["id"]],
+        "platform": r[_PLATFORM],
+        "shop": r[_SHOP],
+        "external_id": r[_F["external_id"]],
+        "order_external_id": r[_F["order_external_id"]],
+        "kind": r[_F["kind"]],
+        "status": r[_F["status"]],
+        "awaiting": party if party is not None else "none",
+        "platform_status": r[_F["platform_status"]],
+        "refund_fen": r[_F["refund_fen"]],
+        "reason": r[_F["reason"]],
+        "buyer": r[_F["buyer"]],
+        "created_at": _iso(r[_F["created_at"]]),
+        "updated_at": _iso(r[_F["platform_updated_at"]]),
+        "status_since": _iso(r[_F["status_since"]]),
+        "next_action": action,
+        "deadline": deadline,
         "dispute": {
-            "kind": r[21],
-            "status": r[22],
+            "kind": r[_F["dispute_kind"]],
+            "status": r[_F["dispute_status"]],
             "appeal_open": bool(dispute and dispute.get("appeal_open")),
         }
-        if r[21]
+        if r[_F["dispute_kind"]]
         else None,
-        "assignee": r[23],
+        "assignee": r[_F["assignee"]],
         "warnings": data.get("warnings") or [],
     }
 
@@ -304,7 +417,7 @@ async def measure(url: str, runs: int, *, web: bool = True) -> dict[str, float]:
         for _ in range(98):  # walk to page 100, then time it: keyset pages cost the same at any depth
             cursor = (await list_cases(engine, base, limit=50, cursor=cursor)).next_cursor
         assert cursor is not None
-        due, ident = decode_cursor(cursor)
+        due, ident, _rank = decode_cursor(cursor)
         after = (
             due.replace(tzinfo=None).isoformat(" ", "microseconds") if raw.dialect == "sqlite" else due,
             ident,

@@ -64,6 +64,48 @@ def test_baseline_writes_the_same_rows_as_the_hub(tmp_path: Path) -> None:
         assert _rows(base_url, table, cols, order) == _rows(hub_url, table, cols, order), table
 
 
+async def _pg_rows(url: str, table: str, cols: tuple[str, ...], order: str) -> list[tuple[object, ...]]:
+    import asyncpg
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database
+    )
+    try:
+        rows = await conn.fetch(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}")
+    finally:
+        await conn.close()
+    return [tuple(r) for r in rows]
+
+
+@pytest.mark.slow
+def test_baseline_writes_the_same_rows_as_the_hub_on_postgresql() -> None:
+    from hub.testing.fixtures import postgres_url
+
+    admin = postgres_url()
+    if admin is None:
+        pytest.skip("PostgreSQL tests need HUB_TEST_POSTGRES_URL=postgresql://... (not set)")
+    urls = [ingest.fresh_database(admin, Path("."), name) for name in ("hub", "base")]
+    try:
+        for url in urls:
+            asyncio.run(ingest.setup_db(url))
+        hub_url, base_url = urls
+        asyncio.run(ingest.hub_pass(hub_url, N, BATCH))
+        assert asyncio.run(ingest.baseline_pass(base_url, N, BATCH))["written"]["after_sales"] == N
+        assert ingest.table_counts(base_url) == ingest.table_counts(hub_url)
+        for table, cols, order in (
+            ("raw_records", ingest.RAW_COLS, "external_id"),
+            ("after_sales", ingest.CASE_COLS, "external_id"),
+            ("events", ingest.EVENT_COLS, "external_id, kind"),
+        ):
+            # shop ids match (one shop in each fresh database); JSONB compares as documents
+            hub_rows = asyncio.run(_pg_rows(hub_url, table, cols, order))
+            assert asyncio.run(_pg_rows(base_url, table, cols, order)) == hub_rows, table
+    finally:
+        for url in urls:
+            asyncio.run(ingest.drop_database(url))
+
+
 def test_source_is_lazy_and_realistic() -> None:
     batches = ingest.record_batches(2_500, 1_000)
     assert [len(b) for b in batches] == [1_000, 1_000, 500]

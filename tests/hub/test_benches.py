@@ -6,6 +6,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bench import import17, sync, worklist
 
 
@@ -19,6 +21,25 @@ def test_worklist_bench_compares_the_same_json_and_prints_targets(tmp_path: Path
         "target worklist_deep_page_vs_raw[sqlite]",
     ]
     assert all(line.endswith((" PASS", " FAIL")) and "goal<=2" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_worklist_bench_compares_the_same_json_on_postgresql() -> None:
+    from hub.testing.fixtures import create_pg_database, drop_pg_database, postgres_url
+
+    admin = postgres_url()
+    if admin is None:
+        pytest.skip("PostgreSQL tests need HUB_TEST_POSTGRES_URL=postgresql://... (not set)")
+    url = worklist.engine_url(asyncio.run(create_pg_database(worklist.engine_url(admin))))
+    try:
+        asyncio.run(worklist.build(url, 6_000))
+        figures = asyncio.run(worklist.measure(url, 2, web=False))  # asserts hub JSON == hand-built
+        assert [line.split("=")[0] for line in worklist.target_lines(figures, "postgresql")] == [
+            "target worklist_first_page_vs_raw[postgresql]",
+            "target worklist_deep_page_vs_raw[postgresql]",
+        ]
+    finally:
+        asyncio.run(drop_pg_database(url))
 
 
 def test_sync_bench_backfills_the_sandbox_and_counts_statements() -> None:
