@@ -12,65 +12,34 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
-from typing import Any
 
-from .clock import parse_duration, parse_iso
-from .config import Settings, redact_url
+from .clicommon import (
+    UsageError,
+    csv_arg,
+    duration_arg,
+    iso_arg,
+    open_hub,
+    parse_kv,
+    print_json,
+    settings_from,
+)
+from .config import redact_url
 from .errors import ConfigError, HubError, IdempotencyConflict
 from .logging import configure_logging
-from .scrub import scrub, scrub_text
-from .terminal import SafeStream, clean, json_text
+from .scrub import scrub_text
+from .terminal import SafeStream, clean
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
+# The helpers command modules share live in hub.clicommon (so those modules and this one do not
+# import each other); the old names stay here for plugins and modules that import them from hub.cli.
+_iso = iso_arg
+_duration = duration_arg
+_csv = csv_arg
+_kv = parse_kv
+_print_json = print_json
 
-class UsageError(HubError):
-    """A bad command-line value."""
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(database_url=getattr(args, "database", None))
-
-
-def open_hub(args: argparse.Namespace, **kw: Any) -> Any:
-    """Open the hub for a command: plugins loaded, database engine made (connects lazily)."""
-    from .runtime import Hub
-
-    return Hub.open(settings_from(args), **kw)
-
-
-def _iso(text: str) -> datetime:
-    try:
-        return parse_iso(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from err
-
-
-def _duration(text: str) -> Any:
-    try:
-        return parse_duration(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from err
-
-
-def _csv(text: str) -> list[str]:
-    return [p.strip() for p in text.split(",") if p.strip()]
-
-
-def _kv(pairs: Sequence[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs or ():
-        if "=" not in pair:
-            raise UsageError(f"--set needs KEY=VALUE, got {pair!r}")
-        key, value = pair.split("=", 1)
-        out[key.strip()] = value
-    return out
-
-
-def _print_json(value: Any) -> None:
-    # exact data (but the known secrets); control and bidi characters escaped (\uXXXX), never raw
-    sys.stdout.write(json_text(scrub(value), ensure_ascii=False, indent=2, default=str) + "\n")
+__all__ = ["UsageError", "build_parser", "main", "open_hub", "settings_from"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .clicommon import csv_arg, duration_arg, iso_arg, open_hub, parse_kv, print_json
 from .clock import CST, utcnow
 from .config import Settings
 from .errors import ConfigError, HubError
@@ -22,7 +23,6 @@ from .store.base import tbl
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from .cli import _csv, _duration, _iso
 
     db = sub.add_parser("db", help="create, migrate or check the database")
     dbs = db.add_subparsers(dest="db_command", metavar="ACTION")
@@ -64,27 +64,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sync", help="sync shops from their platforms")
     p.add_argument("--shop", action="append", metavar="NAME", help="only this shop (repeatable)")
     p.add_argument(
-        "--since", type=_iso, metavar="ISO", help="re-read from this time (default: the checkpoint)"
+        "--since", type=iso_arg, metavar="ISO", help="re-read from this time (default: the checkpoint)"
     )
-    p.add_argument("--until", type=_iso, metavar="ISO", help="read up to this time (default: now)")
+    p.add_argument("--until", type=iso_arg, metavar="ISO", help="read up to this time (default: now)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
-        "--every", type=_duration, metavar="5m", help="keep syncing at this interval until stopped"
+        "--every", type=duration_arg, metavar="5m", help="keep syncing at this interval until stopped"
     )
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("cases", help="the work list: open cases, soonest deadline first")
-    p.add_argument("--platform", type=_csv, default=[])
-    p.add_argument("--shop", type=_csv, default=[])
-    p.add_argument("--kind", type=_csv, default=[])
+    p.add_argument("--platform", type=csv_arg, default=[])
+    p.add_argument("--shop", type=csv_arg, default=[])
+    p.add_argument("--kind", type=csv_arg, default=[])
     p.add_argument(
-        "--status", type=_csv, default=None, help="comma-separated; any statuses, terminal included"
+        "--status", type=csv_arg, default=None, help="comma-separated; any statuses, terminal included"
     )
     p.add_argument(
         "--awaiting",
         "--party",
         dest="awaiting",
-        type=_csv,
+        type=csv_arg,
         default=[],
         help="whose next action: merchant (alias seller), buyer, platform, supplier",
     )
@@ -94,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default=True,
         help="list orders whose ship clock runs as items of their own (default: on)",
     )
-    p.add_argument("--due-within", type=_duration, metavar="24h")
+    p.add_argument("--due-within", type=duration_arg, metavar="24h")
     p.add_argument("--dispute", action="store_true", help="only cases with a dispute")
     p.add_argument("--search", help="order id, after-sales id or buyer")
     p.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
@@ -154,7 +154,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 async def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from .cli import open_hub
     from .store.migrate import current_revision, upgrade
 
     async with open_hub(args) as hub:
@@ -164,7 +163,6 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def cmd_db_downgrade(args: argparse.Namespace) -> int:
-    from .cli import open_hub
     from .store.migrate import current_revision, downgrade
 
     async with open_hub(args) as hub:
@@ -174,7 +172,6 @@ async def cmd_db_downgrade(args: argparse.Namespace) -> int:
 
 
 async def cmd_db_check(args: argparse.Namespace) -> int:
-    from .cli import open_hub
     from .store.migrate import current_revision, head_revision, pending_diff
 
     async with open_hub(args) as hub:
@@ -193,7 +190,6 @@ async def cmd_db_check(args: argparse.Namespace) -> int:
 
 
 async def cmd_db_current(args: argparse.Namespace) -> int:
-    from .cli import open_hub
     from .store.migrate import current_revision
 
     async with open_hub(args) as hub:
@@ -210,9 +206,8 @@ async def cmd_plugins(args: argparse.Namespace) -> int:
 
     registry = build_registry(get_plugin_manager())
     if args.json:
-        from .cli import _print_json
 
-        _print_json(
+        print_json(
             [
                 {**jsonable(info), "sandbox": pid in registry.sandboxes}
                 for pid, info in sorted(registry.platforms.items())
@@ -245,29 +240,26 @@ async def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 async def cmd_shop_add(args: argparse.Namespace) -> int:
-    from .cli import _kv, open_hub
     from .store.shops import add_shop
 
     async with open_hub(args) as hub:
         info = hub.registry.info(args.platform)
-        shop_id = await add_shop(hub.engine, info, args.name, _kv(args.set))
+        shop_id = await add_shop(hub.engine, info, args.name, parse_kv(args.set))
         print(f"shop {args.name} added ({info.id}, id {shop_id})")
     return 0
 
 
 async def cmd_shop_set(args: argparse.Namespace) -> int:
-    from .cli import _kv, open_hub
     from .store.shops import get_shop_row, update_shop
 
     async with open_hub(args) as hub:
         row = await get_shop_row(hub.engine, args.name)
-        await update_shop(hub.engine, hub.registry.info(row.platform), args.name, _kv(args.set))
+        await update_shop(hub.engine, hub.registry.info(row.platform), args.name, parse_kv(args.set))
         print(f"shop {args.name} updated")
     return 0
 
 
 async def cmd_shop_list(args: argparse.Namespace) -> int:
-    from .cli import _print_json, open_hub
     from .store.shops import display_settings, list_shop_rows
 
     async with open_hub(args) as hub:
@@ -286,7 +278,7 @@ async def cmd_shop_list(args: argparse.Namespace) -> int:
             for r in rows
         ]
     if args.json:
-        _print_json(items)
+        print_json(items)
         return 0
     if not items:
         print("no shops yet: hub shop add PLATFORM NAME --set key=value ...")
@@ -299,7 +291,6 @@ async def cmd_shop_list(args: argparse.Namespace) -> int:
 
 
 async def cmd_shop_remove(args: argparse.Namespace) -> int:
-    from .cli import open_hub
     from .store.shops import remove_shop
 
     async with open_hub(args) as hub:
@@ -390,7 +381,6 @@ async def run_sync(hub: Any, args: argparse.Namespace) -> list[Any]:
 
 
 async def cmd_sync(args: argparse.Namespace) -> int:
-    from .cli import _print_json, open_hub
 
     if args.since and args.until and args.since >= args.until:
         raise ConfigError("--since must be before --until")
@@ -398,7 +388,7 @@ async def cmd_sync(args: argparse.Namespace) -> int:
         while True:
             summaries = await run_sync(hub, args)
             if args.json:
-                _print_json([s.as_dict() for s in summaries])
+                print_json([s.as_dict() for s in summaries])
             else:
                 print_summaries(summaries)
             if not args.every:
@@ -454,7 +444,6 @@ def print_cases(items: Sequence[dict[str, Any]], now: datetime) -> None:
 
 
 async def cmd_cases(args: argparse.Namespace) -> int:
-    from .cli import _print_json, open_hub
     from .domain import AfterSaleKind, AfterSaleStatus, Party
     from .store.cases import CaseFilter, all_cases
 
@@ -489,7 +478,7 @@ async def cmd_cases(args: argparse.Namespace) -> int:
     if args.limit:
         items = items[: args.limit]
     if args.json:
-        _print_json(items)
+        print_json(items)
     else:
         print_cases(items, now)
     return 0
@@ -497,7 +486,6 @@ async def cmd_cases(args: argparse.Namespace) -> int:
 
 async def cmd_case_show(args: argparse.Namespace) -> int:
     from .actions import available_actions, case_insights
-    from .cli import _print_json, open_hub
     from .scrub import register_all_shops
     from .store.cases import case_detail
     from .store.serialize import jsonable
@@ -508,7 +496,7 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
         detail["insights"] = jsonable(await case_insights(hub, args.id))
         detail["actions_available"] = await available_actions(hub, args.id)
     if args.json:
-        _print_json(detail)
+        print_json(detail)
         return 0
     print_case(detail)
     return 0
@@ -592,11 +580,10 @@ def print_case(c: dict[str, Any]) -> None:
 
 async def cmd_case_act(args: argparse.Namespace) -> int:
     from .actions import perform_action
-    from .cli import _kv, open_hub
 
     async with open_hub(args) as hub:
         reply = await perform_action(
-            hub, args.id, args.action, _kv(args.param), actor=args.actor, idempotency_key=args.key
+            hub, args.id, args.action, parse_kv(args.param), actor=args.actor, idempotency_key=args.key
         )
     note = " (already done under this key: nothing sent)" if reply.replayed else ""
     print(f"{reply.action}: {reply.status}{' — ' + reply.message if reply.message else ''}{note}")
@@ -606,7 +593,6 @@ async def cmd_case_act(args: argparse.Namespace) -> int:
 
 async def cmd_case_actions(args: argparse.Namespace) -> int:
     from .actions import available_actions
-    from .cli import open_hub
 
     async with open_hub(args) as hub:
         for a in await available_actions(hub, args.id):
@@ -619,7 +605,6 @@ async def cmd_case_actions(args: argparse.Namespace) -> int:
 
 async def cmd_case_evidence(args: argparse.Namespace) -> int:
     from .actions import add_evidence
-    from .cli import open_hub
 
     if not args.file.is_file():
         raise ConfigError(f"no such file: {args.file}")
@@ -639,7 +624,6 @@ async def cmd_case_evidence(args: argparse.Namespace) -> int:
 
 async def cmd_case_pack(args: argparse.Namespace) -> int:
     from .actions import evidence_pack
-    from .cli import open_hub
 
     async with open_hub(args) as hub:
         data = await evidence_pack(hub, args.id)
@@ -650,7 +634,6 @@ async def cmd_case_pack(args: argparse.Namespace) -> int:
 
 
 async def cmd_link(args: argparse.Namespace) -> int:
-    from .cli import open_hub
     from .store.links import link_by_hand
 
     async with open_hub(args) as hub:
@@ -661,7 +644,6 @@ async def cmd_link(args: argparse.Namespace) -> int:
 
 
 async def cmd_quarantine(args: argparse.Namespace) -> int:
-    from .cli import _print_json, open_hub
     from .scrub import register_all_shops
     from .store.cases import quarantined
 
@@ -669,7 +651,7 @@ async def cmd_quarantine(args: argparse.Namespace) -> int:
         await register_all_shops(hub.engine, hub.registry.platforms)  # raw payloads: hide secrets
         items = await quarantined(hub.engine)
     if args.json:
-        _print_json(items)
+        print_json(items)
         return 0
     if not items:
         print("nothing in quarantine")

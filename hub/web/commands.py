@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 
+from ..clicommon import csv_arg, open_hub, print_json
 from ..errors import ConfigError
 from .app import run_server
 from .auth import ensure_user
@@ -77,7 +78,6 @@ def _read_password(from_stdin: bool) -> str:
 
 async def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the workbench until interrupted."""
-    from ..cli import open_hub
     from ..store.migrate import current_revision, head_revision
 
     if not 0 <= args.port <= 65535:
@@ -101,13 +101,12 @@ async def cmd_serve(args: argparse.Namespace) -> int:
 
 async def cmd_user_add(args: argparse.Namespace) -> int:
     """Add a user; the password is prompted for (or read from stdin), never taken as an argument."""
-    from ..cli import _csv, open_hub
     from .auth import add_user, validate_name, validate_password
 
     validate_name(args.name)
     password = validate_password(_read_password(args.password_stdin))
     async with open_hub(args) as hub:
-        await add_user(hub.engine, args.name, args.role, _csv(args.shops), password, now=hub.now())
+        await add_user(hub.engine, args.name, args.role, csv_arg(args.shops), password, now=hub.now())
         from .auth import audit
 
         await audit(
@@ -115,7 +114,7 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
             actor="cli",
             kind="user_added",
             now=hub.now(),
-            detail={"user": args.name, "role": args.role, "shops": _csv(args.shops)},
+            detail={"user": args.name, "role": args.role, "shops": csv_arg(args.shops)},
         )
     print(f"user {args.name} added ({args.role})")
     return 0
@@ -123,13 +122,12 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
 
 async def cmd_user_list(args: argparse.Namespace) -> int:
     """List users with their role and shops."""
-    from ..cli import _print_json, open_hub
     from .auth import list_users
 
     async with open_hub(args) as hub:
         users = await list_users(hub.engine)
     if args.json:
-        _print_json(users)
+        print_json(users)
         return 0
     if not users:
         print("no users (add one with `hub user add NAME --role admin`)")
@@ -143,7 +141,6 @@ async def cmd_user_list(args: argparse.Namespace) -> int:
 
 async def cmd_token_create(args: argparse.Namespace) -> int:
     """Create an API token and print it once."""
-    from ..cli import open_hub
     from ..errors import NotFoundError
     from .auth import audit, create_token
 
@@ -162,7 +159,6 @@ async def cmd_token_create(args: argparse.Namespace) -> int:
 
 async def cmd_token_revoke(args: argparse.Namespace) -> int:
     """Revoke a user's API tokens."""
-    from ..cli import open_hub
     from ..errors import NotFoundError
     from .auth import audit, revoke_tokens
 
@@ -184,7 +180,6 @@ async def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 async def cmd_user_active(args: argparse.Namespace) -> int:
     """Disable or enable a user."""
-    from ..cli import open_hub
     from ..errors import NotFoundError
     from .auth import audit, set_active
 
