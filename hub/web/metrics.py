@@ -11,16 +11,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..store.cases import urgency_counts
-from ..store.models import ActionRecord, ShopRecord, SyncRunRecord
+from ..store.status_repo import metrics_rows
 from .status import sync_status
-
-S = ShopRecord.__table__
-R = SyncRunRecord.__table__
-A = ActionRecord.__table__
 
 
 class RequestCounters:
@@ -60,29 +55,8 @@ class _Writer:
 async def render_metrics(engine: AsyncEngine, now: datetime, counters: RequestCounters) -> str:
     """The metrics page for every shop (only admins may scrape it)."""
     w = _Writer()
-    async with engine.connect() as conn:
-        shops = {
-            r.id: (r.name, r.platform) for r in (await conn.execute(select(S.c.id, S.c.name, S.c.platform)))
-        }
-        run_rows = (
-            await conn.execute(
-                select(
-                    R.c.shop_id,
-                    R.c.status,
-                    func.count(),
-                    func.coalesce(func.sum(R.c.fetched), 0),
-                    func.coalesce(func.sum(R.c.new), 0),
-                    func.coalesce(func.sum(R.c.changed), 0),
-                    func.coalesce(func.sum(R.c.unchanged), 0),
-                    func.coalesce(func.sum(R.c.quarantined), 0),
-                ).group_by(R.c.shop_id, R.c.status)
-            )
-        ).all()
-        # error lists are JSON arrays; counted here rather than with a dialect-specific JSON length
-        err_rows = (await conn.execute(select(R.c.shop_id, R.c.errors).where(R.c.status != "ok"))).all()
-        action_rows = (
-            await conn.execute(select(A.c.action, A.c.status, func.count()).group_by(A.c.action, A.c.status))
-        ).all()
+    rows = await metrics_rows(engine)
+    shops, run_rows, err_rows, action_rows = rows.shops, rows.run_rows, rows.err_rows, rows.action_rows
     status = await sync_status(engine, None, now)
     urgency = await urgency_counts(engine, now)
 

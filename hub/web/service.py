@@ -23,7 +23,6 @@ from ..actions import (
     available_actions,
     case_insights,
     evidence_file,
-    find_action,
     perform_action,
     safe_file_name,
 )
@@ -38,6 +37,7 @@ from ..store.cases import (
     list_summary,
     urgency_counts,
 )
+from ..store.pages_repo import action_by_key
 from ..store.serialize import digest, jsonable
 from . import auth
 from .auth import Principal
@@ -60,8 +60,7 @@ async def used_key(hub: Hub, case_id: int, action: str, key: str | None) -> Any:
     retried call), or None. Keys are scoped: another case's use of the same key is not seen."""
     if key is None:
         return None
-    async with hub.engine.connect() as conn:
-        return await find_action(conn, case_id, action, key)
+    return await action_by_key(hub.engine, case_id, action, key)
 
 
 async def action_state(hub: Hub, principal: Principal, case_id: int, action: str) -> dict[str, Any]:

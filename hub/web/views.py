@@ -11,12 +11,11 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from aiohttp import web
 from multidict import MultiDict
-from sqlalchemy import select
 
 from ..actions import evidence_file, evidence_pack
 from ..money import fen_to_yuan
 from ..store.cases import quarantined
-from ..store.models import AfterSaleRecord, ShopRecord
+from ..store.pages_repo import case_data, ping, shop_names
 from . import auth
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
 from .i18n import LANGS, labeller, translator
@@ -255,20 +254,12 @@ async def set_lang(request: web.Request) -> web.StreamResponse:
 @routes.get("/healthz", name="healthz")
 async def healthz(request: web.Request) -> web.Response:
     """Liveness: the process answers and the database is reachable."""
-    hub = request.app[hub_key]
-    async with hub.engine.connect() as conn:
-        await conn.execute(select(1))
+    await ping(request.app[hub_key].engine)
     return web.json_response({"ok": True})
 
 
 async def _scope_shops(request: web.Request, principal: auth.Principal) -> list[str]:
-    hub = request.app[hub_key]
-    S = ShopRecord.__table__
-    stmt = select(S.c.name).order_by(S.c.name)
-    if principal.shop_ids is not None:
-        stmt = stmt.where(S.c.id.in_(list(principal.shop_ids) or [-1]))
-    async with hub.engine.connect() as conn:
-        return list((await conn.execute(stmt)).scalars())
+    return await shop_names(request.app[hub_key].engine, principal.shop_ids)
 
 
 def _toggle(query: MultiDict[str], name: str, value: str) -> str:
@@ -296,13 +287,8 @@ def _with(query: MultiDict[str], **changes: str | None) -> str:
 async def _status_labels(request: web.Request, ids: list[int]) -> dict[int, str]:
     """The platform's own label of each listed case's status, where its plugin keeps one in the facts
     (a page of at most 200 rows, read by primary key)."""
-    if not ids:
-        return {}
-    AS = AfterSaleRecord.__table__
-    async with request.app[hub_key].engine.connect() as conn:
-        rows = (await conn.execute(select(AS.c.id, AS.c.data).where(AS.c.id.in_(ids)))).all()
     out: dict[int, str] = {}
-    for ident, data in rows:
+    for ident, data in await case_data(request.app[hub_key].engine, ids):
         text = status_label((data or {}).get("facts"))
         if text:
             out[int(ident)] = text
