@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -178,6 +179,7 @@ async def test_a_sync_whose_lease_was_taken_over_cannot_commit(make_hub, db_url:
     server.populate(n_cases=60, days=6)
     plain = server.handle
     taken: list[int] = []
+    before: list[Any] = []
 
     async def handle(request):  # type: ignore[no-untyped-def]
         response = await plain(request)
@@ -187,10 +189,12 @@ async def test_a_sync_whose_lease_was_taken_over_cannot_commit(make_hub, db_url:
             assert await leases.acquire(
                 hub.engine, shop_id, hub.now() + leases.LEASE * 2, owner="elsewhere:1:x"
             )
+            async with hub.engine.connect() as conn:  # what was committed before the takeover
+                before.extend((await conn.execute(select(SyncCheckpointRecord.__table__))).all())
         return response
 
     server.handle = handle  # type: ignore[method-assign]
-    url = await server.start()
+    url = await server.serve()
     try:
         from hub.store.shops import add_shop, get_shop_row, shop_from_row
 
@@ -203,9 +207,10 @@ async def test_a_sync_whose_lease_was_taken_over_cannot_commit(make_hub, db_url:
         async with hub.engine.connect() as conn:
             points = (await conn.execute(select(SyncCheckpointRecord.__table__))).all()
             shop_row = (await conn.execute(select(ShopRecord.__table__))).one()
-        # the two windows before the takeover committed; the third, fetched after it, did not
-        assert [p.resource for p in points] == ["order"]
-        assert points[0].position_at == server.clock.now() - timedelta(days=4)
+        # what was committed before the takeover stays; nothing fetched after it was committed
+        # (windows are fetched ahead and small ones committed together, so how far that was
+        # depends on the grouping, not on the fence)
+        assert [(p.resource, p.position_at) for p in points] == [(p.resource, p.position_at) for p in before]
         assert shop_row.lease_owner == "elsewhere:1:x" and shop_row.lease_epoch == 2
         assert shop_row.lease_takeovers == 1
     finally:

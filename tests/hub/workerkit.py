@@ -32,7 +32,7 @@ def hub_env(db: str, home: Path, **extra: str) -> dict[str, str]:
         "HUB_DATABASE_URL": db,
         "HUB_HOME": str(home),
         "HUB_PLUGINS": "tests.testplatform",
-        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen",
+        "HUB_DISABLED_PLUGINS": "taobao,pinduoduo,seventeen,jd",
         "PYTHONPATH": str(ROOT),
         "HUB_LOG_FORMAT": "json",
         "HUB_LOG_LEVEL": "warning",
