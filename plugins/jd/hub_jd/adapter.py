@@ -84,12 +84,12 @@ class JdAdapter(BaseAdapter):
 
     async def platform_now(self) -> datetime:
         """JD's clock: the ``Date`` of a cheap answer (JOS has no time API we could verify)."""
-        before = self.ctx.now() + self.client.clock_offset
         await self.client.call(COUNT, self._operator())
         date = self.client.last_date
         if date is None:
             raise PlatformRequestError(f"jd {COUNT}: the answer has no Date header", platform="jd")
-        self.client.clock_offset += date - before
+        # Set, not added to: call() may already have learnt the offset from a refused timestamp.
+        self.client.learn_offset(date)
         return date
 
     async def fetch_window(self, resource: str, window: Window) -> AsyncIterator[Page]:

@@ -81,6 +81,10 @@ class JosClient(PlatformClient):
         self.clock_offset = timedelta(0)
         self.last_date: datetime | None = None
 
+    def learn_offset(self, platform_time: datetime) -> None:
+        """Take ``platform_time`` (an answer's Date) as JD's clock now: later timestamps follow it."""
+        self.clock_offset = platform_time - self.ctx.now()
+
     def system_params(self, method: str, business: Mapping[str, Any]) -> dict[str, str]:
         """The signed parameter set of one call (``sign`` included)."""
         params = {
@@ -104,7 +108,10 @@ class JosClient(PlatformClient):
         """Call ``method`` with its business parameters; return the envelope's inner object.
 
         A call refused while our clock is minutes away from JD's (the answer's Date says so) is
-        sent once more on JD's time: the timestamp check, not the call, was the problem."""
+        sent once more on JD's time: the timestamp check, not the call, was the problem. The
+        offset is set from the refusal's Date rather than adjusted by it, so calls refused
+        concurrently (window fetches run side by side) agree on it instead of each adding the
+        whole difference again."""
         for attempt in range(2):
             sent = self.ctx.now() + self.clock_offset
             try:
@@ -119,7 +126,8 @@ class JosClient(PlatformClient):
             except PlatformRequestError:
                 if attempt or self.last_date is None or abs(self.last_date - sent) < CLOCK_SLACK:
                     raise
-                self.clock_offset += self.last_date - sent
+                # Set, not added to: calls refused concurrently each learn the same offset.
+                self.learn_offset(self.last_date)
         inner = _inner(response.body, method)
         assert inner is not None  # classify() refused an answer without one
         return inner
