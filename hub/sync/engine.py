@@ -438,7 +438,7 @@ async def _sync_leased(
         summary.errors.append(f"rate-limited by the platform until {waits.show(err.until)}: {err.reason}")
         await waits.mark_rate_limited(hub, shop.id, err.until, err.reason)
         blog.warning("shop_rate_limited", until=err.until.isoformat(), reason=err.reason)
-    except waits.LeaseLost as err:
+    except leases.LeaseLost as err:
         # another process owns the shop now: this run stops and commits nothing more
         summary.status = "failed"
         summary.errors.append(str(err))

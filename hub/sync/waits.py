@@ -27,8 +27,6 @@ from ..store.models import ShopRecord
 from ..store.validate import no_nul
 from . import leases
 
-LeaseLost = leases.LeaseLost  # one exception, whichever module raises it
-
 if TYPE_CHECKING:
     from ..runtime import Hub
 
@@ -88,7 +86,7 @@ class ShopGuard:
         return cap
 
     async def renew(self) -> None:
-        """Renew the lease now; :class:`LeaseLost` when another process holds it."""
+        """Renew the lease now; :class:`hub.sync.leases.LeaseLost` when another process holds it."""
         now = self.hub.now()
         await leases.renew(self.hub.engine, self.shop_id, now, ttl=self.hub.settings.lease)
         self.renewed_at = now

@@ -8,28 +8,18 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from hub.store.engine import create_engine
 from hub.store.migrate import upgrade
-from hub.store.models import (
-    AfterSaleRecord,
-    EventRecord,
-    OrderRecord,
-    QuarantineRecord,
-    RawRecordRow,
-    SyncCheckpointRecord,
-)
 from hub.testing.fixtures import create_pg_database, drop_pg_database
+from tests.hub.workerkit import snapshot
 from tests.testplatform.server import TOKEN, AcmeServer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
-VOLATILE = {"id", "received_at", "first_seen_at", "last_seen_at", "updated_at", "shop_id"}
 
 
 async def run_hub(db: str, home: Path, *args: str, crash: str | None = None) -> int:
@@ -61,28 +51,6 @@ async def run_hub(db: str, home: Path, *args: str, crash: str | None = None) -> 
     if crash is None and proc.returncode != 0:
         raise AssertionError(f"hub {' '.join(args)} failed: {out.decode()} {err.decode()}")
     return proc.returncode if proc.returncode is not None else -1
-
-
-async def snapshot(db: str) -> dict[str, Any]:
-    engine = create_engine(db)
-    out: dict[str, Any] = {}
-    try:
-        async with engine.connect() as conn:
-            for model in (
-                OrderRecord,
-                AfterSaleRecord,
-                EventRecord,
-                RawRecordRow,
-                QuarantineRecord,
-                SyncCheckpointRecord,
-            ):
-                table = model.__table__
-                cols = [c for c in table.c if c.name not in VOLATILE]
-                rows = (await conn.execute(select(*cols))).all()
-                out[table.name] = sorted(tuple(repr(v) for v in r) for r in rows)
-    finally:
-        await engine.dispose()
-    return out
 
 
 async def fresh_db(db_url: str, tmp_path: Path, name: str) -> str:
