@@ -108,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("hub: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`hub cases | head`, `grep -q`): that is its choice, not a
+        # failure. Point stdout at /dev/null so the interpreter's final flush cannot raise again.
+        _silence_stdout()
+        return 0
     except HubError as err:
         sys.stderr.write(f"hub: error: {_one_line(err)}\n")
         return 2 if isinstance(err, ConfigError | UsageError | IdempotencyConflict) else 1
@@ -140,6 +145,14 @@ def _run_printing_safely(args: argparse.Namespace) -> int:
         return asyncio.run(args.func(args))
     finally:
         sys.stdout = real
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout: nothing to flush
+        pass
 
 
 def _one_line(err: BaseException) -> str:

@@ -187,3 +187,32 @@ def test_setting_family_is_accepted(tmp_path: Path):
 
     with pytest.raises(ConfigError, match=r"no setting col\.x"):
         validate_settings(info, {"col.x": "1"})
+
+
+def test_reader_closing_the_pipe_early_is_not_an_error(tmp_path: Path):
+    """`hub plugins | grep -q NAME` stops reading at the first match: hub exits 0, says nothing,
+    and never calls the closed pipe a database failure."""
+    env = {**os.environ, "HUB_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    env["HUB_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    # Python's own `print` of a long listing into a pipe whose reader is gone.
+    code = (
+        "import sys, hub.cli as c\n"
+        "class Gone:\n"
+        "    def write(self, s): raise BrokenPipeError(32, 'Broken pipe')\n"
+        "    def flush(self): pass\n"
+        "async def f(args):\n"
+        "    print('x' * 100)\n"
+        "    return 0\n"
+        "p = c.build_parser()\n"
+        "orig = p.parse_args\n"
+        "def parse(argv=None):\n"
+        "    a = orig(['plugins']); a.func = f; return a\n"
+        "p.parse_args = parse\n"
+        "c.build_parser = lambda: p\n"
+        "sys.stdout = Gone()\n"
+        "rc = c.main(['plugins'])\n"
+        "sys.stderr.write(f'rc={rc}\\n')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert "rc=0" in res.stderr, res.stderr
+    assert "database" not in res.stderr and "Traceback" not in res.stderr
