@@ -31,8 +31,11 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/hub demo
 
+# Tests run in TEST_JOBS parallel processes (pytest-xdist): a good part of the suite waits on
+# subprocesses, sandboxes and the database rather than the CPU. TEST_JOBS=0 runs them in one process.
+TEST_JOBS ?= 3
 test: install-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_JOBS)
 
 lint: install-test
 	$(BIN)/ruff check hub plugins tests bench
