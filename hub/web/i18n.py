@@ -151,6 +151,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "waits_for": {"zh": "等待{party}处理", "en": "waiting for the {party}"},
     "due_short": {"zh": "截止", "en": "due"},
     "beijing_time": {"zh": "北京时间", "en": "Beijing time"},
+    # layout: the phone menu button, the filter toggle's active-filter count
+    "menu": {"zh": "菜单", "en": "Menu"},
+    "filters_active": {"zh": "已选 {n} 项", "en": "{n} active"},
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
