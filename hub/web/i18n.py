@@ -16,6 +16,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav_worklist": {"zh": "工作列表", "en": "Work list"},
     "nav_sync": {"zh": "同步状态", "en": "Sync status"},
     "nav_audit": {"zh": "审计日志", "en": "Audit log"},
+    # layout: the phone menu button, the filter toggle's active-filter count
+    "menu": {"zh": "菜单", "en": "Menu"},
+    "filters_active": {"zh": "已选 {n} 项", "en": "{n} active"},
     "logout": {"zh": "退出", "en": "Log out"},
     "login": {"zh": "登录", "en": "Log in"},
     "login_title": {"zh": "登录售后工作台", "en": "Log in to the workbench"},
@@ -151,9 +154,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "waits_for": {"zh": "等待{party}处理", "en": "waiting for the {party}"},
     "due_short": {"zh": "截止", "en": "due"},
     "beijing_time": {"zh": "北京时间", "en": "Beijing time"},
-    # layout: the phone menu button, the filter toggle's active-filter count
-    "menu": {"zh": "菜单", "en": "Menu"},
-    "filters_active": {"zh": "已选 {n} 项", "en": "{n} active"},
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
