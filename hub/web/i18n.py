@@ -16,6 +16,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav_worklist": {"zh": "工作列表", "en": "Work list"},
     "nav_sync": {"zh": "同步状态", "en": "Sync status"},
     "nav_audit": {"zh": "审计日志", "en": "Audit log"},
+    # layout: the phone menu button, the filter toggle's active-filter count
+    "menu": {"zh": "菜单", "en": "Menu"},
+    "filters_active": {"zh": "已选 {n} 项", "en": "{n} active"},
     "logout": {"zh": "退出", "en": "Log out"},
     "login": {"zh": "登录", "en": "Log in"},
     "login_title": {"zh": "登录售后工作台", "en": "Log in to the workbench"},

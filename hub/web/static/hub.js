@@ -1,4 +1,5 @@
-// hub workbench: live countdowns, live list refresh, filter auto-submit, one submit per form.
+// hub workbench: live countdowns, live list refresh, filter auto-submit, one submit per form, and the
+// small-screen layout (menu and filter toggles, table cards' labels, tooltips on clipped text).
 // Plain JavaScript, no dependencies: the pages work without it (server-rendered), it only makes them live.
 (function () {
   "use strict";
@@ -49,6 +50,66 @@
     });
   }
 
+  // Layout helpers (see the class list at the top of hub.css). The "js" class lets the CSS collapse the
+  // nav and the filters on small screens only when a script is there to open them again.
+  document.documentElement.classList.add("js");
+
+  // A toggle button opens and closes the panel it controls (aria-controls), and says so (aria-expanded).
+  function setOpen(btn, open) {
+    var panel = document.getElementById(btn.getAttribute("aria-controls"));
+    if (!panel) return;
+    panel.classList.toggle("open", open);
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.querySelectorAll("button[data-toggle]").forEach(function (btn) {
+    btn.addEventListener("click", function () { setOpen(btn, btn.getAttribute("aria-expanded") !== "true"); });
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    document.querySelectorAll('button[data-toggle][aria-expanded="true"]').forEach(function (btn) {
+      setOpen(btn, false);
+      btn.focus();
+    });
+  });
+
+  // Tables that turn into cards on a phone show each cell's column name: copy it from the header row
+  // into data-label (a cell that already has one keeps it).
+  function labelTables(root) {
+    root.querySelectorAll("table.stack, table.worklist").forEach(function (table) {
+      var names = [];
+      table.querySelectorAll("thead tr:first-child th").forEach(function (th) {
+        for (var i = 0; i < (th.colSpan || 1); i++) names.push(th.textContent.replace(/\s+/g, " ").trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.cells, function (td) {
+          if (!td.hasAttribute("data-label") && td.colSpan === 1 && names[col]) td.setAttribute("data-label", names[col]);
+          col += td.colSpan || 1;
+        });
+      });
+    });
+  }
+
+  // Text cut short with an ellipsis (.clip, platform status codes) shows in full as a tooltip.
+  function titleClipped(root) {
+    root.querySelectorAll(".clip, .pstatus").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) el.title = el.textContent.replace(/\s+/g, " ").trim();
+    });
+  }
+  var resizeTimer = 0;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () { titleClipped(document); }, 200);
+  });
+
+  // An action's result is the first thing to see after submit: below the sticky bar, in the viewport.
+  var result = document.getElementById("result");
+  if (result) {
+    var box = result.getBoundingClientRect(), bar = document.querySelector(".topbar");
+    var top = bar ? bar.getBoundingClientRect().bottom : 0;
+    if (box.top < top || box.bottom > window.innerHeight) result.scrollIntoView({ block: "start" });
+  }
+
   // Filters apply as soon as a box is ticked (the Apply button remains for keyboards and no-JS).
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
@@ -86,6 +147,8 @@
           if (!before[tr.getAttribute("data-key")]) { tr.classList.add("flash"); changed++; }
         });
         bindRows(document);
+        labelTables(document);
+        titleClipped(document);
         tick();
         if (changed) {
           var toast = document.getElementById("toast");
@@ -112,6 +175,8 @@
   }
 
   bindRows(document);
+  labelTables(document);
+  titleClipped(document);
   tick();
   window.setInterval(tick, 1000);
 })();
