@@ -17,6 +17,7 @@ from .clicommon import (
     UsageError,
     csv_arg,
     duration_arg,
+    exit_code_for,
     iso_arg,
     open_hub,
     parse_kv,
@@ -24,7 +25,7 @@ from .clicommon import (
     settings_from,
 )
 from .config import redact_url
-from .errors import ConfigError, HubError, IdempotencyConflict
+from .errors import HubError
 from .logging import configure_logging
 from .scrub import scrub_text
 from .terminal import SafeStream, clean
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .worker import commands as worker_commands
 
     worker_commands.register(sub)
+    from .notify import commands as notify_commands
+
+    notify_commands.register(sub)
     _plugin_commands(sub)
     return parser
 
@@ -115,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except HubError as err:
         sys.stderr.write(f"hub: error: {_one_line(err)}\n")
-        return 2 if isinstance(err, ConfigError | UsageError | IdempotencyConflict) else 1
+        return exit_code_for(err)
     except Exception as err:
         from sqlalchemy.exc import DBAPIError
 

@@ -20,9 +20,31 @@ from .errors import HubError
 from .scrub import scrub
 from .terminal import json_text
 
+#: The exit codes every ``hub`` command uses (docs/cli.md): a script can tell "it failed" from
+#: "I asked wrongly" from "it waits for me".
+EXIT_OK = 0  #: done
+EXIT_FAILED = 1  #: failed, or done only in part (a shop's sync not ok, an action the platform refused)
+EXIT_USAGE = 2  #: bad usage or input: an unknown option value, shop, platform, id; a setting refused
+EXIT_WAITING = 3  #: an action waits for something (an SMS code, a verification) and was not done
+
 
 class UsageError(HubError):
     """A bad command-line value."""
+
+
+class WaitingError(HubError):
+    """An action cannot go on until the user supplies something (exit :data:`EXIT_WAITING`)."""
+
+
+def exit_code_for(err: HubError) -> int:
+    """The exit code of a command that stopped on ``err``."""
+    from .errors import ConfigError, IdempotencyConflict, NotFoundError
+
+    if isinstance(err, WaitingError):
+        return EXIT_WAITING
+    if isinstance(err, ConfigError | UsageError | IdempotencyConflict | NotFoundError):
+        return EXIT_USAGE
+    return EXIT_FAILED
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -54,6 +54,7 @@ async def _at_head(hub: object) -> None:
 async def cmd_worker(args: argparse.Namespace) -> int:
     """Run tasks until SIGTERM/SIGINT (running tasks finish first), or with --burst until idle."""
     from ..cli import open_hub
+    from ..notify.task import use_worker_queue
     from .queue import check_concurrency, open_queue
     from .scheduler import Scheduler
 
@@ -64,6 +65,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
         await _at_head(hub)
         queue = open_queue(hub)
         await queue.open()
+        use_worker_queue(queue)  # alerts after a sync become `alerts` tasks on this queue
         try:
             scheduler = (
                 None
