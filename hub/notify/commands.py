@@ -63,19 +63,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         type=csv_arg,
         default=["merchant"],
         metavar="PARTIES",
-        help="whose deadlines: merchant (default), buyer, platform, supplier; comma-separated",
+        help="whose deadlines: merchant (default), buyer, platform, supplier; comma-separated, "
+        "e.g. merchant,supplier",
     )
     p.set_defaults(func=cmd_notify_add)
     p = ns.add_parser("list", help="the channels, their window, shops and last error (URLs masked)")
     p.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     p.set_defaults(func=cmd_notify_list)
     p = ns.add_parser("remove", help="remove a channel and its sent-log, e.g. hub notify remove ops")
-    p.add_argument("name", help="the channel's name")
+    p.add_argument("name", help="the channel's name, e.g. ops")
     p.set_defaults(func=cmd_notify_remove)
     p = ns.add_parser(
         "test", help="send a test message now (exit 1 when the channel refuses it), e.g. hub notify test ops"
     )
-    p.add_argument("name", help="the channel's name")
+    p.add_argument("name", help="the channel's name, e.g. ops")
     p.set_defaults(func=cmd_notify_test)
 
 
