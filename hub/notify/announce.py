@@ -291,9 +291,8 @@ async def announce_after_sync(hub: Hub, shop: Shop) -> None:
     (or, inside ``hub worker``, queue an ``alerts`` task). Never raises: alerts are a side
     channel, and a sync's outcome does not depend on a robot."""
     try:
-        if not await queue_due(hub, shop):
-            if not await _has_pending(hub):
-                return
+        if not await queue_due(hub, shop) and not await _has_pending(hub):
+            return  # nothing new and nothing left over from a failed pass
         queue = WORKER_QUEUE.get()
         if queue is not None:
             from . import task  # registers the task kind

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import os
 import pty
@@ -261,7 +263,11 @@ async def test_logs_go_to_stderr_and_are_quiet_on_a_terminal(
         shop = ("shop", "add", "acme", "a", "--set", f"api_url={url}/api", "--set", f"token={TOKEN}")
         assert await asyncio.to_thread(hub, db, *shop) == 0
         since = (server.clock.now() - timedelta(days=2)).isoformat()
-        code, out, err = await run("sync", "--json", "--since", since)
+        monkeypatch.setenv("HUB_LOG_FORMAT", "json")
+        out_io, err_io = io.StringIO(), io.StringIO()  # not terminals: info lines, as a service logs
+        with contextlib.redirect_stdout(out_io), contextlib.redirect_stderr(err_io):
+            code = await asyncio.to_thread(hub, db, "sync", "--json", "--since", since)
+        out, err = out_io.getvalue(), err_io.getvalue()
         assert code == 0
         assert json.loads(out)[0]["status"] == "ok"  # stdout is the summary alone
         assert '"event": "sync_started"' in err  # info logs on stderr (JSON away from a terminal)

@@ -347,8 +347,10 @@ async def test_cli_once_per_deadline_across_two_syncs(tmp_path: Path, acme, robo
     out = await inproc(db, home, "notify", "test", "ops", **secret_env)
     assert "test message sent to ops" in out
     assert "hub 测试消息" in robots.received["dingtalk"][-1]["markdown"]["text"]
-    code, _, err = await run_hub(db, home, "notify", "test", "broken")
-    assert code == 1 and "errcode 310000" in err
+    err_out = io.StringIO()
+    with contextlib.redirect_stderr(err_out):
+        code = await asyncio.to_thread(main, ["--database", db, "notify", "test", "broken"])
+    assert code == 1 and "errcode 310000" in err_out.getvalue()
 
 
 @pytest.fixture
