@@ -16,6 +16,8 @@ from ..clock import CST
 
 #: items listed one by one in a message; the rest are counted ("…及另外 N 件")
 DEFAULT_CAP = 10
+#: the longest markdown text sent (WeCom takes 4096 bytes; DingTalk more)
+MAX_BYTES = 4000
 
 _PARTY_ZH = {
     "merchant": "我方（商家）",
@@ -112,16 +114,21 @@ def line(it: AlertItem, now: datetime) -> str:
 
 
 def compose(items: Sequence[AlertItem], now: datetime, *, cap: int = DEFAULT_CAP) -> Message:
-    """One message for ``items`` (soonest first): the first ``cap`` listed, the rest counted."""
+    """One message for ``items`` (soonest first): the first ``cap`` listed, the rest counted;
+    fewer are listed when the text would pass :data:`MAX_BYTES`."""
     ordered = sorted(items, key=lambda i: (i.due_at, i.item, i.item_id))
-    shown, more = ordered[:cap], max(0, len(ordered) - cap)
     overdue = sum(i.due_at <= now for i in ordered)
     title = f"超时预警：{len(ordered)} 件售后即将到期" + (f"（{overdue} 件已超时）" if overdue else "")
-    lines = [f"### {title}", ""]
-    lines += [line(i, now) for i in shown]
-    if more:
-        lines.append(f"- …及另外 {more} 件")
-    return Message(title=title, markdown="\n".join(lines), items=tuple(ordered), more=more)
+    cap = max(1, cap)
+    while True:
+        shown, more = ordered[:cap], max(0, len(ordered) - cap)
+        lines = [f"### {title}", "", *(line(i, now) for i in shown)]
+        if more:
+            lines.append(f"- …及另外 {more} 件")
+        text = "\n".join(lines)
+        if len(text.encode("utf-8")) <= MAX_BYTES or cap == 1:
+            return Message(title=title, markdown=text, items=tuple(ordered), more=more)
+        cap -= 1
 
 
 def test_message(channel: str, shops: Sequence[str], within: timedelta) -> Message:

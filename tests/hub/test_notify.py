@@ -251,6 +251,33 @@ async def test_in_a_worker_the_alerts_are_a_queued_task(make_hub, acme, robots, 
         await queue.close()
 
 
+def test_a_long_message_lists_fewer_items_to_stay_within_the_robots_size() -> None:
+    from datetime import UTC, datetime
+
+    from hub.notify.message import MAX_BYTES, AlertItem, compose
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    items = [
+        AlertItem(
+            item="case",
+            item_id=i,
+            shop="店铺" * 10,
+            platform="acme",
+            platform_label="测试平台",
+            external_id=f"C{i}",
+            party="merchant",
+            action="reply",
+            due_at=now + timedelta(minutes=i),
+            consequence_zh="平台自动同意退款" * 8,
+        )
+        for i in range(12)
+    ]
+    msg = compose(items, now)
+    assert len(msg.markdown.encode()) <= MAX_BYTES and msg.more > 2
+    assert f"…及另外 {msg.more} 件" in msg.markdown and len(msg.items) == 12
+    assert "剩余 1 分钟" in msg.markdown and "12-01 08:00" in msg.markdown  # Beijing time
+
+
 def test_dingtalk_signature_matches_the_documented_example() -> None:
     """The algorithm, checked independently of the fake: base64(HMAC-SHA256(secret,
     "timestamp\\nsecret")), url-encoded."""
