@@ -1,5 +1,6 @@
 # The two set-up commands of the README:
 #   make demo   install, then run the main job: every sandbox, demo shops, a sync, the work list, the workbench
+#               (make demo PORT=8090: the workbench on another port)
 #   make test   install with the test extras, then run the whole test suite
 # Both create ./.venv with the Python found as $(PYTHON) (3.11 or newer).
 
@@ -28,8 +29,10 @@ $(VENV)/.installed-test: pyproject.toml $(EXTERNAL_PLUGINS:%=%/pyproject.toml) |
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# make demo PORT=8090              the workbench on another port (default 8080)
+PORT ?= 8080
 demo: install
-	$(BIN)/hub demo
+	$(BIN)/hub demo --port $(PORT)
 
 # Tests run in TEST_JOBS parallel processes (pytest-xdist): a good part of the suite waits on
 # subprocesses, sandboxes and the database rather than the CPU. TEST_JOBS=0 runs them in one process.

@@ -14,17 +14,20 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 from .clicommon import (
+    EXIT_USAGE,
     UsageError,
     csv_arg,
     duration_arg,
+    exit_code_for,
     iso_arg,
+    log_level_for,
     open_hub,
     parse_kv,
     print_json,
     settings_from,
 )
 from .config import redact_url
-from .errors import ConfigError, HubError, IdempotencyConflict
+from .errors import HubError
 from .logging import configure_logging
 from .scrub import scrub_text
 from .terminal import SafeStream, clean
@@ -49,7 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hub", description="After-sales command centre: one work list across Taobao, Pinduoduo and 17网."
     )
     parser.add_argument(
-        "--database", metavar="URL", help="database URL (default: $HUB_DATABASE_URL or sqlite in $HUB_HOME)"
+        "--database",
+        metavar="URL",
+        help="database URL (default: $HUB_DATABASE_URL or sqlite in $HUB_HOME), "
+        "e.g. postgresql://hub@db/hub or sqlite:///hub.db",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more on standard error: -v info, -vv debug (default: warnings only on a terminal, "
+        "info elsewhere; HUB_LOG_LEVEL sets it too), e.g. hub -v sync",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -64,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .worker import commands as worker_commands
 
     worker_commands.register(sub)
+    from .notify import commands as notify_commands
+
+    notify_commands.register(sub)
     _plugin_commands(sub)
     return parser
 
@@ -103,7 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         settings = settings_from(args)
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(
+            settings.log_format,
+            log_level_for(args.verbose, os.environ.get("HUB_LOG_LEVEL"), sys.stderr.isatty()),
+        )
         return _run_printing_safely(args)
     except KeyboardInterrupt:
         sys.stderr.write("hub: interrupted\n")
@@ -115,12 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except HubError as err:
         sys.stderr.write(f"hub: error: {_one_line(err)}\n")
-        return 2 if isinstance(err, ConfigError | UsageError | IdempotencyConflict) else 1
+        return exit_code_for(err)
     except Exception as err:
         from sqlalchemy.exc import DBAPIError
 
         # Platform clients wrap their network errors in PlatformError; a bare connection error or
         # a DBAPI error reaching here comes from the database.
+        if isinstance(err, DBAPIError) and getattr(args, "command", None) != "db":
+            behind = _schema_behind(args)
+            if behind:  # an SQL error from a database `hub db upgrade` has not reached yet
+                sys.stderr.write(f"hub: error: {behind}\n")
+                return EXIT_USAGE
         if isinstance(err, DBAPIError | ConnectionError | TimeoutError) or (
             isinstance(err, OSError) and err.errno is None and "connect" in str(err).lower()
         ):
@@ -134,6 +159,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"hub: error: {_one_line(err)}\n")
             return 1
         raise
+
+
+def _schema_behind(args: argparse.Namespace) -> str | None:
+    """Why the database cannot serve this hub (no schema, or an older one), or None when it is at
+    the head revision or cannot be asked."""
+
+    async def state() -> str | None:
+        from .store.engine import create_engine
+        from .store.migrate import current_revision, head_revision
+
+        engine = create_engine(settings_from(args).database_url)
+        try:
+            current = await current_revision(engine)
+        finally:
+            await engine.dispose()
+        head = head_revision()
+        if current == head:
+            return None
+        where = f"at revision {current}" if current else "empty (no schema yet)"
+        return f"the database is {where}, this hub needs revision {head}: run `hub db upgrade`"
+
+    try:
+        return asyncio.run(state())
+    except Exception:
+        return None
 
 
 def _run_printing_safely(args: argparse.Namespace) -> int:

@@ -14,7 +14,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .clicommon import csv_arg, duration_arg, iso_arg, open_hub, parse_kv, print_json
+from .clicommon import (
+    MAX_LIMIT,
+    action_exit_code,
+    check_names,
+    csv_arg,
+    duration_arg,
+    iso_arg,
+    limit_arg,
+    open_hub,
+    parse_kv,
+    port_arg,
+    print_json,
+)
 from .clock import CST, utcnow
 from .config import Settings
 from .errors import ConfigError, HubError
@@ -28,10 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     dbs = db.add_subparsers(dest="db_command", metavar="ACTION")
     dbs.required = True
     p = dbs.add_parser("upgrade", help="create or migrate the database to the latest schema")
-    p.add_argument("revision", nargs="?", default="head")
+    p.add_argument("revision", nargs="?", default="head", help="target revision (default: head), e.g. 0008")
     p.set_defaults(func=cmd_db_upgrade)
     p = dbs.add_parser("downgrade", help="migrate down (to 'base' drops every table)")
-    p.add_argument("revision")
+    p.add_argument("revision", help="target revision, or base for none, e.g. 0006")
     p.set_defaults(func=cmd_db_downgrade)
     dbs.add_parser("check", help="exit 1 when the schema differs from the models").set_defaults(
         func=cmd_db_check
@@ -39,46 +51,86 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     dbs.add_parser("current", help="print the database's revision").set_defaults(func=cmd_db_current)
 
     p = sub.add_parser("plugins", help="list installed platforms and their capabilities")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     p.set_defaults(func=cmd_plugins)
 
     shop = sub.add_parser("shop", help="add, list, change or remove shops")
     shops = shop.add_subparsers(dest="shop_command", metavar="ACTION")
     shops.required = True
     p = shops.add_parser("add", help="add a shop: hub shop add PLATFORM NAME --set key=value ...")
-    p.add_argument("platform")
-    p.add_argument("name")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a setting; secrets may be env:VAR")
+    p.add_argument("platform", help="the platform id (see `hub plugins`), e.g. taobao")
+    p.add_argument("name", help="a name for the shop, unique, e.g. my-tmall")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a setting (repeatable; `hub plugins` lists them); secrets may be env:VAR, "
+        "e.g. --set app_secret=env:TB_SECRET",
+    )
     p.set_defaults(func=cmd_shop_add)
     p = shops.add_parser("set", help="change a shop's settings (clears 'needs re-authorisation')")
-    p.add_argument("name")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", required=True)
+    p.add_argument("name", help="the shop's name, e.g. my-tmall")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        required=True,
+        help="a setting to change (repeatable), e.g. --set sync_window=30m",
+    )
     p.set_defaults(func=cmd_shop_set)
     p = shops.add_parser("list", help="list shops")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print a JSON array (secrets masked)")
     p.set_defaults(func=cmd_shop_list)
     p = shops.add_parser("remove", help="remove a shop and everything synced from it")
-    p.add_argument("name")
+    p.add_argument("name", help="the shop's name, e.g. my-tmall")
     p.set_defaults(func=cmd_shop_remove)
 
     p = sub.add_parser("sync", help="sync shops from their platforms")
-    p.add_argument("--shop", action="append", metavar="NAME", help="only this shop (repeatable)")
     p.add_argument(
-        "--since", type=iso_arg, metavar="ISO", help="re-read from this time (default: the checkpoint)"
+        "--shop", action="append", metavar="NAME", help="only this shop (repeatable), e.g. --shop my-tmall"
     )
-    p.add_argument("--until", type=iso_arg, metavar="ISO", help="read up to this time (default: now)")
+    p.add_argument(
+        "--since",
+        type=iso_arg,
+        metavar="ISO",
+        help="re-read from this time (default: the checkpoint), e.g. 2026-11-01T00:00+08:00",
+    )
+    p.add_argument(
+        "--until", type=iso_arg, metavar="ISO", help="read up to this time (default: now), e.g. 2026-11-02"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
-        "--every", type=duration_arg, metavar="5m", help="keep syncing at this interval until stopped"
+        "--every",
+        type=duration_arg,
+        metavar="5m",
+        help="keep syncing at this interval until stopped, e.g. 5m",
     )
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("cases", help="the work list: open cases, soonest deadline first")
-    p.add_argument("--platform", type=csv_arg, default=[])
-    p.add_argument("--shop", type=csv_arg, default=[])
-    p.add_argument("--kind", type=csv_arg, default=[])
     p.add_argument(
-        "--status", type=csv_arg, default=None, help="comma-separated; any statuses, terminal included"
+        "--platform",
+        type=csv_arg,
+        default=[],
+        help="only these platforms (comma-separated ids, see `hub plugins`), e.g. taobao,pinduoduo",
+    )
+    p.add_argument(
+        "--shop", type=csv_arg, default=[], help="only these shops (comma-separated names), e.g. my-tmall"
+    )
+    p.add_argument(
+        "--kind",
+        type=csv_arg,
+        default=[],
+        help="only these kinds: refund_only, return_refund, exchange, reship, repair, compensation; "
+        "e.g. refund_only,return_refund",
+    )
+    p.add_argument(
+        "--status",
+        type=csv_arg,
+        default=None,
+        help="these statuses, terminal included (default: the open ones): requested, seller_refused, "
+        "awaiting_return, return_shipped, awaiting_reship, reshipped, refunding, platform_review, "
+        "succeeded, closed; e.g. requested,platform_review",
     )
     p.add_argument(
         "--awaiting",
@@ -86,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         dest="awaiting",
         type=csv_arg,
         default=[],
-        help="whose next action: merchant (alias seller), buyer, platform, supplier",
+        help="whose next action: merchant (alias seller), buyer, platform, supplier; e.g. merchant",
     )
     p.add_argument(
         "--orders",
@@ -94,59 +146,88 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default=True,
         help="list orders whose ship clock runs as items of their own (default: on)",
     )
-    p.add_argument("--due-within", type=duration_arg, metavar="24h")
+    p.add_argument(
+        "--due-within",
+        type=duration_arg,
+        metavar="24h",
+        help="only items whose deadline is this close or passed, e.g. 24h, 90m, 3d",
+    )
     p.add_argument("--dispute", action="store_true", help="only cases with a dispute")
-    p.add_argument("--search", help="order id, after-sales id or buyer")
-    p.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--search", help="order id, after-sales id or buyer, e.g. 4012345678901234")
+    p.add_argument(
+        "--limit",
+        type=limit_arg,
+        default=None,
+        metavar="N",
+        help=f"at most N items, 1 to {MAX_LIMIT} (default: all), e.g. 50",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON array (fields in docs/cli.md)")
     p.set_defaults(func=cmd_cases)
 
     case = sub.add_parser("case", help="one case: show it, act on it")
     cases = case.add_subparsers(dest="case_command", metavar="ACTION")
     cases.required = True
     p = cases.add_parser("show", help="the case with its timeline, deadline, rule, insights and raw record")
-    p.add_argument("id", type=int)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("id", type=int, help="the case's id (first column of `hub cases`), e.g. 42")
+    p.add_argument("--json", action="store_true", help="print the case as a JSON object")
     p.set_defaults(func=cmd_case_show)
     p = cases.add_parser("act", help="perform an action: hub case act ID ACTION --param key=value")
-    p.add_argument("id", type=int)
-    p.add_argument("action")
-    p.add_argument("--param", action="append", metavar="KEY=VALUE")
-    p.add_argument("--key", help="idempotency key (default: derived from the case's state and the params)")
-    p.add_argument("--actor", default="cli")
+    p.add_argument("id", type=int, help="the case's id, e.g. 42")
+    p.add_argument("action", help="the action (see `hub case actions ID`), e.g. agree_refund")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an action parameter (repeatable), e.g. amount=12.50",
+    )
+    p.add_argument(
+        "--key",
+        help="idempotency key (default: derived from the case's state and the params), e.g. refund-42-1",
+    )
+    p.add_argument("--actor", default="cli", help="who acts, for the audit log (default cli), e.g. alice")
     p.set_defaults(func=cmd_case_act)
     p = cases.add_parser("actions", help="the actions this case allows now, and why not the others")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, help="the case's id, e.g. 42")
     p.set_defaults(func=cmd_case_actions)
     p = cases.add_parser("evidence", help="attach an evidence file to a case")
-    p.add_argument("id", type=int)
-    p.add_argument("file", type=Path)
-    p.add_argument("--description", default="")
-    p.add_argument("--actor", default="cli")
+    p.add_argument("id", type=int, help="the case's id, e.g. 42")
+    p.add_argument("file", type=Path, help="the file to attach, e.g. chat.png")
+    p.add_argument("--description", default="", help="what the file shows, e.g. 'buyer admits wrong size'")
+    p.add_argument(
+        "--actor", default="cli", help="who attaches it, for the audit log (default cli), e.g. alice"
+    )
     p.set_defaults(func=cmd_case_evidence)
     p = cases.add_parser("pack", help="write the case's evidence pack (zip) for an appeal")
-    p.add_argument("id", type=int)
-    p.add_argument("-o", "--output", type=Path)
+    p.add_argument("id", type=int, help="the case's id, e.g. 42")
+    p.add_argument(
+        "-o", "--output", type=Path, help="where to write it (default: case-ID-evidence.zip), e.g. pack.zip"
+    )
     p.set_defaults(func=cmd_case_pack)
 
     p = sub.add_parser(
         "link", help="link a purchase to the sale it fulfils: hub link [SHOP:]PURCHASE [SHOP:]SALE"
     )
-    p.add_argument("purchase")
-    p.add_argument("sale")
+    p.add_argument("purchase", help="the 17网 purchase's order id, optionally SHOP:ID, e.g. my-17:P100")
+    p.add_argument("sale", help="the sale's order id, optionally SHOP:ID, e.g. my-tmall:4012345678")
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("quarantine", help="records that could not be mapped, with their errors")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     p.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser(
         "demo", help="start every plugin's sandbox, add demo shops, sync, show the work list, serve"
     )
-    p.add_argument("--home", type=Path, help="demo folder (default: $HUB_HOME/demo); emptied first")
+    p.add_argument(
+        "--home", type=Path, help="demo folder (default: $HUB_HOME/demo); emptied first, e.g. /tmp/hub-demo"
+    )
     p.add_argument("--no-serve", action="store_true", help="stop after printing the work list")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument(
+        "--port", type=port_arg, default=8080, help="the workbench's port (default 8080), e.g. 8090"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1), e.g. 0.0.0.0"
+    )
     p.set_defaults(func=cmd_demo)
 
 
@@ -305,8 +386,8 @@ async def cmd_shop_remove(args: argparse.Namespace) -> int:
 class Progress:
     """A one-line progress display on a terminal; silent otherwise."""
 
-    def __init__(self, stream: Any = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr  # the stream when it runs (tests and embedders swap it)
         self.enabled = hasattr(stream, "isatty") and stream.isatty()
         self.count = 0
 
@@ -385,6 +466,7 @@ async def cmd_sync(args: argparse.Namespace) -> int:
     if args.since and args.until and args.since >= args.until:
         raise ConfigError("--since must be before --until")
     async with open_hub(args) as hub:
+        await check_names(hub, shops=args.shop or [])
         while True:
             summaries = await run_sync(hub, args)
             if args.json:
@@ -459,6 +541,7 @@ async def cmd_cases(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise ConfigError(f"--awaiting: {err}") from None
     async with open_hub(args) as hub:
+        await check_names(hub, platforms=args.platform, shops=args.shop)
         now = utcnow()
         items = await all_cases(
             hub.engine,
@@ -588,7 +671,7 @@ async def cmd_case_act(args: argparse.Namespace) -> int:
     note = " (already done under this key: nothing sent)" if reply.replayed else ""
     print(f"{reply.action}: {reply.status}{' — ' + reply.message if reply.message else ''}{note}")
     print(f"idempotency key: {reply.idempotency_key}")
-    return 0 if reply.status in ("done", "recorded", "needs_verification") else 1
+    return action_exit_code(reply.status)
 
 
 async def cmd_case_actions(args: argparse.Namespace) -> int:
@@ -699,6 +782,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
         print()
         print_summaries(summaries)
         await _demo_show(hub)
+        print(f"\nThis demo's store, for queries later: {demo_store_env(home)} hub cases")
         if not args.no_serve:
             await _demo_serve(hub, args)
     finally:
@@ -706,6 +790,11 @@ async def cmd_demo(args: argparse.Namespace) -> int:
             await sandbox.stop()
         await hub.close()
     return 0
+
+
+def demo_store_env(home: Path) -> str:
+    """The environment that points ``hub`` at a demo's store (its database and home folder)."""
+    return f"HUB_DATABASE_URL=sqlite:///{home / 'hub.db'} HUB_HOME={home}"
 
 
 async def _demo_show(hub: Any) -> None:

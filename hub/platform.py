@@ -46,6 +46,12 @@ class SettingSpec:
     default: str | None = None  #: filled in at ``hub shop add`` when not given
     choices: tuple[str, ...] = ()  #: the only values allowed (kind ``choice``)
     kind: str | None = None  #: one of :data:`SETTING_KINDS`; ``None``: inferred (see above)
+    #: the smallest value allowed, written as the kind writes values (``1m``, ``0``)
+    minimum: str | None = None
+    #: the largest value allowed (``1d`` for a window the platform caps at one day)
+    maximum: str | None = None
+    #: kind ``path``: the file or folder must exist when the shop is added or changed
+    must_exist: bool = False
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in SETTING_KINDS:

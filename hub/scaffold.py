@@ -65,5 +65,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     actions.required = True
     new = actions.add_parser("new", help="a plugin package that installs and passes its own tests")
     new.add_argument("name", help="the platform id (lowercase), e.g. douyin")
-    new.add_argument("--dir", help="where to write it (default ./hub-NAME)")
+    new.add_argument("--dir", help="where to write it (default ./hub-NAME), e.g. ~/src/hub-douyin")
     new.set_defaults(func=cmd_plugin_new)

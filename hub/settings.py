@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -77,6 +78,33 @@ def check_value(spec: SettingSpec, value: str) -> str | None:
             return "must not be empty"
     if spec.choices and value not in spec.choices:
         return f"must be one of {', '.join(spec.choices)}"
+    return check_bounds(spec, text)
+
+
+def check_bounds(spec: SettingSpec, text: str) -> str | None:
+    """Why a value of the right kind is still impossible (past the spec's ``minimum`` or
+    ``maximum``, a path that must exist and does not), or ``None``."""
+    kind = spec.value_kind
+    if kind == "path" and spec.must_exist:
+        if not Path(text).expanduser().exists():
+            return "does not exist (create the folder first, or fix the path)"
+        return None
+    if spec.minimum is None and spec.maximum is None:
+        return None
+    if kind == "duration":
+        value: float = parse_duration(text).total_seconds()
+        low = parse_duration(spec.minimum).total_seconds() if spec.minimum else None
+        high = parse_duration(spec.maximum).total_seconds() if spec.maximum else None
+    elif kind in ("integer", "number"):
+        value = float(text)
+        low = float(spec.minimum) if spec.minimum else None
+        high = float(spec.maximum) if spec.maximum else None
+    else:
+        return None
+    if low is not None and value < low:
+        return f"must be at least {spec.minimum}"
+    if high is not None and value > high:
+        return f"must be at most {spec.maximum}"
     return None
 
 

@@ -332,3 +332,8 @@ class WorkerTaskRecord(Base):
     worker: Mapped[str | None] = mapped_column(String(160))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# The alert channels and their sent-log live with the alerts (hub.notify); imported here so they
+# are in Base.metadata for alembic and the fixtures.
+from ..notify import models as _alert_models  # noqa: E402, F401

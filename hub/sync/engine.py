@@ -36,6 +36,7 @@ from ..errors import (
     PlatformRateLimitError,
     PlatformRequestError,
 )
+from ..notify.announce import announce_after_sync
 from ..platform import Hint, PlatformAdapter, ResourceSpec, Window
 from ..plugins import notify
 from ..runtime import Hub
@@ -363,9 +364,11 @@ async def sync_one_shop(
         blog.info("sync_skipped", reason="leased")
         return summary
     try:
-        return await _sync_leased(hub, shop, summary, blog, since=since, until=until, progress=progress)
+        summary = await _sync_leased(hub, shop, summary, blog, since=since, until=until, progress=progress)
     finally:
         await leases.release(hub.engine, shop.id)
+    await announce_after_sync(hub, shop)  # 超时预警: never raises, never changes the summary
+    return summary
 
 
 async def _sync_leased(

@@ -22,17 +22,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         epilog="Behind a TLS-terminating reverse proxy, set HUB_TRUSTED_PROXIES to its networks "
         "(e.g. 127.0.0.1,10.0.0.0/8): only their Forwarded / X-Forwarded-* headers are believed.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1), e.g. 0.0.0.0"
+    )
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080), e.g. 8090")
     p.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="workbench users: add, list")
     users = user.add_subparsers(dest="user_command", metavar="ACTION")
     users.required = True
     p = users.add_parser("add", help="add a user: hub user add NAME --role agent --shops A,B")
-    p.add_argument("name")
-    p.add_argument("--role", required=True, choices=("admin", "agent", "viewer"))
-    p.add_argument("--shops", default="", help="comma-separated shop names the user serves (admins: all)")
+    p.add_argument("name", help="the user's login name, e.g. alice")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=("admin", "agent", "viewer"),
+        help="admin (everything), agent (acts on its shops' cases) or viewer (reads), e.g. agent",
+    )
+    p.add_argument(
+        "--shops",
+        default="",
+        help="comma-separated shop names the user serves (admins: all), e.g. my-tmall,my-pdd",
+    )
     p.add_argument(
         "--password-stdin",
         action="store_true",
@@ -40,24 +51,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.set_defaults(func=cmd_user_add)
     p = users.add_parser("list", help="list users (never their credentials)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     p.set_defaults(func=cmd_user_list)
 
     token = sub.add_parser("token", help="API tokens for scripts")
     tokens = token.add_subparsers(dest="token_command", metavar="ACTION")
     tokens.required = True
     p = tokens.add_parser("create", help="create an API token for USER (printed once, stored hashed)")
-    p.add_argument("user")
+    p.add_argument("user", help="the user the token acts as, e.g. alice")
     p.set_defaults(func=cmd_token_create)
     p = tokens.add_parser("revoke", help="revoke every API token of USER")
-    p.add_argument("user")
+    p.add_argument("user", help="the user whose tokens stop working, e.g. alice")
     p.set_defaults(func=cmd_token_revoke)
     for name, active, text in (
         ("disable", False, "disable a user (ends their sessions)"),
         ("enable", True, "enable a disabled user"),
     ):
         p = users.add_parser(name, help=text)
-        p.add_argument("name")
+        p.add_argument("name", help="the user's login name, e.g. alice")
         p.set_defaults(func=cmd_user_active, active=active)
 
 

@@ -13,13 +13,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from ..cli import _duration
 
     p = sub.add_parser("worker", help="run queued tasks (syncs, push-hint re-fetches) and schedule syncs")
-    p.add_argument("--concurrency", type=int, default=4, help="tasks run at once by this process (default 4)")
+    p.add_argument(
+        "--concurrency", type=int, default=4, help="tasks run at once by this process (default 4), e.g. 8"
+    )
     p.add_argument(
         "--no-schedule",
         action="store_true",
         help="only run tasks; leave enqueueing to other workers or to `hub schedule`",
     )
-    p.add_argument("--tick", type=float, default=5.0, help="seconds between scheduling passes (default 5)")
+    p.add_argument(
+        "--tick", type=float, default=5.0, help="seconds between scheduling passes (default 5), e.g. 2.5"
+    )
     p.add_argument(
         "--hints-every",
         type=_duration,
@@ -39,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("doctor", help="check database, migrations, plugins, shop credentials and clocks")
     p.add_argument(
-        "--max-skew", type=_duration, default=None, metavar="DURATION", help="clock skew allowed (default 2m)"
+        "--max-skew",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="clock skew allowed (default 2m), e.g. 30s",
     )
     p.set_defaults(func=cmd_doctor)
 
@@ -54,6 +62,7 @@ async def _at_head(hub: object) -> None:
 async def cmd_worker(args: argparse.Namespace) -> int:
     """Run tasks until SIGTERM/SIGINT (running tasks finish first), or with --burst until idle."""
     from ..cli import open_hub
+    from ..notify.task import use_worker_queue
     from .queue import check_concurrency, open_queue
     from .scheduler import Scheduler
 
@@ -64,6 +73,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
         await _at_head(hub)
         queue = open_queue(hub)
         await queue.open()
+        use_worker_queue(queue)  # alerts after a sync become `alerts` tasks on this queue
         try:
             scheduler = (
                 None

@@ -26,6 +26,8 @@ SETTINGS = (
         name="import_dir",
         help="folder of 17网 order and after-sales exports (CSV/XLSX), read every sync; "
         "default: <the shop's data folder>/imports",
+        kind="path",
+        must_exist=True,  # a folder that is not there is a typo: refused at `hub shop add/set`
     ),
     SettingSpec(
         name="columns",

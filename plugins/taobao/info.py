@@ -47,6 +47,7 @@ SETTINGS = (
         name="sync_window",
         help="largest modified-time window per request (TOP: at most 1d, recommended 30m or less)",
         default="30m",
+        maximum="1d",  # TOP refuses a modified-time span over one day
     ),
     SettingSpec(
         name="trade_types",

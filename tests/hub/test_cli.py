@@ -96,6 +96,8 @@ def test_demo_sync_cases_json_and_case_show(tmp_path: Path):
     )
     assert res.returncode == 0, res.stderr
     assert "Work list" in res.stdout
+    # the demo says how to reach its store afterwards
+    assert f"HUB_DATABASE_URL=sqlite:///{env_home / 'hub.db'} HUB_HOME={env_home} hub cases" in res.stdout
     db = f"sqlite+aiosqlite:///{env_home / 'hub.db'}"
     cases = json.loads(hub(tmp_path, "cases", "--json", db=db).stdout)
     assert cases, "the demo has open cases"
