@@ -149,6 +149,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=cmd_demo)
 
+    from . import report_commands  # hub report, hub ledger
+
+    report_commands.register(sub)
+
 
 # -- db ---------------------------------------------------------------------------------------
 
