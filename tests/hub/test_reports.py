@@ -157,3 +157,25 @@ async def test_ledger_files_csv_xlsx_and_daily(
 
     code, _, err = await run(capsys, "ledger", "--from", "2025-03-10")
     assert code == 2 and "--to" in err
+
+
+async def test_a_synced_status_change_records_the_missed_deadline(engine: Any) -> None:
+    """The path a sync takes: the case's 72 h merchant clock runs out, the platform agrees by
+    itself; the status change carries the deadline that ran, and the report counts it."""
+    from datetime import timedelta
+
+    from hub.reportdays import DayRange
+    from hub.reports import build_report
+    from tests.hub.test_upsert import T0, put, raw, shop_id
+
+    sid = await shop_id(engine)
+    await put(engine, sid, [raw("NEW", 0, amount="12.34")])
+    await put(engine, sid, [raw("AGREED", 73 * 60, amount="12.34")])  # after the 72 h clock
+    await put(engine, sid, [raw("NEW", 0, amount="1.00", ext="C2")])
+    await put(engine, sid, [raw("AGREED", 60, amount="1.00", ext="C2")])  # in time
+    day = (T0 + timedelta(hours=8)).date()
+    r = await build_report(engine, DayRange(day, day + timedelta(days=4)), shop_ids=None, now=T0)
+    assert r["deadlines"]["by_outcome"] == [
+        {"on_expiry": "auto_agree", "to_status": "refunding", "cases": 1, "refund_fen": 1234}
+    ]
+    assert r["deadlines"]["auto_agreed"] == {"cases": 1, "money_lost_fen": 1234}
