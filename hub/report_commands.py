@@ -100,6 +100,8 @@ def _duration(seconds: int | None) -> str:
 
 
 def print_report(r: dict[str, Any]) -> None:
+    from .commands import cell
+
     out = sys.stdout.write
     c = r["cases"]
     out(f"Report {r['from']} .. {r['to']} (Beijing days), shops: {', '.join(r['shops']) or '-'}\n\n")
@@ -108,7 +110,7 @@ def print_report(r: dict[str, Any]) -> None:
     for key, title in (("by_shop", "shop"), ("by_platform", "platform"), ("by_reason", "reason")):
         out(f"\n  by {title}:\n")
         for g in c[key]:
-            out(f"    {g[title][:30]:<32}{g['cases']:>6}  {fen_to_yuan(g['refund_fen']):>12}\n")
+            out(f"    {cell(g[title], 32)}{g['cases']:>6}  {fen_to_yuan(g['refund_fen']):>12}\n")
     f = r["first_reply"]
     median = _duration(f["median_seconds"])
     out(f"\nFirst reply: median {median} ({f['replied']} of {f['cases']} cases answered)\n")
@@ -129,7 +131,7 @@ def print_report(r: dict[str, Any]) -> None:
     )
     out("\nAgents (cases, actions, done, failed):\n")
     for a in r["agents"]:
-        out(f"    {a['agent'][:30]:<32}{a['cases']:>6}{a['actions']:>8}{a['done']:>6}{a['failed']:>6}\n")
+        out(f"    {cell(a['agent'], 32)}{a['cases']:>6}{a['actions']:>8}{a['done']:>6}{a['failed']:>6}\n")
 
 
 async def cmd_report(args: argparse.Namespace) -> int:
@@ -178,6 +180,8 @@ async def cmd_ledger(args: argparse.Namespace) -> int:
 
 
 def print_ledger(rows: Any, total: dict[str, int], lost: Any) -> None:
+    from .commands import cell
+
     out = sys.stdout.write
     out(
         f"{'day':<11}{'shop':<20}{'refunds':>12}{'compens.':>11}{'postage':>10}"
@@ -185,7 +189,7 @@ def print_ledger(rows: Any, total: dict[str, int], lost: Any) -> None:
     )
     for r in [*rows, None]:
         v = total if r is None else r.__dict__
-        label = f"{'total':<31}" if r is None else f"{r.day:<11}{r.shop[:18]:<20}"
+        label = f"{'total':<31}" if r is None else f"{r.day:<11}{cell(r.shop, 20)}"
         out(
             f"{label}{fen_to_yuan(v['refunds_fen']):>12}{fen_to_yuan(v['compensation_fen']):>11}"
             f"{fen_to_yuan(v['postage_fen']):>10}{fen_to_yuan(v['late_shipment_fen']):>11}"
@@ -194,7 +198,7 @@ def print_ledger(rows: Any, total: dict[str, int], lost: Any) -> None:
     if lost:
         out("\nLost parcels (month, shop, cases, yuan):\n")
         for x in lost:
-            out(f"  {x['month']}  {x['shop'][:18]:<20}{x['cases']:>5}{fen_to_yuan(x['refund_fen']):>12}\n")
+            out(f"  {x['month']}  {cell(x['shop'], 20)}{x['cases']:>5}{fen_to_yuan(x['refund_fen']):>12}\n")
 
 
 async def cmd_ledger_daily(args: argparse.Namespace) -> int:
