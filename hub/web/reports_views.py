@@ -43,6 +43,7 @@ MESSAGES.update(
         "rp_by_reason": {"zh": "按售后原因", "en": "By reason"},
         "rp_cases": {"zh": "售后数", "en": "Cases"},
         "rp_money": {"zh": "金额（元）", "en": "Amount (¥)"},
+        "rp_reason": {"zh": "售后原因", "en": "Reason"},
         "rp_no_reason": {"zh": "（未填写原因）", "en": "(no reason)"},
         "rp_first_reply": {"zh": "首次响应", "en": "First reply"},
         "rp_median": {"zh": "首次响应时长中位数", "en": "Median time to first reply"},
