@@ -41,7 +41,7 @@ from sqlalchemy.orm import aliased
 
 from .money import fen_to_yuan
 from .reportdays import DayRange, beijing_day, beijing_month
-from .reports import SHIP_ACTION, missed_deadline, shops_in_scope
+from .reports import SHIP_ACTION, change_columns, missed_deadline, shops_in_scope
 from .store.base import tbl
 from .store.models import AfterSaleRecord, EventRecord, OrderLinkRecord, OrderRecord
 
@@ -108,13 +108,18 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 MONEY_FIELDS = tuple(f for f, _ in COLUMNS if f.endswith("_fen"))
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+def _true(value: Any) -> bool:
+    """A JSON boolean extracted in SQL: SQLite gives 1/0, PostgreSQL 'true'/'false'."""
+    return value in (True, 1, "1", "true")
 
 
-def _doc(value: Any) -> dict[str, Any]:
-    """A JSON object read from the store, or an empty one."""
-    return value if isinstance(value, dict) else {}
+def _fen(value: Any) -> int:
+    """A JSON integer extracted in SQL (a number on SQLite, its text on PostgreSQL); else 0."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return 0
 
 
 def merchant_fault(reason: str | None, description: str | None) -> bool:
@@ -177,9 +182,10 @@ async def build_ledger(
                     C.c.kind,
                     C.c.reason,
                     C.c.refund_fen,
-                    C.c.data,
-                    C.c.order_external_id,
-                    O.c.data.label("order_data"),
+                    # only the few JSON fields the columns read, extracted in SQL
+                    C.c.data["description"].as_string().label("description"),
+                    C.c.data[("facts", "return_postage_fen")].as_string().label("postage_fee"),
+                    O.c.data[("facts", "has_yfx")].as_string().label("has_yfx"),
                     O.c.paid_fen.label("order_paid_fen"),
                     O.c.id.label("order_id"),
                 )
@@ -205,7 +211,7 @@ async def build_ledger(
                 costs[int(r[0])] = int(r[1] or 0)
         shipped: Sequence[Any] = (
             await conn.execute(
-                select(E.c.at, E.c.shop_id, E.c.data, sale.c.shipped_at)
+                select(E.c.at, E.c.shop_id, *change_columns(), sale.c.shipped_at)
                 .select_from(
                     E.join(sale, and_(sale.c.shop_id == E.c.shop_id, sale.c.external_id == E.c.external_id))
                 )
@@ -226,7 +232,6 @@ async def build_ledger(
             r_row.upstream_refunds += 1
             r_row.upstream_refunds_fen += r.refund_fen
             continue
-        data = r.data if isinstance(r.data, dict) else {}
         if r.kind == "compensation":
             r_row.compensation += 1
             r_row.compensation_fen += r.refund_fen
@@ -237,20 +242,17 @@ async def build_ledger(
             if cost is not None:
                 r_row.goods_cost += 1
                 r_row.goods_cost_fen += share(cost, r.refund_fen, r.order_paid_fen or 0)
-        if r.kind in RETURN_KINDS and merchant_fault(r.reason, _text(data.get("description"))):
-            if not _doc(_doc(r.order_data).get("facts")).get("has_yfx"):
-                fee = _doc(data.get("facts")).get("return_postage_fen")
-                r_row.postage += 1
-                r_row.postage_fen += fee if isinstance(fee, int) and not isinstance(fee, bool) else 0
+        if r.kind in RETURN_KINDS and merchant_fault(r.reason, r.description) and not _true(r.has_yfx):
+            r_row.postage += 1
+            r_row.postage_fen += _fen(r.postage_fee)
 
     for r in shipped:
-        data = r.data if isinstance(r.data, dict) else {}
-        when = r.shipped_at if data.get("to") == "shipped" and r.shipped_at else r.at
-        d = missed_deadline(data, when)
-        if d is not None and d.get("action") == SHIP_ACTION:
+        when = r.shipped_at if r.ev_to == "shipped" and r.shipped_at else r.at
+        d = missed_deadline(r, when)
+        if d is not None and d["action"] == SHIP_ACTION:
             o_row = row(beijing_day(r.at), r.shop_id)
             o_row.late_shipment += 1
-            o_row.late_shipment_fen += int(d.get("penalty_fen") or 0)
+            o_row.late_shipment_fen += d["penalty_fen"] or 0
 
     if include_empty:
         for day in days.days():
@@ -276,7 +278,15 @@ async def lost_parcels(
     async with engine.connect() as conn:
         found: Sequence[Any] = (
             await conn.execute(
-                select(C.c.shop_id, C.c.created_at, C.c.reason, C.c.refund_fen, C.c.data).where(
+                select(
+                    C.c.shop_id,
+                    C.c.created_at,
+                    C.c.reason,
+                    C.c.refund_fen,
+                    C.c.data["description"].as_string().label("description"),
+                    C.c.data[("facts", "logistics_state")].as_string().label("fact_state"),
+                    C.c.data["logistics_state"].as_string().label("state"),
+                ).where(
                     C.c.shop_id.in_(list(shops) or [-1]),
                     C.c.created_at >= days.start,
                     C.c.created_at < days.end,
@@ -285,10 +295,8 @@ async def lost_parcels(
         ).all()
     acc: dict[tuple[str, str], list[int]] = {}
     for r in found:
-        data = _doc(r.data)
-        facts = _doc(data.get("facts"))
-        text = f"{r.reason or ''} {_text(data.get('description'))}".lower()
-        state = facts.get("logistics_state") or data.get("logistics_state")
+        text = f"{r.reason or ''} {r.description or ''}".lower()
+        state = r.fact_state or r.state
         if not (any(w in text for w in LOST_WORDS) or state in LOST_STATES):
             continue
         a = acc.setdefault((beijing_month(r.created_at), shops[r.shop_id][0]), [0, 0])
