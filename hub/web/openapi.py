@@ -380,7 +380,7 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
                 "parameters": [
                     _q("from", "first Beijing day, YYYY-MM-DD (default: 6 days ago)", {"type": "string"}),
                     _q("to", "last Beijing day, included (default: today)", {"type": "string"}),
-                    _q("shop", "only this shop (a name in the caller's scope)", {"type": "string"}),
+                    _q("shop", "only these shops (names in scope, comma-separated)", {"type": "string"}),
                 ],
                 "responses": {"200": _json({"type": "object"}), **_errors(400)},
             }
@@ -393,7 +393,7 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
                 "parameters": [
                     _q("from", "first Beijing day, YYYY-MM-DD (default: 6 days ago)", {"type": "string"}),
                     _q("to", "last Beijing day, included (default: today)", {"type": "string"}),
-                    _q("shop", "only this shop (a name in the caller's scope)", {"type": "string"}),
+                    _q("shop", "only these shops (names in scope, comma-separated)", {"type": "string"}),
                 ],
                 "responses": {"200": _json({"type": "object"}), **_errors(400, 403)},
             }

@@ -102,15 +102,18 @@ def _days(request: web.Request) -> DayRange:
 
 
 async def _scope(request: web.Request, principal: auth.Principal) -> tuple[list[int] | None, str]:
-    """The shop ids to report on: the caller's, narrowed to ``shop`` when given. A shop outside the
-    caller's scope reads as unknown (nothing tells an agent it exists)."""
-    name = request.query.get("shop", "").strip()
-    if not name:
+    """The shop ids to report on: the caller's, narrowed to ``shop`` (a name, or names separated by
+    commas) when given. A shop outside the caller's scope reads as unknown (nothing tells an agent
+    it exists)."""
+    text = request.query.get("shop", "").strip()
+    names = sorted({n.strip() for n in text.split(",") if n.strip()})
+    if not names:
         return (list(principal.shop_ids) if principal.shop_ids is not None else None), ""
-    found = await shops_in_scope(request.app[hub_key].engine, principal.shop_ids, [name])
-    if not found:
-        raise ApiError(400, f"shop: unknown shop {name[:80]!r}")
-    return list(found), name
+    found = await shops_in_scope(request.app[hub_key].engine, principal.shop_ids, names)
+    missing = sorted(set(names) - {name for name, _ in found.values()})
+    if missing:
+        raise ApiError(400, f"shop: unknown shop {', '.join(missing)[:200]!r}")
+    return list(found), text
 
 
 def _sourcing(request: web.Request) -> set[str]:

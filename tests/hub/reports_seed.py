@@ -169,6 +169,17 @@ async def seed(engine: AsyncEngine) -> dict[str, int]:
                 deadline_due_at=t(10, 7),
                 work_due_at=t(10, 7),
             ),
+            # closed unpaid; the logistics state (not the words) says the parcel was lost
+            case(
+                "pdd",
+                "C7",
+                "refund_only",
+                700,
+                t(11, 2),
+                reason="其他",
+                status="closed",
+                data={"facts": {"logistics_state": "lost"}},
+            ),
         ):
             await conn.execute(insert(C).values(**row))
         cid = {r.external_id: r.id for r in (await conn.execute(select(C.c.id, C.c.external_id))).all()}
@@ -257,7 +268,7 @@ async def seed(engine: AsyncEngine) -> dict[str, int]:
     return ids
 
 
-EXPECTED_REPORT_CASES = {"opened": 6, "requested_fen": 28500, "refunded": 5, "refunded_fen": 26500}
+EXPECTED_REPORT_CASES = {"opened": 7, "requested_fen": 29200, "refunded": 5, "refunded_fen": 26500}
 EXPECTED_LEDGER = [
     # (day, shop, {column: (count, fen)})
     ("2025-03-10", "pdd", {"late_shipment": (1, 500)}),

@@ -72,6 +72,9 @@ async def test_api_returns_what_the_cli_prints_within_scope(
     assert (await client.get(f"/ledger?{RANGE}", headers=auth["alice"])).status == 403
     fin = await (await client.get(f"/api/ledger?{RANGE}", headers=auth["fin"])).json()
     assert {r["shop"] for r in fin["rows"]} == {"pdd", "s17"}
+    both = await (await client.get(f"/api/ledger?{RANGE}&shop=s17,pdd", headers=auth["fin"])).json()
+    assert both == fin
+    assert (await client.get(f"/api/ledger?{RANGE}&shop=pdd,tb", headers=auth["fin"])).status == 400
     bad = await client.get("/api/reports?from=2025-13-01&to=2025-03-11", headers=auth["admin"])
     assert bad.status == 400 and "from" in (await bad.json())["error"]
 
