@@ -230,6 +230,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.set_defaults(func=cmd_demo)
 
+    from . import report_commands  # hub report, hub ledger
+
+    report_commands.register(sub)
+
 
 # -- db ---------------------------------------------------------------------------------------
 

@@ -100,6 +100,36 @@ def _status_since(subject: AfterSale | Order, old: Any, first_seen: datetime) ->
     return first_seen
 
 
+#: the stored deadline columns a status change records as the clock that ran until then (reports
+#: read them: a merchant deadline passed before the change means it was missed, and the platform
+#: did what ``on_expiry`` says)
+PRIOR_DEADLINE_COLS = ("deadline_party", "deadline_action", "deadline_on_expiry", "deadline_penalty_fen")
+ORDER_COLS = (
+    "id",
+    "external_id",
+    "platform_updated_at",
+    "content_hash",
+    "status",
+    "status_since",
+    "deadline_due_at",
+    *PRIOR_DEADLINE_COLS,
+)
+
+
+def prior_deadline(old: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The deadline that ran before a status change, JSON-safe, or None when there was no clock."""
+    due = old["deadline_due_at"]
+    if due is None:
+        return None
+    return {
+        "due_at": due.isoformat(),
+        "party": old["deadline_party"],
+        "action": old["deadline_action"],
+        "on_expiry": old["deadline_on_expiry"],
+        "penalty_fen": old["deadline_penalty_fen"],
+    }
+
+
 def _event(
     shop_id: int,
     subject: str,
@@ -329,6 +359,7 @@ async def _upsert_cases(
         "deadline_due_at",
         "deadline_rule_id",
         "deadline_source",
+        *PRIOR_DEADLINE_COLS,
     )
     stored = await existing(conn, CASES, cols, shop_id, [c.external_id for c in cases])
     inserts: list[dict[str, Any]] = []
@@ -443,6 +474,7 @@ async def _upsert_cases(
                         "to": case.status.value,
                         "status": case.status.value,
                         "platform_status": case.platform_status,
+                        "deadline": prior_deadline(old),
                     },
                     actor,
                 )
@@ -549,7 +581,7 @@ async def _upsert_orders(
     stored = await existing(
         conn,
         ORDERS,
-        ("id", "external_id", "platform_updated_at", "content_hash", "status", "status_since"),
+        ORDER_COLS,
         shop_id,
         [o.external_id for o in orders],
     )
@@ -625,7 +657,12 @@ async def _upsert_orders(
                     order.updated_at,
                     "status_changed",
                     f"status {old['status']} → {order.status.value}",
-                    {"from": old["status"], "to": order.status.value, "status": order.status.value},
+                    {
+                        "from": old["status"],
+                        "to": order.status.value,
+                        "status": order.status.value,
+                        "deadline": prior_deadline(old),
+                    },
                     actor,
                 )
             )

@@ -371,6 +371,33 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
                 },
             }
         },
+        # the reports and the after-sales ledger (hub/web/reports_views.py)
+        "/api/reports": {
+            "get": {
+                "operationId": "report",
+                "summary": "Cases, refunds, first replies, missed deadlines, late shipment and agents over "
+                "Beijing days: what `hub report --json` prints, within the caller's shops",
+                "parameters": [
+                    _q("from", "first Beijing day, YYYY-MM-DD (default: 6 days ago)", {"type": "string"}),
+                    _q("to", "last Beijing day, included (default: today)", {"type": "string"}),
+                    _q("shop", "only these shops (names in scope, comma-separated)", {"type": "string"}),
+                ],
+                "responses": {"200": _json({"type": "object"}), **_errors(400)},
+            }
+        },
+        "/api/ledger": {
+            "get": {
+                "operationId": "ledger",
+                "summary": "The after-sales ledger per shop and Beijing day (amounts in fen): what "
+                "`hub ledger --json` prints; admins and viewers",
+                "parameters": [
+                    _q("from", "first Beijing day, YYYY-MM-DD (default: 6 days ago)", {"type": "string"}),
+                    _q("to", "last Beijing day, included (default: today)", {"type": "string"}),
+                    _q("shop", "only these shops (names in scope, comma-separated)", {"type": "string"}),
+                ],
+                "responses": {"200": _json({"type": "object"}), **_errors(400, 403)},
+            }
+        },
         "/metrics": {
             "get": {
                 "operationId": "metrics",

@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-
 async def run_hub(db: str, home: Path, *args: str, crash: str | None = None) -> int:
     env = {
         **os.environ,
