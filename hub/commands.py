@@ -149,6 +149,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=cmd_demo)
 
+    from .auto import cli as auto_cli
+    from .policy import cli as policy_cli
+
+    policy_cli.register(sub)  # hub policy show|set
+    auto_cli.register(sub)  # hub auto add|dry-run|enable|disable|pause|resume|run|list|show
+
 
 # -- db ---------------------------------------------------------------------------------------
 
@@ -495,6 +501,10 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
         detail = await case_detail(hub.engine, args.id)
         detail["insights"] = jsonable(await case_insights(hub, args.id))
         detail["actions_available"] = await available_actions(hub, args.id)
+        if detail["next_action"]:  # a policy deadline names its policy key and value
+            from .policy.explain import deadline_policy
+
+            detail["next_action"]["policy"] = await deadline_policy(hub, detail["shop"], detail["next_action"])
     if args.json:
         print_json(detail)
         return 0
@@ -533,6 +543,10 @@ def print_case(c: dict[str, Any]) -> None:
             print(f"    {d['summary']}")
         if d.get("rule_source"):
             print(f"    source: {d['rule_source']}")
+        if d.get("policy"):
+            p = d["policy"]
+            since = f", in force from {show_time(p['since'])}" if p.get("since") else ""
+            print(f"    shop policy: {p['key'] or p['setting']} = {p['value']} (setting {p['setting']}{since})")
         if d.get("penalty_fen"):
             print(f"    penalty: {fen_to_yuan(d['penalty_fen'])} yuan")
     else:

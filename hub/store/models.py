@@ -332,3 +332,4 @@ class WorkerTaskRecord(Base):
     worker: Mapped[str | None] = mapped_column(String(160))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+from . import policy_models  # noqa: E402, F401  (shop policies and auto-rules)

@@ -19,7 +19,7 @@ import structlog
 from aiohttp import web
 
 from ..runtime import Hub
-from . import api, views
+from . import api, policy_pages, views
 from .keys import (
     counters_key,
     hub_key,
@@ -91,6 +91,7 @@ def create_app(
     app.cleanup_ctx.append(_hub_context)
     app.router.add_routes(views.routes)
     app.router.add_routes(api.routes)
+    app.router.add_routes(policy_pages.routes)  # /policy, /auto
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     return app
 
