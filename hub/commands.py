@@ -504,7 +504,8 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
         if detail["next_action"]:  # a policy deadline names its policy key and value
             from .policy.explain import deadline_policy
 
-            detail["next_action"]["policy"] = await deadline_policy(hub, detail["shop"], detail["next_action"])
+            nxt = detail["next_action"]
+            nxt["policy"] = await deadline_policy(hub, detail["shop"], nxt)
     if args.json:
         print_json(detail)
         return 0
@@ -546,7 +547,8 @@ def print_case(c: dict[str, Any]) -> None:
         if d.get("policy"):
             p = d["policy"]
             since = f", in force from {show_time(p['since'])}" if p.get("since") else ""
-            print(f"    shop policy: {p['key'] or p['setting']} = {p['value']} (setting {p['setting']}{since})")
+            name = p["key"] or p["setting"]
+            print(f"    shop policy: {name} = {p['value']} (setting {p['setting']}{since})")
         if d.get("penalty_fen"):
             print(f"    penalty: {fen_to_yuan(d['penalty_fen'])} yuan")
     else:
