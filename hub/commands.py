@@ -715,6 +715,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
         print()
         print_summaries(summaries)
         await _demo_show(hub)
+        await _demo_policy_and_auto(hub)
         if not args.no_serve:
             await _demo_serve(hub, args)
     finally:
@@ -777,6 +778,14 @@ async def _demo_show(hub: Any) -> None:
         for i in insights:
             due = f" — by {show_time(i['due_at'])}" if i.get("due_at") else ""
             print(f"  [{i['level']}] {i['title']}{due}")
+
+
+async def _demo_policy_and_auto(hub: Any) -> None:
+    """A shop policy that drives a deadline, and an auto-rule: its dry-run and one automatic action."""
+    from .policy.demo import demo_policy_and_auto
+
+    for line in await demo_policy_and_auto(hub):
+        print(line)
 
 
 async def _demo_serve(hub: Any, args: argparse.Namespace) -> None:

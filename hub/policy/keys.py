@@ -60,8 +60,9 @@ KEYS: tuple[PolicyKey, ...] = (
         "24h",
         "未发货退款处理时限",
         "answer a refund request on an order not yet shipped within this time (where the platform "
-        "states no time of its own)",
-        drives=("reply_within",),
+        "states no time of its own); on Pinduoduo (no expire_time) and JD (the review of a new "
+        "service order) hub has one request-handling clock per shop, and it follows this value",
+        drives=("reply_within", "audit_within"),
     ),
     PolicyKey(
         "order_change_within",
