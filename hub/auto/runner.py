@@ -14,7 +14,7 @@ exceed the cap stops the batch, and the rest wait for the next day.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -64,16 +64,33 @@ def money_moves(hub: Hub, action: str, platforms: Iterable[str]) -> bool:
     return False
 
 
-def check_action(hub: Hub, action: str, platforms: Iterable[str]) -> None:
-    """The action must be one the shops' platforms support (or one of hub's own)."""
+def check_action(
+    hub: Hub, action: str, platforms: Iterable[str], params: Mapping[str, Any] | None = None
+) -> None:
+    """The action must be one the shops' platforms support (or one of hub's own), with the
+    parameters it requires and no others."""
     from ..actions import HUB_ACTIONS
 
     if action in HUB_ACTIONS:
         return
+    given = set(params or {})
     pids = sorted(set(platforms))
     for pid in pids:
         info = hub.registry.platforms.get(pid)
         cap = info.capability(action) if info else None
+        if cap is not None and cap.supported:
+            known = {p.name for p in cap.params}
+            missing = sorted(p.name for p in cap.params if p.required and p.name not in given)
+            unknown = sorted(given - known)
+            if missing or unknown:
+                what = (
+                    f"needs --param {', '.join(missing)}"
+                    if missing
+                    else f"has no parameter {', '.join(unknown)}"
+                )
+                raise ConfigError(
+                    f"--do {action} on {pid} {what} (parameters: {', '.join(sorted(known)) or 'none'})"
+                )
         if cap is None or not cap.supported:
             names = (
                 sorted({c.action for c in info.capabilities if c.supported} | set(HUB_ACTIONS))

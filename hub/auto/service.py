@@ -50,7 +50,7 @@ async def add_rule(
         raise ConfigError(f"--shops: no shop named {', '.join(missing)} (see `hub shop list`)")
     parse(condition)  # a ConditionError names the column
     platforms = {rows[s].platform for s in shops}
-    check_action(hub, action, platforms)
+    check_action(hub, action, platforms, params)
     cap = cap_fen(daily_cap_yuan)
     if money_moves(hub, action, platforms) and cap is None:
         raise ConfigError(

@@ -241,6 +241,8 @@ async def test_auto_rule_dry_run_cap_and_idempotent_runs(
         "5",
     )
     assert rc == 2 and "does not support it" in err
+    rc, _, err = await hub_cli(world, capsys, *add, "--daily-cap-yuan", "5", "--param", "bogus=1")
+    assert rc == 2 and "has no parameter bogus" in err
 
     targets = await _requested(world, "shop-a")
     assert len(targets) >= 3
@@ -289,6 +291,18 @@ async def test_auto_rule_dry_run_cap_and_idempotent_runs(
     shown = json.loads(out)
     outcomes = [r["outcome"] for r in shown["runs"]]
     assert outcomes.count("done") == 2 and outcomes.count("capped") == 1
+
+    # the next Beijing day has a fresh cap: the third goes out, and that day's total stays within it
+    world.servers["shop-a"].clock.advance(timedelta(days=1))
+    await sync_shops(world.hub, names=["shop-a"])
+    assert world.agree_calls() >= 3
+    async with world.hub.engine.connect() as conn:
+        paid = (await conn.execute(select(A.c.after_sale_id).where(A.c.action == "agree_refund"))).all()
+    assert targets[2].id in {p.after_sale_id for p in paid}
+    new_day = sum(t.refund_fen for t in targets if t.id in {p.after_sale_id for p in paid}) - (
+        targets[0].refund_fen + targets[1].refund_fen
+    )
+    assert new_day <= cap_fen
     assert [v["version"] for v in shown["versions"]] == [1]
     rc, out, _ = await hub_cli(world, capsys, "case", "show", str(targets[0].id))
     assert "自动规则 small v1" in out
