@@ -83,7 +83,7 @@ async def cmd_policy_show(args: argparse.Namespace) -> int:
         print_json({"shop": args.shop, "platform": shop.platform, "policy": items, "history": past})
         return 0
     print(f"Shop policy of {args.shop} ({shop.platform}); times in Beijing time")
-    print(f"  {'key':<26}{'value':<8}{'source':<26}drives")
+    print(f"  {'key':<26}{'value':<8}{'source':<30}drives")
     for c in items:
         source = {
             "default": "default",
@@ -91,7 +91,7 @@ async def cmd_policy_show(args: argparse.Namespace) -> int:
             "shop_setting": "shop setting",
         }[c["source"]]
         drives = ", ".join(c["drives"]) or "-"
-        print(f"  {c['key']:<26}{c['value']:<8}{source:<26}{drives}")
+        print(f"  {c['key']:<26}{c['value']:<8}{source:<30}{drives}")
     scheduled = [(c["key"], s) for c in items for s in c["scheduled"]]
     if scheduled:
         print("Scheduled:")
