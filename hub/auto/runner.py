@@ -14,6 +14,7 @@ exceed the cap stops the batch, and the rest wait for the next day.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,7 +44,10 @@ E = tbl(EventRecord)
 
 #: hub statuses of an order whose goods have left
 SHIPPED_STATUSES = frozenset({"shipped", "completed"})
-_locks: dict[int, asyncio.Lock] = {}
+#: one lock per rule and event loop: a process's concurrent shop syncs reserve against the cap in turn
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def actor_of(rule: Any) -> str:
@@ -411,7 +415,7 @@ async def run_rule(hub: Hub, rule: Any, shop_names: Sequence[str] | None = None)
     async with hub.engine.connect() as conn:
         done = await repo.handled_cases(conn, rule.id, rule.version)
     hits = [h for h in await _candidates(hub, rule, cond, scope, since=None) if h[0].id not in done]
-    lock = _locks.setdefault(rule.id, asyncio.Lock())
+    lock = _locks.setdefault(asyncio.get_running_loop(), {}).setdefault(rule.id, asyncio.Lock())
     for c, shop, _ctx, _when in hits:
         amount = int(c.refund_fen) if money else 0
         now = hub.now()

@@ -312,6 +312,18 @@ async def test_auto_rule_dry_run_cap_and_idempotent_runs(
     listed = json.loads(out)["rules"][0]
     assert (listed["version"], listed["enabled"], listed["daily_cap_fen"]) == (2, False, 100)
 
+    # two shops syncing at once under one rule: together they stay within its cap
+    left = await _requested(world, "shop-a") + await _requested(world, "shop-b")
+    cap_two = sorted(t.refund_fen for t in left)[-1] + 1
+    both = ["auto", "add", "both", "--shops", "shop-a,shop-b", "--when", when, "--do", "agree_refund"]
+    assert (await hub_cli(world, capsys, *both, "--daily-cap-yuan", f"{Decimal(cap_two) / 100:.2f}"))[0] == 0
+    assert (await hub_cli(world, capsys, "auto", "enable", "both"))[0] == 0
+    await sync_shops(world.hub)
+    rc, out, _ = await hub_cli(world, capsys, "auto", "show", "both", "--json")
+    runs = json.loads(out)["runs"]
+    paid = sum(r["amount_fen"] for r in runs if r["outcome"] == "done")
+    assert 0 < paid <= cap_two
+
 
 # -- pages ---------------------------------------------------------------------------------------------
 
