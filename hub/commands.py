@@ -233,6 +233,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from . import report_commands  # hub report, hub ledger
 
     report_commands.register(sub)
+    from .auto import cli as auto_cli
+    from .policy import cli as policy_cli
+
+    policy_cli.register(sub)  # hub policy show|set
+    auto_cli.register(sub)  # hub auto add|dry-run|enable|disable|pause|resume|run|list|show
 
 
 # -- db ---------------------------------------------------------------------------------------
@@ -582,6 +587,11 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
         detail = await case_detail(hub.engine, args.id)
         detail["insights"] = jsonable(await case_insights(hub, args.id))
         detail["actions_available"] = await available_actions(hub, args.id)
+        if detail["next_action"]:  # a policy deadline names its policy key and value
+            from .policy.explain import deadline_policy
+
+            nxt = detail["next_action"]
+            nxt["policy"] = await deadline_policy(hub, detail["shop"], nxt)
     if args.json:
         print_json(detail)
         return 0
@@ -620,6 +630,11 @@ def print_case(c: dict[str, Any]) -> None:
             print(f"    {d['summary']}")
         if d.get("rule_source"):
             print(f"    source: {d['rule_source']}")
+        if d.get("policy"):
+            p = d["policy"]
+            since = f", in force from {show_time(p['since'])}" if p.get("since") else ""
+            name = p["key"] or p["setting"]
+            print(f"    shop policy: {name} = {p['value']} (setting {p['setting']}{since})")
         if d.get("penalty_fen"):
             print(f"    penalty: {fen_to_yuan(d['penalty_fen'])} yuan")
     else:
@@ -786,6 +801,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
         print()
         print_summaries(summaries)
         await _demo_show(hub)
+        await _demo_policy_and_auto(hub)
         print(f"\nThis demo's store, for queries later: {demo_store_env(home)} hub cases")
         if not args.no_serve:
             await _demo_serve(hub, args)
@@ -854,6 +870,14 @@ async def _demo_show(hub: Any) -> None:
         for i in insights:
             due = f" — by {show_time(i['due_at'])}" if i.get("due_at") else ""
             print(f"  [{i['level']}] {i['title']}{due}")
+
+
+async def _demo_policy_and_auto(hub: Any) -> None:
+    """A shop policy that drives a deadline, and an auto-rule: its dry-run and one automatic action."""
+    from .policy.demo import demo_policy_and_auto
+
+    for line in await demo_policy_and_auto(hub):
+        print(line)
 
 
 async def _demo_serve(hub: Any, args: argparse.Namespace) -> None:

@@ -87,3 +87,25 @@ def test_demo_next_actions_are_one_answer(demo):
     assert any(c["next_action"]["via"]["platform"] != c["platform"] for c in via), "no chain in the demo"
     dues = [c["next_action"]["due_at"] for c in items if c["next_action"]["due_at"]]
     assert dues == sorted(dues)
+
+
+def test_demo_policy_drives_a_deadline_and_an_auto_rule_acts(demo):
+    home, res = demo
+    db = f"sqlite+aiosqlite:///{home / 'demo' / 'hub.db'}"
+    out = res.stdout
+    assert "Shop policy:" in out and "source policy (unshipped_refund_within = 12h)" in out, out[-3000:]
+    line = next(x for x in out.splitlines() if "source policy (unshipped_refund_within" in x)
+    case_id = line.split()[1]
+    shown = json.loads(run(home, "case", "show", case_id, "--json", db=db).stdout)
+    assert shown["next_action"]["source"] == "policy"
+    assert shown["next_action"]["policy"]["key"] == "unshipped_refund_within"
+    assert shown["next_action"]["policy"]["value"] == "12h"
+    dry = next(x for x in out.splitlines() if x.strip().startswith("dry-run:"))
+    assert int(dry.split()[1]) >= 1, dry
+    acted = [x for x in out.splitlines() if x.strip().startswith("acted: case")]
+    assert len(acted) == 1 and "→ done" in acted[0], out[-2000:]
+    rule = json.loads(run(home, "auto", "show", "small-unshipped-refunds", "--json", db=db).stdout)
+    assert [r["outcome"] for r in rule["runs"]] == ["done"]
+    case = json.loads(run(home, "case", "show", str(rule["runs"][0]["case_id"]), "--json", db=db).stdout)
+    actors = {e["actor"] for e in case["timeline"]}
+    assert "自动规则 small-unshipped-refunds v1" in actors, actors

@@ -337,3 +337,4 @@ class WorkerTaskRecord(Base):
 # The alert channels and their sent-log live with the alerts (hub.notify); imported here so they
 # are in Base.metadata for alembic and the fixtures.
 from ..notify import models as _alert_models  # noqa: E402, F401
+from . import policy_models  # noqa: E402, F401  (shop policies and auto-rules)

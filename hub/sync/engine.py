@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy import insert, select, update
 
+from ..auto.hooks import after_shop_sync, before_shop_sync
 from ..domain import RawRecord, Shop
 from ..errors import (
     HubError,
@@ -363,11 +364,14 @@ async def sync_one_shop(
         summary.errors.append("another hub process is syncing this shop now")
         blog.info("sync_skipped", reason="leased")
         return summary
+    synced = shop
     try:
-        summary = await _sync_leased(hub, shop, summary, blog, since=since, until=until, progress=progress)
+        synced = await before_shop_sync(hub, shop)  # scheduled shop-policy values come in force
+        summary = await _sync_leased(hub, synced, summary, blog, since=since, until=until, progress=progress)
     finally:
         await leases.release(hub.engine, shop.id)
-    await announce_after_sync(hub, shop)  # 超时预警: never raises, never changes the summary
+    await after_shop_sync(hub, synced, summary)  # the shop's auto-rules
+    await announce_after_sync(hub, synced)  # 超时预警: never raises, never changes the summary
     return summary
 
 

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from ..runtime import Hub
 from . import api, reports_views, views
+from . import api, policy_pages, views
 from .keys import (
     counters_key,
     hub_key,
@@ -92,6 +93,7 @@ def create_app(
     app.router.add_routes(views.routes)
     app.router.add_routes(api.routes)
     app.router.add_routes(reports_views.routes)  # /reports, /ledger and their API twins
+    app.router.add_routes(policy_pages.routes)  # /policy, /auto
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     return app
 

@@ -14,6 +14,7 @@ from multidict import MultiDict
 
 from ..actions import evidence_file, evidence_pack
 from ..money import fen_to_yuan
+from ..policy.explain import deadline_policy
 from ..store.cases import quarantined
 from ..store.pages_repo import case_data, ping, shop_names
 from . import auth
@@ -381,6 +382,7 @@ async def case_page(request: web.Request) -> web.Response:
         # one fresh key per form and render: a double click or a resubmitted form sends the same key
         keys={a["action"]: f"web-{uuid.uuid4().hex}" for a in view.actions},
         platform_info=hub.registry.platforms.get(detail["platform"]),
+        policy_note=await deadline_policy(hub, detail["shop"], detail["next_action"]),
     )
 
 

@@ -55,6 +55,7 @@ INFO = PlatformInfo(
     settings=(
         SettingSpec(name="api_url", help="API endpoint", required=True),
         SettingSpec(name="token", help="API token", required=True, secret=True),
+        SettingSpec(name="reply_within", help="shop policy: answer a request within (default 72h)"),
     ),
     capabilities=(
         Capability(action="agree_refund", label="Agree refund", label_zh="同意退款", money_moves=True),
@@ -84,6 +85,7 @@ RULES = RuleTable(
             match=Match(statuses=frozenset({"requested"})),
             anchor=("fact:requested_at", "created_at"),
             duration=timedelta(hours=72),
+            setting="reply_within",  # a shop policy may shorten it (source policy)
             start_event="the buyer submits (or re-submits) the request",
             party=Party.MERCHANT,
             action="reply",
