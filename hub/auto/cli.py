@@ -16,43 +16,68 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ac = auto.add_subparsers(dest="auto_command", metavar="ACTION")
     ac.required = True
     p = ac.add_parser("add", help="add a rule (or a new version of it); it starts disabled")
-    p.add_argument("name")
-    p.add_argument("--shops", type=csv_arg, required=True, metavar="A,B")
+    p.add_argument("name", help="the rule's name, e.g. small-unshipped-refunds")
+    p.add_argument(
+        "--shops",
+        type=csv_arg,
+        required=True,
+        metavar="A,B",
+        help="the shops it runs in, comma-separated, e.g. tb-main,pdd-main",
+    )
     p.add_argument(
         "--when", required=True, metavar="CONDITION", help='e.g. kind == "refund_only" and refund_yuan <= 10'
     )
     p.add_argument("--do", required=True, metavar="ACTION", help="the action, e.g. agree_refund")
-    p.add_argument("--param", action="append", metavar="K=V", help="a parameter of the action")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="K=V",
+        help="a parameter of the action, repeatable, e.g. --param reason=缺货",
+    )
     p.add_argument(
         "--daily-cap-yuan",
         metavar="N",
-        help="most money it may move per Beijing day (required to move money)",
+        help="most money it may move per Beijing day (required to move money), e.g. 200",
     )
-    p.add_argument("--actor", default="cli")
+    p.add_argument(
+        "--actor", default="cli", help="who made the change, for the audit log (e.g. zhang.san; default cli)"
+    )
     p.set_defaults(func=cmd_auto_add)
     p = ac.add_parser("dry-run", help="what the rule would act on, now and over a past period")
-    p.add_argument("name")
-    p.add_argument("--since", type=duration_arg, default=duration_arg("30d"), metavar="30d")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("name", help="the rule's name, e.g. small-unshipped-refunds")
+    p.add_argument(
+        "--since",
+        type=duration_arg,
+        default=duration_arg("30d"),
+        metavar="30d",
+        help="how far back to look, e.g. 30d, 12h (default 30d)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_auto_dry_run)
     for verb, text in (("enable", "let the rule run after each sync"), ("disable", "stop the rule")):
         p = ac.add_parser(verb, help=text)
-        p.add_argument("name")
+        p.add_argument("name", help="the rule's name, e.g. small-unshipped-refunds")
         p.set_defaults(func=cmd_auto_enable, enable=verb == "enable")
     for verb, text in (("pause", "kill switch: stop every rule"), ("resume", "let enabled rules run again")):
         p = ac.add_parser(verb, help=text)
-        p.add_argument("--actor", default="cli")
+        p.add_argument(
+            "--actor",
+            default="cli",
+            help="who made the change, for the audit log (e.g. zhang.san; default cli)",
+        )
         p.set_defaults(func=cmd_auto_pause, pause=verb == "pause")
     p = ac.add_parser("run", help="run enabled rules now (they also run after each shop's sync)")
-    p.add_argument("name", nargs="?")
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "name", nargs="?", help="one rule (default: every enabled rule), e.g. small-unshipped-refunds"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_auto_run)
     p = ac.add_parser("list", help="every rule")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_auto_list)
     p = ac.add_parser("show", help="a rule with its versions and history")
-    p.add_argument("name")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("name", help="the rule's name, e.g. small-unshipped-refunds")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_auto_show)
 
 

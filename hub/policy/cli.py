@@ -16,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ps = policy.add_subparsers(dest="policy_command", metavar="ACTION")
     ps.required = True
     p = ps.add_parser("show", help="values in force, their source, and scheduled values")
-    p.add_argument("shop")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("shop", help="the shop's name, e.g. tb-main")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_policy_show)
     keys = "; ".join(f"{k.key} ({FORMS[k.kind]}, default {k.default})" for k in KEYS)
     p = ps.add_parser(
@@ -25,16 +25,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="set policy values (re-evaluates the shop's open cases)",
         description=f"Keys: {keys}.",
     )
-    p.add_argument("shop")
-    p.add_argument("values", nargs="+", metavar="KEY=VALUE")
+    p.add_argument("shop", help="the shop's name, e.g. tb-main")
+    p.add_argument(
+        "values",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="policy values, e.g. unshipped_refund_within=12h small_refund_fen=1000 (keys: `hub policy show SHOP`)",
+    )
     p.add_argument(
         "--from",
         dest="effective",
         metavar="DATE",
-        help="in force from this Beijing date (YYYY-MM-DD, from 00:00) or ISO time (default: now)",
+        help="in force from this Beijing date (YYYY-MM-DD, from 00:00, e.g. 2026-12-15) or ISO time (default: now)",
     )
-    p.add_argument("--actor", default="cli")
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--actor", default="cli", help="who made the change, for the audit log (e.g. zhang.san; default cli)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_policy_set)
 
 
