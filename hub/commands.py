@@ -148,6 +148,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=cmd_demo)
+    _register_erp_and_parcels(sub)
+
+
+def _register_erp_and_parcels(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``hub sink``, ``hub erp`` (ERP documents) and ``hub parcels`` (the logistics watch)."""
+    from .erp import commands as erp_commands
+    from .logistics import commands as parcel_commands
+
+    erp_commands.register(sub)
+    parcel_commands.register(sub)
 
 
 # -- db ---------------------------------------------------------------------------------------
@@ -495,11 +505,20 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
         detail = await case_detail(hub.engine, args.id)
         detail["insights"] = jsonable(await case_insights(hub, args.id))
         detail["actions_available"] = await available_actions(hub, args.id)
+        await _add_erp_and_parcels(hub, detail)
     if args.json:
         print_json(detail)
         return 0
     print_case(detail)
     return 0
+
+
+async def _add_erp_and_parcels(hub: Any, detail: dict[str, Any]) -> None:
+    from .erp.repo import case_documents
+    from .logistics.repo import case_parcels
+
+    detail["erp_documents"] = await case_documents(hub.engine, detail["id"])
+    detail["parcels"] = await case_parcels(hub.engine, detail["id"])
 
 
 def print_case(c: dict[str, Any]) -> None:
@@ -562,6 +581,7 @@ def print_case(c: dict[str, Any]) -> None:
                 print(f"        {line}")
         if i.get("source"):
             print(f"        source: {i['source']}")
+    _print_erp_and_parcels(c)
     print("  timeline:")
     for e in c["timeline"]:
         print(f"    {show_time(e['at'])}  {e['actor']:<10} {e['summary']}")
@@ -576,6 +596,14 @@ def print_case(c: dict[str, Any]) -> None:
     for r in c.get("raw", []):
         print(f"  raw {r['resource']} (received {r['received_at']}):")
         print("    " + json.dumps(r["payload"], ensure_ascii=False)[:2000])
+
+
+def _print_erp_and_parcels(c: dict[str, Any]) -> None:
+    from .erp.commands import print_documents
+    from .logistics.commands import print_parcels
+
+    print_documents(c.get("erp_documents") or [])
+    print_parcels(c.get("parcels") or [])
 
 
 async def cmd_case_act(args: argparse.Namespace) -> int:

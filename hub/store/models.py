@@ -332,3 +332,9 @@ class WorkerTaskRecord(Base):
     worker: Mapped[str | None] = mapped_column(String(160))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ERP documents and watched parcels live in their feature packages; importing them here puts
+# their tables in Base.metadata for alembic and the fixtures.
+from ..erp import records as _erp_records  # noqa: E402, F401
+from ..logistics import records as _logistics_records  # noqa: E402, F401
