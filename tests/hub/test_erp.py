@@ -150,7 +150,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 want = "sha256=" + hmac.new(outer.secret.encode(), body, hashlib.sha256).hexdigest()
                 if not hmac.compare_digest(want, self.headers.get("X-Hub-Signature-256", "")):
