@@ -33,6 +33,8 @@ log = structlog.get_logger("hub.logistics")
 
 PARCELS, CASES, ORDERS = tbl(ParcelRecord), tbl(AfterSaleRecord), tbl(OrderRecord)
 LOOKBACK = timedelta(days=30)
+#: refusals of the account itself (bad sign, key expired or out of quota): stop the pass
+ACCOUNT_ERRORS = frozenset({"503", "601"})
 #: parcels polled per pass at most (the rest wait for the next pass)
 MAX_PER_PASS = 200
 
@@ -271,8 +273,11 @@ async def poll(
                 values["last_error"] = str(err)[:500]
                 if err.no_result:
                     values["state"] = _stalled_or(p, "no_trace", None, settings, now)
+                else:
+                    values["next_poll_at"] = p.next_poll_at  # not the parcel's fault: due again next pass
                 await _write(hub.engine, p, values, settings, now, result)
-                if err.retry_after is not None:
+                if err.retry_after is not None or err.code in ACCOUNT_ERRORS:
+                    # the service asks to slow down, or refuses the account: every query would fail
                     result.errors.append(f"{p.waybill}: {err} (the pass stops; the rest wait)")
                     return
                 result.errors.append(f"{p.waybill}: {err}")
