@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,6 +113,9 @@ async def make_documents(engine: Any, now: datetime, shop_ids: Collection[int] |
             }
             for r in await conn.execute(select(CLOSINGS).where(CLOSINGS.c.after_sale_id.in_(part))):
                 closings[r.after_sale_id] = r
+        histories = await _histories(
+            conn, [c for c in cases if c.kind in ("return_refund", "reship") and c.status in _HISTORY_MATTERS]
+        )
         new: list[dict[str, Any]] = []
         for c in cases:
             state = CaseState(
@@ -125,25 +128,13 @@ async def make_documents(engine: Any, now: datetime, shop_ids: Collection[int] |
                 has_closing=c.id in closings,
                 history=(),
             )
-            if c.kind in ("return_refund", "reship"):
-                # the status history shows a step the current status alone may not (agreed, then
-                # closed without a return parcel)
-                events = (
-                    await conn.execute(
-                        select(EVENTS.c.data)
-                        .where(
-                            EVENTS.c.shop_id == c.shop_id,
-                            EVENTS.c.subject == "after_sale",
-                            EVENTS.c.external_id == c.external_id,
-                            EVENTS.c.kind.in_(("status_changed", "created")),
-                        )
-                        .order_by(EVENTS.c.at, EVENTS.c.id)
-                    )
-                ).all()
-                state = CaseState(**{**state.__dict__, "history": tuple(history_of(events))})
-                wanted = [s for s in steps_reached(state) if (s[0], c.id, s[1]) not in have]
-            else:
-                wanted = [s for s in steps_reached(state) if (s[0], c.id, s[1]) not in have]
+            if c.kind in ("return_refund", "reship") and c.status in _HISTORY_MATTERS:
+                # the status history shows a step the current status alone does not (agreed,
+                # then closed without a return parcel)
+                state = replace(
+                    state, history=tuple(history_of(histories.get((c.shop_id, c.external_id), [])))
+                )
+            wanted = [s for s in steps_reached(state) if (s[0], c.id, s[1]) not in have]
             if not wanted:
                 continue
             order = (
@@ -191,6 +182,39 @@ async def make_documents(engine: Any, now: datetime, shop_ids: Collection[int] |
         except IntegrityError:
             pass  # another process made it first: the same document
     return made
+
+
+#: statuses in which only the history tells whether a return was agreed (registered) before
+_HISTORY_MATTERS = frozenset({"requested", "seller_refused", "platform_review", "closed"})
+
+
+async def _histories(conn: Any, cases: list[Any]) -> dict[tuple[int, str], list[Any]]:
+    """The status events of these cases, (shop id, external id) -> events oldest first: one query
+    per shop and 500 cases, not one per case."""
+    out: dict[tuple[int, str], list[Any]] = {}
+    by_shop: dict[int, list[str]] = {}
+    for c in cases:
+        by_shop.setdefault(c.shop_id, []).append(c.external_id)
+    for shop_id, exts in by_shop.items():
+        for i in range(0, len(exts), 500):
+            rows = await conn.execute(
+                select(EVENTS.c.external_id, EVENTS.c.data)
+                .where(
+                    EVENTS.c.shop_id == shop_id,
+                    EVENTS.c.subject == "after_sale",
+                    EVENTS.c.external_id.in_(exts[i : i + 500]),
+                    EVENTS.c.kind.in_(("status_changed", "created")),
+                )
+                .order_by(EVENTS.c.at, EVENTS.c.id)
+            )
+            for ext, data in rows:
+                out.setdefault((shop_id, ext), []).append(_Event(data))
+    return out
+
+
+@dataclass(frozen=True)
+class _Event:
+    data: dict[str, Any]
 
 
 def _chunks(items: list[int], n: int = 500) -> list[list[int]]:

@@ -19,7 +19,7 @@ import structlog
 from aiohttp import web
 
 from ..runtime import Hub
-from . import api, views
+from . import api, erp_parcels, views
 from .keys import (
     counters_key,
     hub_key,
@@ -90,6 +90,7 @@ def create_app(
     app[secrets_refresh_key] = [0.0]  # read on the first request
     app.cleanup_ctx.append(_hub_context)
     app.router.add_routes(views.routes)
+    app.router.add_routes(erp_parcels.routes)
     app.router.add_routes(api.routes)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     return app

@@ -17,6 +17,7 @@ from ..money import fen_to_yuan
 from ..store.cases import quarantined
 from ..store.pages_repo import case_data, ping, shop_names
 from . import auth
+from .erp_parcels import case_blocks
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
 from .i18n import LANGS, labeller, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
@@ -381,6 +382,7 @@ async def case_page(request: web.Request) -> web.Response:
         # one fresh key per form and render: a double click or a resubmitted form sends the same key
         keys={a["action"]: f"web-{uuid.uuid4().hex}" for a in view.actions},
         platform_info=hub.registry.platforms.get(detail["platform"]),
+        **await case_blocks(hub, case_id),  # ERP documents and parcels
     )
 
 

@@ -169,6 +169,9 @@ def seed_erp(url: str) -> dict[str, int]:
             dispute=Dispute(kind=DisputeKind.INTERVENTION, status=DisputeStatus.UNDER_REVIEW),
         ),
         case("C7", "O6", K.RETURN_REFUND, S.REQUESTED, 1),  # not agreed yet: no document
+        # agreed, then closed without a parcel: only its history says it was registered
+        case("C8", "O6", K.RETURN_REFUND, S.AWAITING_RETURN, 1),
+        case("C8", "O6", K.RETURN_REFUND, S.CLOSED, 2),
     ]
     asyncio.run(put(url, "shop1", objs))
     return asyncio.run(case_ids(url))

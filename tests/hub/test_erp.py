@@ -35,8 +35,9 @@ def test_file_sink_documents_once(db_url: str, tmp_path: Path, monkeypatch, caps
     code, out, err = hub(capsys, db_url, "erp", "run", "--json")
     assert code == 0, err
     result = json.loads(out)
-    # C1 registered/received/settled, C2, C3, C4 received/exchange_shipped, C5, C6 return + dispute
-    assert result["made"] == 10 and result["delivered"] == 10 and result["failed"] == 0
+    # C1 registered/received/settled, C2, C3, C4 received/exchange_shipped, C5, C6 return + dispute,
+    # C8 registered (then closed)
+    assert result["made"] == 11 and result["delivered"] == 11 and result["failed"] == 0
 
     ret = read_csv(folder / "return.csv")
     assert ret[0][:3] == ["单据编号", "单据类型", "步骤"] and "入库类型" in ret[0]
@@ -55,6 +56,7 @@ def test_file_sink_documents_once(db_url: str, tmp_path: Path, monkeypatch, caps
     assert reship[1][reship[0].index("补发单")] == "是"
     assert reship[1][reship[0].index("原订单号")] == "O5"
     assert not any(r[0].startswith(f"TH-{ids['C7']:06d}") for r in ret)  # not agreed: nothing
+    assert [r[2] for r in ret[1:] if r[0].startswith(f"TH-{ids['C8']:06d}")] == ["registered"]
 
     # a second pass (the next sync) makes and sends nothing again
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
@@ -102,7 +104,7 @@ def test_file_sink_documents_once(db_url: str, tmp_path: Path, monkeypatch, caps
     assert all(d["deliveries"][0]["status"] == "delivered" for d in docs)
 
     code, out, _ = hub(capsys, db_url, "sink", "list")
-    assert "files  file" in out and "delivered 11" in out
+    assert "files  file" in out and "delivered 12" in out
 
 
 def test_sink_bad_input(tmp_path: Path, monkeypatch, capsys):
@@ -212,8 +214,8 @@ def test_webhook_sink_signed_retried_never_twice(db_url: str, tmp_path: Path, mo
     # the receiver is down: each delivery is tried a few times, then recorded as failed
     code, out, _ = hub(capsys, db_url, "erp", "run", "--json")
     res = json.loads(out)
-    assert code == 1 and res["delivered"] == 0 and res["failed"] == 6  # C1 x3, C2, C3, C6 registered
-    assert receiver.refused == 18 and receiver.bad_signatures == 0
+    assert code == 1 and res["delivered"] == 0 and res["failed"] == 7  # C1 x3, C2, C3, C6, C8
+    assert receiver.refused == 21 and receiver.bad_signatures == 0
     code, out, _ = hub(capsys, db_url, "case", "show", str(ids["C2"]))
     assert "hook failed (HTTP 503: busy)" in out
     code, out, _ = hub(capsys, db_url, "case", "show", str(ids["C2"]), "--json")
@@ -227,16 +229,16 @@ def test_webhook_sink_signed_retried_never_twice(db_url: str, tmp_path: Path, mo
 
     # replay retries the failed ones now; a later replay re-sends nothing
     code, out, _ = hub(capsys, db_url, "sink", "replay", "hook")
-    assert code == 0 and "delivered 6, failed 0" in out
+    assert code == 0 and "delivered 7, failed 0" in out
     numbers = [d["number"] for d in receiver.accepted]
-    assert len(numbers) == len(set(numbers)) == 6
+    assert len(numbers) == len(set(numbers)) == 7
     c2 = next(d for d in receiver.accepted if d["case_id"] == ids["C2"])
     assert c2["amount_fen"] == 1200 and c2["amount_yuan"] == "12.00" and c2["refund_type"] == "仅退款"
     assert c2["platform_order_id"] == "O2" and c2["items"] == [
         {"sku": "SKU-RED-M", "title": "连衣裙 红色 M", "qty": 2}
     ]
     code, out, _ = hub(capsys, db_url, "sink", "replay", "hook")
-    assert "delivered 0" in out and len(receiver.accepted) == 6
+    assert "delivered 0" in out and len(receiver.accepted) == 7
     code, out, _ = hub(capsys, db_url, "case", "show", str(ids["C2"]))
     assert "hook delivered" in out
 
@@ -271,5 +273,5 @@ def test_xlsx_file_sink_appends(tmp_path: Path, monkeypatch, capsys):
     )
     assert hub(capsys, url, "erp", "run")[0] == 0
     rows = list(load_workbook(folder / "return.xlsx").active.iter_rows(values_only=True))
-    assert rows[0][0] == "单据编号" and len(rows) == 5  # header + C1 x3 + C6 registered
+    assert rows[0][0] == "单据编号" and len(rows) == 6  # header + C1 x3 + C6 + C8 registered
     assert rows[1][rows[0].index("仓库")] == "杭州仓"
