@@ -694,6 +694,7 @@ async def cmd_quarantine(args: argparse.Namespace) -> int:
 async def cmd_demo(args: argparse.Namespace) -> int:
     """Every installed sandbox, a demo shop each, a sync, the work list, then the workbench."""
     from .logging import configure_logging
+    from .logistics.demo import show_erp_and_tracking_demo, start_erp_and_tracking_demo
     from .runtime import Hub
     from .store.migrate import upgrade
     from .store.shops import add_shop
@@ -723,10 +724,13 @@ async def cmd_demo(args: argparse.Namespace) -> int:
                 await add_shop(hub.engine, hub.registry.info(pid), demo.name, dict(demo.settings))
                 print(f"sandbox {pid}: shop {demo.name}")
         ns = argparse.Namespace(shop=None, since=None, until=None)
+        parcel_box = await start_erp_and_tracking_demo(hub, home)  # ERP files and a watched parcel
+        sandboxes.append(parcel_box)
         summaries = await run_sync(hub, ns)
         print()
         print_summaries(summaries)
         await _demo_show(hub)
+        await show_erp_and_tracking_demo(hub, home, parcel_box)
         if not args.no_serve:
             await _demo_serve(hub, args)
     finally:

@@ -87,3 +87,13 @@ def test_demo_next_actions_are_one_answer(demo):
     assert any(c["next_action"]["via"]["platform"] != c["platform"] for c in via), "no chain in the demo"
     dues = [c["next_action"]["due_at"] for c in items if c["next_action"]["due_at"]]
     assert dues == sorted(dues)
+
+
+def test_demo_writes_erp_documents_and_watches_a_parcel(demo):
+    home, res = demo
+    folder = home / "demo" / "erp"
+    assert f"ERP documents (file sink 'demo-erp') in {folder}" in res.stdout
+    ret = (folder / "return.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert ret[0].startswith("单据编号,单据类型,步骤") and len(ret) > 1
+    assert "Logistics watch (快递100 sandbox): return parcel" in res.stdout
+    assert "state signed (final); next action: confirm_return_receipt" in res.stdout

@@ -20,6 +20,7 @@ from sqlalchemy import and_, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from ..domain import Party
 from ..store.base import tbl
 from ..store.models import AfterSaleRecord, DisputeRecord, EventRecord, OrderRecord, ShopRecord
 from .documents import STEPS, CaseState, build_body, history_of, steps_reached
@@ -66,9 +67,12 @@ class PassResult:
         return {"made": self.made, "delivered": self.delivered, "failed": self.failed, "errors": self.errors}
 
 
-async def make_documents(engine: Any, now: datetime, shop_ids: Collection[int] | None = None) -> int:
+async def make_documents(
+    engine: Any, now: datetime, shop_ids: Collection[int] | None = None, sourcing: Collection[str] = ()
+) -> int:
     """Add the documents the cases' recorded state calls for and that do not exist yet; returns
-    how many were added."""
+    how many were added. Cases of ``sourcing`` platforms (where the merchant buys: a return there
+    goes back to the supplier, a purchase matter) make none."""
     recent = now - LOOKBACK
     tracked = select(DISPUTES.c.after_sale_id)
     closed = select(CLOSINGS.c.after_sale_id)
@@ -87,6 +91,8 @@ async def make_documents(engine: Any, now: datetime, shop_ids: Collection[int] |
     )
     if shop_ids is not None:
         stmt = stmt.where(CASES.c.shop_id.in_(list(shop_ids) or [-1]))
+    if sourcing:
+        stmt = stmt.where(SHOPS.c.platform.not_in(list(sourcing)))
     made = 0
     async with engine.connect() as conn:
         cases = (await conn.execute(stmt)).all()
@@ -387,7 +393,8 @@ async def run_erp_pass(
 ) -> PassResult:
     """Make the documents the cases call for, then deliver what is pending (one shop's, or all)."""
     now = hub.now()
-    made = await make_documents(hub.engine, now, shop_ids)
+    sourcing = [pid for pid, info in hub.registry.platforms.items() if info.merchant_side is Party.BUYER]
+    made = await make_documents(hub.engine, now, shop_ids, sourcing)
     result = await deliver_pending(hub, now, shop_ids=shop_ids, sleep=sleep)
     result.made = made
     if made or result.delivered or result.failed:

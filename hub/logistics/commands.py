@@ -103,11 +103,11 @@ async def cmd_parcels_unmatched(args: argparse.Namespace) -> int:
 
 async def cmd_parcels_match(args: argparse.Namespace) -> int:
     from .repo import match
-    from .watcher import WatchSettings, reevaluate
+    from .watcher import reevaluate, watch_settings
 
     async with open_hub(args) as hub:
         await match(hub.engine, args.waybill, args.case, args.actor, hub.now())
-        await reevaluate(hub.engine, WatchSettings.from_env(), hub.now(), None)
+        await reevaluate(hub.engine, watch_settings(hub), hub.now(), None)
     print(f"parcel {args.waybill} matched to case {args.case}")
     return 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import and_, insert, or_, select, true, update
 from ..domain import DeadlineSource, NextAction, OnExpiry, Party
 from ..errors import ConfigError
 from ..store.base import tbl
-from ..store.models import AfterSaleRecord, OrderRecord
+from ..store.models import AfterSaleRecord, OrderRecord, ShopRecord
 from ..store.nextaction import apply_side_action
 from .kuaidi100 import company_code
 from .records import ParcelRecord
@@ -32,11 +32,12 @@ from .tracker import Tracker, TrackerContext, TrackingError, tracker_factories
 log = structlog.get_logger("hub.logistics")
 
 PARCELS, CASES, ORDERS = tbl(ParcelRecord), tbl(AfterSaleRecord), tbl(OrderRecord)
+SHOPS = tbl(ShopRecord)
 LOOKBACK = timedelta(days=30)
 #: refusals of the account itself (bad sign, key expired or out of quota): stop the pass
 ACCOUNT_ERRORS = frozenset({"503", "601"})
-#: parcels polled per pass at most (the rest wait for the next pass)
-MAX_PER_PASS = 200
+#: parcels polled per pass at most (the rest wait for the next pass): a pass runs after each
+#: shop's sync, so it stays short (``HUB_PARCEL_PER_PASS``)
 
 #: what each parcel state asks of the merchant: action, Chinese and English consequence
 ACTIONS: Mapping[str, tuple[str, str, str]] = {
@@ -82,8 +83,12 @@ class WatchSettings:
     stall: timedelta = timedelta(hours=72)
     action_within: timedelta = timedelta(hours=24)
     poll_every: timedelta = timedelta(minutes=120)
-    rate: float = 2.0
+    rate: float = 5.0
+    per_pass: int = 25
     env: Mapping[str, str] = field(default_factory=dict)
+    #: platforms on which the merchant is the buyer (sourcing): their returns go to the supplier,
+    #: so a signed return asks nothing of the merchant
+    sourcing: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WatchSettings:
@@ -107,9 +112,18 @@ class WatchSettings:
             stall=timedelta(hours=number("HUB_PARCEL_STALL_HOURS", 72)),
             action_within=timedelta(hours=number("HUB_PARCEL_ACTION_HOURS", 24)),
             poll_every=timedelta(minutes=number("HUB_PARCEL_POLL_MINUTES", 120)),
-            rate=number("HUB_TRACKER_RATE", 2),
+            rate=number("HUB_TRACKER_RATE", 5),
+            per_pass=int(number("HUB_PARCEL_PER_PASS", 25)),
             env=env,
         )
+
+
+def watch_settings(hub: Any) -> WatchSettings:
+    """The settings from the environment, with the hub's sourcing platforms."""
+    sourcing = frozenset(
+        pid for pid, info in hub.registry.platforms.items() if info.merchant_side is Party.BUYER
+    )
+    return replace(WatchSettings.from_env(), sourcing=sourcing)
 
 
 @dataclass
@@ -245,15 +259,22 @@ async def poll(
     """Query the due parcels (not final, courier known), paced by the rate limit; stop the pass
     when the service asks to slow down."""
     stmt = (
-        select(PARCELS, CASES.c.status.label("case_status"), CASES.c.kind.label("case_kind"), CASES.c.is_open)
+        select(
+            PARCELS,
+            CASES.c.status.label("case_status"),
+            CASES.c.kind.label("case_kind"),
+            CASES.c.is_open,
+            SHOPS.c.platform.label("platform"),
+        )
         .outerjoin(CASES, CASES.c.id == PARCELS.c.after_sale_id)
+        .outerjoin(SHOPS, SHOPS.c.id == PARCELS.c.shop_id)
         .where(
             PARCELS.c.final.is_(False),
             PARCELS.c.company.is_not(None),
             or_(PARCELS.c.next_poll_at.is_(None), PARCELS.c.next_poll_at <= now),
         )
         .order_by(PARCELS.c.next_poll_at.is_not(None), PARCELS.c.next_poll_at, PARCELS.c.id)
-        .limit(MAX_PER_PASS)
+        .limit(settings.per_pass)
     )
     if shop_ids is not None:
         stmt = stmt.where(or_(PARCELS.c.shop_id.in_(list(shop_ids) or [-1]), PARCELS.c.shop_id.is_(None)))
@@ -280,7 +301,10 @@ async def poll(
                     # the service asks to slow down, or refuses the account: every query would fail
                     result.errors.append(f"{p.waybill}: {err} (the pass stops; the rest wait)")
                     return
-                result.errors.append(f"{p.waybill}: {err}")
+                if err.no_result:
+                    result.polled += 1  # nothing known yet is an answer (no_trace), not an error
+                else:
+                    result.errors.append(f"{p.waybill}: {err}")
                 continue
         result.polled += 1
         newest = t.traces[0] if t.traces else None
@@ -321,10 +345,19 @@ def _stalled_or(p: Any, state: str, last_at: datetime | None, settings: WatchSet
 
 
 def action_for(
-    state: str, role: str, case_status: str | None, case_kind: str | None, is_open: bool | None
+    state: str,
+    role: str,
+    case_status: str | None,
+    case_kind: str | None,
+    is_open: bool | None,
+    sourcing: bool = False,
 ) -> str | None:
-    """Which :data:`ACTIONS` entry a parcel's state calls for, given its case (None: nothing)."""
+    """Which :data:`ACTIONS` entry a parcel's state calls for, given its case (None: nothing).
+    On a sourcing platform the merchant's return goes to the supplier: its signature asks
+    nothing of the merchant."""
     if state == "signed":
+        if sourcing:
+            return None
         if role == "return" and case_status == "return_shipped":
             return "signed_return"
         if role in ("outbound", "reship") and is_open and case_kind in ("refund_only", "reship"):
@@ -339,7 +372,7 @@ async def _write(
     engine: Any, p: Any, values: dict[str, Any], settings: WatchSettings, now: datetime, result: WatchResult
 ) -> None:
     state = values.get("state", p.state)
-    key = action_for(state, p.role, p.case_status, p.case_kind, p.is_open)
+    key = action_for(state, p.role, p.case_status, p.case_kind, p.is_open, p.platform in settings.sourcing)
     action = ACTIONS[key][0] if key else None
     values["action"] = action
     # the due time counts from when the merchant was first asked: a re-poll does not move it
@@ -400,8 +433,15 @@ async def reevaluate(
     """Re-read each parcel's action against its case as it is now (a case moved on, a parcel
     was matched by hand): the action of a parcel that is not polled again still follows its case."""
     stmt = (
-        select(PARCELS, CASES.c.status.label("case_status"), CASES.c.kind.label("case_kind"), CASES.c.is_open)
+        select(
+            PARCELS,
+            CASES.c.status.label("case_status"),
+            CASES.c.kind.label("case_kind"),
+            CASES.c.is_open,
+            SHOPS.c.platform.label("platform"),
+        )
         .outerjoin(CASES, CASES.c.id == PARCELS.c.after_sale_id)
+        .outerjoin(SHOPS, SHOPS.c.id == PARCELS.c.shop_id)
         .where(or_(PARCELS.c.action.is_not(None), PARCELS.c.after_sale_id.is_not(None)))
     )
     if shop_ids is not None:
@@ -410,7 +450,9 @@ async def reevaluate(
     async with engine.connect() as conn:
         rows = (await conn.execute(stmt)).all()
     for p in rows:
-        key = action_for(p.state, p.role, p.case_status, p.case_kind, p.is_open)
+        key = action_for(
+            p.state, p.role, p.case_status, p.case_kind, p.is_open, p.platform in settings.sourcing
+        )
         action = ACTIONS[key][0] if key else None
         if action != p.action:
             result = WatchResult()
@@ -423,7 +465,7 @@ async def run_watch(
     hub: Any, shop_ids: Collection[int] | None = None, settings: WatchSettings | None = None
 ) -> WatchResult:
     """One pass: discover, poll what is due (when a tracker is configured), apply the actions."""
-    settings = settings or WatchSettings.from_env()
+    settings = settings or watch_settings(hub)
     now = hub.now()
     result = WatchResult()
     result.found = await discover(hub.engine, now, settings, shop_ids)

@@ -90,7 +90,7 @@ async def parcels_match(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(location="/parcels?" + urlencode({"error": err.message[:200]})) from None
     except HubError as err:
         raise web.HTTPSeeOther(location="/parcels?" + urlencode({"error": str(err)[:200]})) from None
-    from ..logistics.watcher import WatchSettings, reevaluate
+    from ..logistics.watcher import reevaluate, watch_settings
 
-    await reevaluate(hub.engine, WatchSettings.from_env(), hub.now(), None)
+    await reevaluate(hub.engine, watch_settings(hub), hub.now(), None)
     raise web.HTTPSeeOther(location="/parcels?" + urlencode({"matched": f"{waybill} → {case_id}"}))
