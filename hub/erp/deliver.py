@@ -48,6 +48,28 @@ ATTEMPTS_PER_PASS = 3
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
+#: the case columns the pass reads for every candidate (not the JSON bulk, not the next action)
+_CASE_COLS = [
+    CASES.c[n]
+    for n in (
+        "id",
+        "shop_id",
+        "external_id",
+        "order_external_id",
+        "line_external_id",
+        "kind",
+        "status",
+        "reason",
+        "refund_fen",
+        "buyer",
+        "return_waybill",
+        "dispute_kind",
+        "dispute_status",
+        "status_since",
+        "platform_updated_at",
+    )
+]
+
 _KINDS_OF_INTEREST = ("refund_only", "compensation", "return_refund", "exchange", "reship")
 
 
@@ -77,7 +99,7 @@ async def make_documents(
     tracked = select(DISPUTES.c.after_sale_id)
     closed = select(CLOSINGS.c.after_sale_id)
     stmt = (
-        select(CASES, SHOPS.c.name.label("shop_name"), SHOPS.c.platform.label("platform"))
+        select(*_CASE_COLS, SHOPS.c.name.label("shop_name"), SHOPS.c.platform.label("platform"))
         .join(SHOPS, SHOPS.c.id == CASES.c.shop_id)
         .where(
             or_(CASES.c.is_open.is_(True), CASES.c.platform_updated_at >= recent, CASES.c.id.in_(closed)),
@@ -150,6 +172,8 @@ async def make_documents(
                     )
                 )
             ).first()
+            # the case's bulk (facts) only for a case that gets a document: most passes need none
+            data = (await conn.execute(select(CASES.c.data).where(CASES.c.id == c.id))).scalar()
             step_at = c.status_since or c.platform_updated_at
             for kind, step in wanted:
                 closing = closings.get(c.id)
@@ -158,6 +182,7 @@ async def make_documents(
                     kind=kind,
                     step=step,
                     case=c,
+                    case_data=data,
                     shop=c.shop_name,
                     platform=c.platform,
                     order_data=order.data if order else None,

@@ -146,6 +146,7 @@ def build_body(
     kind: str,
     step: str,
     case: Any,
+    case_data: Mapping[str, Any] | None = None,
     shop: str,
     platform: str,
     order_data: Mapping[str, Any] | None,
@@ -154,7 +155,7 @@ def build_body(
     created_at: datetime,
 ) -> dict[str, Any]:
     """Every field of one document (money in fen; sinks write 元)."""
-    data = case.data or {}
+    data = case_data or {}
     body: dict[str, Any] = {
         "number": document_number(kind, case.id, step),
         "idempotency_key": idempotency_key(kind, case.id, step),
