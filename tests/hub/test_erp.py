@@ -3,18 +3,38 @@ once per sink (file and signed webhook), failures recorded and retried without d
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import hmac
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
+from hub.store.base import tbl
 from tests.hub.erp_seed import env, hub, seed_erp
+
+
+async def _orphan_claim(url: str) -> None:
+    """Turn one delivered row back into a claim a dead process left an hour ago."""
+    from hub.erp.records import ErpDeliveryRecord
+    from hub.store.engine import create_engine
+
+    d = tbl(ErpDeliveryRecord)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            first = (await conn.execute(select(d.c.id).order_by(d.c.id))).scalar()
+            ago = datetime.now(UTC) - timedelta(hours=1)
+            await conn.execute(update(d).where(d.c.id == first).values(status="sending", updated_at=ago))
+    finally:
+        await engine.dispose()
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -62,6 +82,13 @@ def test_file_sink_documents_once(db_url: str, tmp_path: Path, monkeypatch, caps
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     code, out, _ = hub(capsys, db_url, "erp", "run", "--json")
     assert json.loads(out)["made"] == 0 and json.loads(out)["delivered"] == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+    # a process that died after writing a document but before recording it leaves a "sending"
+    # claim: a later pass takes it back, and the file already has the number: no duplicate row
+    asyncio.run(_orphan_claim(db_url))
+    code, out, _ = hub(capsys, db_url, "erp", "run", "--json")
+    assert json.loads(out)["delivered"] == 1
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
     # closing the dispute record (维权单) makes its closing document with the responsible parties
