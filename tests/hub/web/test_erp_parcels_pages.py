@@ -28,7 +28,8 @@ async def test_case_page_shows_erp_documents_and_parcels(
     # the world's sync already made the documents (the pass after each shop's sync); a sink added
     # now receives them on the next pass
     docs = await case_documents(hub.engine, done)
-    assert [(d["kind"], d["step"], d["deliveries"]) for d in docs] == [("compensation_refund", "refunded", [])]
+    made = [(d["kind"], d["step"], d["deliveries"]) for d in docs]
+    assert made == [("compensation_refund", "refunded", [])]
     await add_sink(hub.engine, "files", "file", {"dir": str(tmp_path / "erp")}, [], [], hub.now(), ["file"])
     result = await run_erp_pass(hub)
     assert result.made == 0 and result.delivered >= 1 and result.failed == 0
