@@ -315,6 +315,7 @@ async def _deliver_to(
             SHOPS.c.name.label("shop_name"),
             DELIV.c.id.label("delivery_id"),
             DELIV.c.status.label("dstatus"),
+            DELIV.c.updated_at.label("dupdated"),
         )
         .select_from(j.join(SHOPS, SHOPS.c.id == DOCS.c.shop_id))
         .where(due)
@@ -402,7 +403,11 @@ async def _claim(engine: Any, d: Any, sink_id: int, now: datetime) -> bool:
                 return True
             res = await conn.execute(
                 update(DELIV)
-                .where(DELIV.c.id == d.delivery_id, DELIV.c.status == d.dstatus)
+                # the row as this process read it: of two processes taking back the same claim,
+                # only the first one's UPDATE matches
+                .where(
+                    DELIV.c.id == d.delivery_id, DELIV.c.status == d.dstatus, DELIV.c.updated_at == d.dupdated
+                )
                 .values(status="sending", updated_at=now)
             )
             return bool(res.rowcount)

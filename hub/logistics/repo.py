@@ -77,7 +77,8 @@ async def add_parcel(
     engine: Any, waybill: str, company: str | None, role: str, phone: str | None, now: datetime
 ) -> bool:
     """Watch a waybill by hand (a parcel that came back with no case). False when it is watched
-    already (its courier code and phone are then updated when given)."""
+    already: it is then queried on the next pass, and its courier code and phone are updated
+    when given."""
     waybill = waybill.strip()
     if not waybill:
         raise ConfigError("the waybill is empty")
@@ -88,7 +89,7 @@ async def add_parcel(
             await conn.execute(select(PARCELS.c.id, PARCELS.c.state).where(PARCELS.c.waybill == waybill))
         ).first()
         if old is not None:
-            values: dict[str, Any] = {"updated_at": now}
+            values: dict[str, Any] = {"updated_at": now, "next_poll_at": None}  # query it on the next pass
             if company:
                 values["company"] = company
                 if old.state == "unknown_company":

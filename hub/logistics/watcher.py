@@ -24,7 +24,7 @@ from ..domain import DeadlineSource, NextAction, OnExpiry, Party
 from ..errors import ConfigError
 from ..store.base import tbl
 from ..store.models import AfterSaleRecord, OrderRecord, ShopRecord
-from ..store.nextaction import apply_side_action
+from ..store.nextaction import apply_side_action, refresh_chain
 from .kuaidi100 import company_code
 from .records import ParcelRecord
 from .tracker import Tracker, TrackerContext, TrackingError, tracker_factories
@@ -420,10 +420,26 @@ async def apply_actions(engine: Any, shop_ids: Collection[int] | None) -> int:
         stmt = stmt.where(PARCELS.c.shop_id.in_(list(shop_ids) or [-1]))
     n = 0
     async with engine.begin() as conn:
+        wanted: set[tuple[int, str]] = set()
         for p in (await conn.execute(stmt)).all():
             a = side_action(p)
-            if a is not None and await apply_side_action(conn, p.after_sale_id, a):
+            if a is None:
+                continue
+            wanted.add((p.after_sale_id, f"logistics.{p.state}"))
+            if await apply_side_action(conn, p.after_sale_id, a):
                 n += 1
+        # a case still showing a logistics action its parcel no longer asks for (the parcel moved
+        # on) gets its rule-based next action back
+        shown = select(
+            CASES.c.id, CASES.c.shop_id, CASES.c.order_external_id, CASES.c.deadline_rule_id
+        ).where(CASES.c.is_open.is_(True), CASES.c.deadline_rule_id.like("logistics.%"))
+        if shop_ids is not None:
+            shown = shown.where(CASES.c.shop_id.in_(list(shop_ids) or [-1]))
+        stale = [r for r in (await conn.execute(shown)).all() if (r.id, r.deadline_rule_id) not in wanted]
+        if stale:
+            n += await refresh_chain(
+                conn, [(r.shop_id, r.order_external_id) for r in stale], [r.id for r in stale]
+            )
     return n
 
 

@@ -212,6 +212,14 @@ def test_watch_through_the_cli(db_url: str, tmp_path: Path, monkeypatch, capsys,
     hub(capsys, db_url, "parcels", "watch")
     assert len(sandbox.calls_to("query")) == calls
 
+    # the stalled parcel moves again: its case gets its rule-based next action back
+    sandbox.parcels["ZT3"].events.append((now, "0", "离开【义乌转运中心】，发往【杭州】", ""))
+    assert hub(capsys, db_url, "parcels", "add", "ZT3")[0] == 0  # query it on the next pass
+    hub(capsys, db_url, "parcels", "watch")
+    code, out, _ = hub(capsys, db_url, "cases", "--json")
+    actions = {c["external_id"]: c["next_action"]["action"] for c in json.loads(out) if c["item"] == "case"}
+    assert actions["R3"] == "reply" and actions["R2"] == "arrange_other_courier"
+
     # a returned parcel with no case is listed, then matched by waybill
     code, out, _ = hub(capsys, db_url, "parcels", "unmatched")
     assert "YD9  yunda" in out and "returned" in out
