@@ -21,6 +21,7 @@ def parcel_json(p: Any) -> dict[str, Any]:
     return {
         "waybill": p.waybill,
         "company": p.company,
+        "shop_id": p.shop_id,
         "role": p.role,
         "case_id": p.after_sale_id,
         "order_external_id": p.order_external_id,

@@ -57,6 +57,8 @@ async def parcels_page(request: web.Request) -> web.Response:
     if not principal.can_act:
         raise ApiError(403, "viewers cannot match parcels")
     items = await unmatched(request.app[hub_key].engine)
+    if principal.shop_ids is not None:  # a parcel that kept its shop is seen in that shop's scope only
+        items = [p for p in items if p["shop_id"] is None or p["shop_id"] in principal.shop_ids]
     return render(
         request,
         "parcels.html",
