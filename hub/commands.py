@@ -229,6 +229,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1), e.g. 0.0.0.0"
     )
     p.set_defaults(func=cmd_demo)
+    _register_erp_and_parcels(sub)
+
+
+def _register_erp_and_parcels(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``hub sink``, ``hub erp`` (ERP documents) and ``hub parcels`` (the logistics watch)."""
+    from .erp import commands as erp_commands
+    from .logistics import commands as parcel_commands
+
+    erp_commands.register(sub)
+    parcel_commands.register(sub)
 
     from . import report_commands  # hub report, hub ledger
 
@@ -592,11 +602,20 @@ async def cmd_case_show(args: argparse.Namespace) -> int:
 
             nxt = detail["next_action"]
             nxt["policy"] = await deadline_policy(hub, detail["shop"], nxt)
+        await _add_erp_and_parcels(hub, detail)
     if args.json:
         print_json(detail)
         return 0
     print_case(detail)
     return 0
+
+
+async def _add_erp_and_parcels(hub: Any, detail: dict[str, Any]) -> None:
+    from .erp.repo import case_documents
+    from .logistics.repo import case_parcels
+
+    detail["erp_documents"] = await case_documents(hub.engine, detail["id"])
+    detail["parcels"] = await case_parcels(hub.engine, detail["id"])
 
 
 def print_case(c: dict[str, Any]) -> None:
@@ -664,6 +683,7 @@ def print_case(c: dict[str, Any]) -> None:
                 print(f"        {line}")
         if i.get("source"):
             print(f"        source: {i['source']}")
+    _print_erp_and_parcels(c)
     print("  timeline:")
     for e in c["timeline"]:
         print(f"    {show_time(e['at'])}  {e['actor']:<10} {e['summary']}")
@@ -678,6 +698,14 @@ def print_case(c: dict[str, Any]) -> None:
     for r in c.get("raw", []):
         print(f"  raw {r['resource']} (received {r['received_at']}):")
         print("    " + json.dumps(r["payload"], ensure_ascii=False)[:2000])
+
+
+def _print_erp_and_parcels(c: dict[str, Any]) -> None:
+    from .erp.commands import print_documents
+    from .logistics.commands import print_parcels
+
+    print_documents(c.get("erp_documents") or [])
+    print_parcels(c.get("parcels") or [])
 
 
 async def cmd_case_act(args: argparse.Namespace) -> int:
@@ -768,6 +796,7 @@ async def cmd_quarantine(args: argparse.Namespace) -> int:
 async def cmd_demo(args: argparse.Namespace) -> int:
     """Every installed sandbox, a demo shop each, a sync, the work list, then the workbench."""
     from .logging import configure_logging
+    from .logistics.demo import show_erp_and_tracking_demo, start_erp_and_tracking_demo
     from .runtime import Hub
     from .store.migrate import upgrade
     from .store.shops import add_shop
@@ -797,11 +826,14 @@ async def cmd_demo(args: argparse.Namespace) -> int:
                 await add_shop(hub.engine, hub.registry.info(pid), demo.name, dict(demo.settings))
                 print(f"sandbox {pid}: shop {demo.name}")
         ns = argparse.Namespace(shop=None, since=None, until=None)
+        parcel_box = await start_erp_and_tracking_demo(hub, home)  # ERP files and a watched parcel
+        sandboxes.append(parcel_box)
         summaries = await run_sync(hub, ns)
         print()
         print_summaries(summaries)
         await _demo_show(hub)
         await _demo_policy_and_auto(hub)
+        await show_erp_and_tracking_demo(hub, home, parcel_box)
         print(f"\nThis demo's store, for queries later: {demo_store_env(home)} hub cases")
         if not args.no_serve:
             await _demo_serve(hub, args)

@@ -15,6 +15,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from .domain import AfterSale, Insight, Shop
+    from .erp.sinks import DocumentSinkRegister
+    from .logistics.tracker import TrackerRegister
     from .platform import CaseContext, CommandRegister, PlatformRegister, SandboxRegister
 
 hookspec = pluggy.HookspecMarker("hub")
@@ -84,4 +86,40 @@ def hub_register_commands(register: CommandRegister) -> None:
     ``hub.cli.open_hub(args)``.
 
     :param register: adds one sub-command and returns its parser.
+    """
+
+
+@hookspec
+def hub_register_document_sinks(register: DocumentSinkRegister) -> None:
+    """Register kinds of ERP document sink (besides the built-in ``file`` and ``webhook``).
+
+    Call ``register(kind, factory)``; ``hub sink add NAME --kind KIND --set key=value`` then
+    configures one. ``factory(name, config, context)`` returns a :class:`hub.erp.sinks.DocumentSink`
+    without doing IO: ``config`` is the sink's settings, ``context`` a
+    :class:`hub.erp.sinks.SinkContext` (the hub's ``aiohttp.ClientSession`` and home folder).
+    Its ``async deliver(document)`` receives one document (a JSON-able mapping: ``number``,
+    ``idempotency_key``, ``kind``, ``step``, shop, order and case ids, ``items``, ``amount_fen``…)
+    and raises :class:`hub.erp.sinks.DeliveryError` when it could not deliver it; the hub records
+    the outcome, never sends a delivered document again and retries a failed one later, so
+    ``deliver`` should itself ignore a document number it already has.
+
+    :param register: adds a sink kind; raises :class:`hub.errors.ConfigError` when the kind is
+        already registered.
+    """
+
+
+@hookspec
+def hub_register_trackers(register: TrackerRegister) -> None:
+    """Register a parcel tracker (besides the built-in ``kuaidi100``).
+
+    Call ``register(name, factory)``; setting ``HUB_TRACKER=name`` makes the logistics watch use
+    it. ``factory(context)`` returns a :class:`hub.logistics.tracker.Tracker` without doing IO:
+    ``context`` is a :class:`hub.logistics.tracker.TrackerContext` (the hub's
+    ``aiohttp.ClientSession`` and the environment's settings). Its
+    ``async track(company, waybill, phone)`` returns a :class:`hub.logistics.tracker.Tracking`
+    (state, whether it is final, the traces newest first), or raises
+    :class:`hub.logistics.tracker.TrackingError` (``retry_after`` set when the service asks to
+    wait).
+
+    :param register: adds a tracker; raises :class:`hub.errors.ConfigError` when the name is taken.
     """

@@ -109,3 +109,11 @@ def test_demo_policy_drives_a_deadline_and_an_auto_rule_acts(demo):
     case = json.loads(run(home, "case", "show", str(rule["runs"][0]["case_id"]), "--json", db=db).stdout)
     actors = {e["actor"] for e in case["timeline"]}
     assert "自动规则 small-unshipped-refunds v1" in actors, actors
+def test_demo_writes_erp_documents_and_watches_a_parcel(demo):
+    home, res = demo
+    folder = home / "demo" / "erp"
+    assert f"ERP documents (file sink 'demo-erp') in {folder}" in res.stdout
+    ret = (folder / "return.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert ret[0].startswith("单据编号,单据类型,步骤") and len(ret) > 1
+    assert "Logistics watch (快递100 sandbox): return parcel" in res.stdout
+    assert "state signed (final); next action: confirm_return_receipt" in res.stdout

@@ -338,3 +338,7 @@ class WorkerTaskRecord(Base):
 # are in Base.metadata for alembic and the fixtures.
 from ..notify import models as _alert_models  # noqa: E402, F401
 from . import policy_models  # noqa: E402, F401  (shop policies and auto-rules)
+# ERP documents and watched parcels live in their feature packages; importing them here puts
+# their tables in Base.metadata for alembic and the fixtures.
+from ..erp import records as _erp_records  # noqa: E402, F401
+from ..logistics import records as _logistics_records  # noqa: E402, F401

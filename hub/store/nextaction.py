@@ -364,6 +364,7 @@ __all__ = [
     "action_columns",
     "action_doc",
     "action_from_doc",
+    "apply_side_action",
     "chain_action",
     "hold_action",
     "order_in_work",
@@ -471,3 +472,27 @@ async def recompute_if_changed(
         n = await recompute_shop(conn, shop_id, table, settings, merchant_side)
         await conn.execute(update(SHOPS).where(SHOPS.c.id == shop_id).values(rules_digest=want))
     return n
+
+
+# -- actions from outside the rule tables (the logistics watch) -----------------------------------
+
+
+async def apply_side_action(conn: AsyncConnection, case_id: int, action: NextAction) -> bool:
+    """Show ``action`` (a merchant action with a clock from outside the rules, e.g. the logistics
+    watch's) as an open case's next action when it is due before the stored merchant deadline.
+    The next recompute of the case restores its rule-based action; the caller re-applies after
+    each sync. Returns True when the row changed."""
+    row = (
+        await conn.execute(select(*_CASE_COLS).where(CASES.c.id == case_id, CASES.c.is_open.is_(True)))
+    ).first()
+    if row is None:
+        return False
+    stored = row.deadline_due_at if row.deadline_party == Party.MERCHANT.value else None
+    if stored is not None and action.due_at is not None and stored <= action.due_at:
+        return False
+    cols = action_columns(action)
+    cols["work_due_at"] = action.due_at or NO_DEADLINE
+    if not _differs(row, cols):
+        return False
+    await conn.execute(update(CASES).where(CASES.c.id == case_id).values(**cols))
+    return True

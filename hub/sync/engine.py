@@ -52,6 +52,7 @@ from ..store.validate import no_nul
 from . import leases, waits
 from .crash import crashpoint
 from .fetch import Group, in_order
+from .followups import erp_and_parcels_after_sync
 from .windows import sync_range, windows
 
 log = structlog.get_logger("hub.sync")
@@ -503,6 +504,7 @@ async def _sync_leased(
     for case, changes in s.changed_cases:
         await notify(hub.pm, "hub_on_case_changed", shop=shop, case=case, changes=changes)
     s.changed_cases.clear()
+    await erp_and_parcels_after_sync(hub, shop, summary)
     return summary
 
 

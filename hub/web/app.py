@@ -19,8 +19,7 @@ import structlog
 from aiohttp import web
 
 from ..runtime import Hub
-from . import api, reports_views, views
-from . import api, policy_pages, views
+from . import api, erp_parcels, policy_pages, reports_views, views
 from .keys import (
     counters_key,
     hub_key,
@@ -91,6 +90,7 @@ def create_app(
     app[secrets_refresh_key] = [0.0]  # read on the first request
     app.cleanup_ctx.append(_hub_context)
     app.router.add_routes(views.routes)
+    app.router.add_routes(erp_parcels.routes)
     app.router.add_routes(api.routes)
     app.router.add_routes(reports_views.routes)  # /reports, /ledger and their API twins
     app.router.add_routes(policy_pages.routes)  # /policy, /auto

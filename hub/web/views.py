@@ -18,6 +18,7 @@ from ..policy.explain import deadline_policy
 from ..store.cases import quarantined
 from ..store.pages_repo import case_data, ping, shop_names
 from . import auth
+from .erp_parcels import case_blocks
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
 from .i18n import LANGS, labeller, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
@@ -383,6 +384,7 @@ async def case_page(request: web.Request) -> web.Response:
         keys={a["action"]: f"web-{uuid.uuid4().hex}" for a in view.actions},
         platform_info=hub.registry.platforms.get(detail["platform"]),
         policy_note=await deadline_policy(hub, detail["shop"], detail["next_action"]),
+        **await case_blocks(hub, case_id),  # ERP documents and parcels
     )
 
 
