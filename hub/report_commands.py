@@ -14,6 +14,7 @@ from .errors import ConfigError
 from .money import fen_to_yuan
 from .reportdays import DayRange, day_range, parse_day
 
+SHOP_HELP = "only these shops (comma-separated names, e.g. tb-main,pdd-main)"
 DATE_HELP = "a Beijing day, YYYY-MM-DD (e.g. 2026-11-01); both ends are included"
 
 
@@ -24,9 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--from", dest="first", required=True, metavar="DATE", help=DATE_HELP)
     p.add_argument("--to", dest="last", required=True, metavar="DATE", help=DATE_HELP)
-    p.add_argument(
-        "--shop", type=csv_arg, default=[], metavar="S", help="only these shops (comma-separated names, e.g. tb-main,pdd-main)"
-    )
+    p.add_argument("--shop", type=csv_arg, default=[], metavar="S", help=SHOP_HELP)
     p.add_argument(
         "--json", action="store_true", help="print the figures as JSON (what GET /api/reports returns)"
     )
@@ -41,14 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--from", dest="first", metavar="DATE", help=DATE_HELP)
     p.add_argument("--to", dest="last", metavar="DATE", help=DATE_HELP)
-    p.add_argument(
-        "--shop", type=csv_arg, default=[], metavar="S", help="only these shops (comma-separated names, e.g. tb-main,pdd-main)"
-    )
+    p.add_argument("--shop", type=csv_arg, default=[], metavar="S", help=SHOP_HELP)
     out = p.add_mutually_exclusive_group()
     out.add_argument(
-        "--xlsx", type=Path, metavar="FILE", help="write an Excel workbook (ledger and lost parcels), e.g. ledger.xlsx"
+        "--xlsx",
+        type=Path,
+        metavar="FILE",
+        help="write an Excel workbook (ledger, lost parcels), e.g. ledger.xlsx",
     )
-    out.add_argument("--csv", type=Path, metavar="FILE", help="write CSV, UTF-8 with BOM, amounts in 元, e.g. ledger.csv")
+    out.add_argument(
+        "--csv", type=Path, metavar="FILE", help="write CSV (UTF-8 with BOM, 元), e.g. ledger.csv"
+    )
     out.add_argument(
         "--json", action="store_true", help="print JSON (amounts in fen; what GET /api/ledger returns)"
     )
@@ -62,10 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.add_argument(
         "--dir", type=Path, required=True, metavar="DIR", help="the folder finance reads, e.g. /srv/finance"
     )
-    d.add_argument("--date", metavar="D", help="the day to write (YYYY-MM-DD, e.g. 2026-11-30); default: yesterday in Beijing")
     d.add_argument(
-        "--shop", type=csv_arg, default=[], metavar="S", help="only these shops (comma-separated names, e.g. tb-main,pdd-main)"
+        "--date", metavar="D", help="the day (YYYY-MM-DD, e.g. 2026-11-30); default: yesterday in Beijing"
     )
+    d.add_argument("--shop", type=csv_arg, default=[], metavar="S", help=SHOP_HELP)
     d.add_argument(
         "--format", choices=("csv", "xlsx"), default="csv", help="csv (default, UTF-8 with BOM) or xlsx"
     )

@@ -39,9 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="most money it may move per Beijing day (required to move money), e.g. 200",
     )
-    p.add_argument(
-        "--actor", default="cli", help="who made the change, for the audit log (e.g. zhang.san; default cli)"
-    )
+    p.add_argument("--actor", default="cli", help="who made the change, for the audit log, e.g. zhang.san")
     p.set_defaults(func=cmd_auto_add)
     p = ac.add_parser("dry-run", help="what the rule would act on, now and over a past period")
     p.add_argument("name", help="the rule's name, e.g. small-unshipped-refunds")
@@ -63,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument(
             "--actor",
             default="cli",
-            help="who made the change, for the audit log (e.g. zhang.san; default cli)",
+            help="who made the change, for the audit log, e.g. zhang.san",
         )
         p.set_defaults(func=cmd_auto_pause, pause=verb == "pause")
     p = ac.add_parser("run", help="run enabled rules now (they also run after each shop's sync)")

@@ -30,17 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "values",
         nargs="+",
         metavar="KEY=VALUE",
-        help="policy values, e.g. unshipped_refund_within=12h small_refund_fen=1000 (keys: `hub policy show SHOP`)",
+        help="policy values, e.g. unshipped_refund_within=12h small_refund_fen=1000 "
+        "(keys: `hub policy show SHOP`)",
     )
     p.add_argument(
         "--from",
         dest="effective",
         metavar="DATE",
-        help="in force from this Beijing date (YYYY-MM-DD, from 00:00, e.g. 2026-12-15) or ISO time (default: now)",
+        help="in force from this Beijing date (YYYY-MM-DD, from 00:00, e.g. 2026-12-15) "
+        "or ISO time (default: now)",
     )
-    p.add_argument(
-        "--actor", default="cli", help="who made the change, for the audit log (e.g. zhang.san; default cli)"
-    )
+    p.add_argument("--actor", default="cli", help="who made the change, for the audit log, e.g. zhang.san")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_policy_set)
 

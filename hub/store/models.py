@@ -336,9 +336,9 @@ class WorkerTaskRecord(Base):
 
 # The alert channels and their sent-log live with the alerts (hub.notify); imported here so they
 # are in Base.metadata for alembic and the fixtures.
-from ..notify import models as _alert_models  # noqa: E402, F401
-from . import policy_models  # noqa: E402, F401  (shop policies and auto-rules)
 # ERP documents and watched parcels live in their feature packages; importing them here puts
 # their tables in Base.metadata for alembic and the fixtures.
 from ..erp import records as _erp_records  # noqa: E402, F401
 from ..logistics import records as _logistics_records  # noqa: E402, F401
+from ..notify import models as _alert_models  # noqa: E402, F401
+from . import policy_models  # noqa: E402, F401  (shop policies and auto-rules)
