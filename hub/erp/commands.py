@@ -17,45 +17,63 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sinks = sink.add_subparsers(dest="sink_command", metavar="ACTION")
     sinks.required = True
     p = sinks.add_parser("add", help="add a sink: --kind file --dir DIR, or --kind webhook --url URL")
-    p.add_argument("name")
-    p.add_argument("--kind", required=True, help="file, webhook, or a plugin's sink kind")
-    p.add_argument("--dir", help="file sink: the folder its files go to")
+    p.add_argument("name", help="the sink's name, e.g. erp-files")
+    p.add_argument("--kind", required=True, help="file, webhook, or a plugin's sink kind, e.g. file")
+    p.add_argument("--dir", help="file sink: the folder its files go to, e.g. /srv/erp-inbox")
     p.add_argument(
         "--format", choices=("csv", "xlsx"), help="file sink: csv (UTF-8 with BOM, default) or xlsx"
     )
-    p.add_argument("--url", help="webhook sink: the URL documents are POSTed to")
-    p.add_argument("--secret", help="webhook sink: HMAC-SHA256 key (env:VAR reads the environment)")
-    p.add_argument("--warehouse", help="the warehouse written on every document (default 默认仓)")
-    p.add_argument("--shops", type=csv_arg, default=[], help="only these shops (default: all)")
-    p.add_argument("--kinds", type=csv_arg, default=[], help=f"only these document kinds: {', '.join(KINDS)}")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="another setting (plugin sinks)")
+    p.add_argument(
+        "--url", help="webhook sink: the URL documents are POSTed to, e.g. https://erp.example.com/hub"
+    )
+    p.add_argument(
+        "--secret", help="webhook sink: HMAC-SHA256 key, e.g. env:ERP_SECRET (read from the environment)"
+    )
+    p.add_argument(
+        "--warehouse", help="the warehouse written on every document, e.g. 杭州仓 (default 默认仓)"
+    )
+    p.add_argument(
+        "--shops", type=csv_arg, default=[], help="only these shops (default: all), e.g. tb-main,pdd-main"
+    )
+    p.add_argument(
+        "--kinds",
+        type=csv_arg,
+        default=[],
+        help=f"only these document kinds, e.g. return,exchange; kinds: {', '.join(KINDS)}",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="another setting (plugin sinks), e.g. --set format=xlsx",
+    )
     p.set_defaults(func=cmd_sink_add)
     p = sinks.add_parser("list", help="sinks with their delivered and failed counts")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_sink_list)
     p = sinks.add_parser("remove", help="remove a sink (its delivery records go with it)")
-    p.add_argument("name")
+    p.add_argument("name", help="the sink's name, e.g. erp-files")
     p.set_defaults(func=cmd_sink_remove)
     p = sinks.add_parser(
         "replay", help="retry the sink's failed deliveries now and send what is pending (never re-sends)"
     )
-    p.add_argument("name")
+    p.add_argument("name", help="the sink's name, e.g. erp-files")
     p.set_defaults(func=cmd_sink_replay)
 
     erp = sub.add_parser("erp", help="ERP documents: run a pass now, close a dispute record")
     erps = erp.add_subparsers(dest="erp_command", metavar="ACTION")
     erps.required = True
     p = erps.add_parser("run", help="make the documents the cases call for and deliver them now")
-    p.add_argument("--shop", type=csv_arg, default=[], help="only these shops")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--shop", type=csv_arg, default=[], help="only these shops, e.g. tb-main,pdd-main")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_erp_run)
     p = erps.add_parser("close-dispute", help="close a case's dispute record (维权单): who was responsible")
-    p.add_argument("case", type=int)
-    p.add_argument("--department", required=True, help="responsible department (责任部门)")
-    p.add_argument("--person", required=True, help="responsible person (责任人)")
+    p.add_argument("case", type=int, help="the case id, e.g. 42")
+    p.add_argument("--department", required=True, help="responsible department (责任部门), e.g. 仓储部")
+    p.add_argument("--person", required=True, help="responsible person (责任人), e.g. 张三")
     p.add_argument("--penalty-yuan", default="0", help="penalty in yuan, e.g. 30.00 (罚款)")
-    p.add_argument("--decision", help="the final explanation and decision")
-    p.add_argument("--actor", default="cli")
+    p.add_argument("--decision", help="the final explanation and decision, e.g. 仓库错发，补发并赔付运费")
+    p.add_argument("--actor", default="cli", help="who did it, for the audit log, e.g. zhang.san")
     p.set_defaults(func=cmd_erp_close_dispute)
 
 

@@ -37,25 +37,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ps.required = True
     p = ps.add_parser("list", help="watched parcels with their state and action")
     p.add_argument("--all", action="store_true", help="also parcels that reached a final state")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_parcels_list)
     p = ps.add_parser("unmatched", help="returned parcels that match no case, to be matched by waybill")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_parcels_unmatched)
     p = ps.add_parser("match", help="tie a parcel to a case: hub parcels match WAYBILL CASE")
-    p.add_argument("waybill")
-    p.add_argument("case", type=int)
-    p.add_argument("--actor", default="cli")
+    p.add_argument("waybill", help="the waybill number, e.g. YT1234567890")
+    p.add_argument("case", type=int, help="the case it belongs to, e.g. 42")
+    p.add_argument("--actor", default="cli", help="who did it, for the audit log, e.g. zhang.san")
     p.set_defaults(func=cmd_parcels_match)
     p = ps.add_parser("add", help="watch a waybill by hand (a parcel that came back with no case)")
-    p.add_argument("waybill")
+    p.add_argument("waybill", help="the waybill number, e.g. YT1234567890")
     p.add_argument("--company", help="the tracker's courier code, e.g. yuantong")
-    p.add_argument("--role", default="return", help="outbound, return (default) or reship")
-    p.add_argument("--phone", help="the recipient's phone (its last four digits are sent; 顺丰 asks)")
+    p.add_argument(
+        "--role",
+        default="return",
+        choices=("outbound", "return", "reship"),
+        help="which parcel (default return)",
+    )
+    p.add_argument(
+        "--phone", help="the recipient's phone, e.g. 13800138000 (its last four digits are sent; 顺丰 asks)"
+    )
     p.set_defaults(func=cmd_parcels_add)
     p = ps.add_parser("watch", help="one pass now: find parcels, poll the due ones, update actions")
-    p.add_argument("--shop", type=csv_arg, default=[])
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--shop", type=csv_arg, default=[], help="only these shops, e.g. tb-main,pdd-main")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_parcels_watch)
 
 
