@@ -19,7 +19,7 @@ import structlog
 from aiohttp import web
 
 from ..runtime import Hub
-from . import api, views
+from . import api, rules_pages, views
 from .keys import (
     counters_key,
     hub_key,
@@ -91,6 +91,7 @@ def create_app(
     app.cleanup_ctx.append(_hub_context)
     app.router.add_routes(views.routes)
     app.router.add_routes(api.routes)
+    app.router.add_routes(rules_pages.routes)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     return app
 
