@@ -410,8 +410,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "reason": {
         # hub's own reasons for a disabled action (the plugins word theirs)
         "no appeal recorded for this case": ("尚未登记申诉", "no appeal recorded for this case"),
-        "the shop needs re-authorisation": ("店铺授权已失效，"
-        "需要重新授权", "the shop needs re-authorisation"),
+        "the shop needs re-authorisation": (
+            "店铺授权已失效，需要重新授权",
+            "the shop needs re-authorisation",
+        ),
+        "viewers cannot act": ("只读账号不能操作", "viewers cannot act"),
     },
     "dispute_kind": {
         "intervention": ("平台介入", "intervention"),
