@@ -82,7 +82,9 @@ async def test_agree_return_offers_the_shops_addresses_and_money_is_typed_in_yua
     assert "默认退货地址" in options["1001"] and "文一西路969号" in options["1001"]
     assert "退货地址" in page and "买家按此地址寄回商品" in page  # the Chinese label and help
     # the call was signed like every other (the gateway checks it) and is cached per shop
-    assert len(asked) == 1 and asked[0].get("sign") and asked[0]["method"] == "taobao.logistics.address.search"
+    assert (
+        len(asked) == 1 and asked[0].get("sign") and asked[0]["method"] == "taobao.logistics.address.search"
+    )
     await client.get(f"/cases/{ids['return']}", headers=auth)
     assert len(asked) == 1
 
@@ -93,7 +95,7 @@ async def test_agree_return_offers_the_shops_addresses_and_money_is_typed_in_yua
         allow_redirects=False,
     )
     assert resp.status == 303 and "done=" in resp.headers["Location"], resp.headers["Location"]
-    refund = sandbox.taobao.refunds[int((await _external(hub, ids["return"])))]
+    refund = sandbox.taobao.refunds[int(await _external(hub, ids["return"]))]
     assert refund.address == sandbox.taobao.addresses["1002"]
     assert refund.status == "WAIT_BUYER_RETURN_GOODS"
 
