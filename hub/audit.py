@@ -22,10 +22,6 @@ from .store.cases import get_case_row
 #: the case fields an entry's before/after keeps (all plain values, JSON as they are)
 SNAPSHOT_FIELDS = ("status", "platform_status", "assignee", "refund_fen", "dispute_status", "kind")
 
-#: the actor names of callers that are not a workbench user
-CLI_ACTOR = "cli"
-AUTOMATION_ACTOR = "automation"
-
 
 async def snapshot(hub: Hub, case_id: int) -> dict[str, Any]:
     """The case's audited fields now (empty when the case cannot be read)."""
