@@ -56,8 +56,9 @@ def figure(rule: Rule, lang: str) -> str:
         return ("无时限" if zh else "no clock") + (f"：{why}" if zh and why else f": {why}" if why else "")
     if rule.counting == "natural_days":
         return f"{d.days} 个自然日" if zh else f"{d.days} natural days"
-    if d % timedelta(days=1) == timedelta(0) and d >= timedelta(days=2):
-        return f"{d.days} 天（{d.days * 24} 小时）" if zh else f"{d.days} days"
+    # rules speak of hours up to 72 ("72 小时"), of days beyond ("7 天")
+    if d % timedelta(days=1) == timedelta(0) and d > timedelta(hours=72):
+        return f"{d.days} 天" if zh else f"{d.days} days"
     hours, rest = divmod(int(d.total_seconds()), 3600)
     if rest == 0:
         return f"{hours} 小时" if zh else f"{hours} hours"
@@ -70,6 +71,7 @@ def applies_to(rule: Rule, lang: str) -> str:
     label = labeller(lang)
     m = rule.match
     zh = lang == "zh"
+    sep = "、" if zh else ", "
     if m.subject == "order":
         head = "订单" if zh else "orders"
         states = [label("order_status", s) for s in sorted(m.statuses)]
@@ -78,20 +80,20 @@ def applies_to(rule: Rule, lang: str) -> str:
         states = [label("status", s) for s in sorted(m.statuses)]
     parts = [head]
     if states:
-        parts.append(("状态：" if zh else "status: ") + "、".join(states))
+        parts.append(("状态：" if zh else "status: ") + sep.join(states))
     if m.kinds:
-        parts.append(("类型：" if zh else "kind: ") + "、".join(label("kind", k) for k in sorted(m.kinds)))
+        parts.append(("类型：" if zh else "kind: ") + sep.join(label("kind", k) for k in sorted(m.kinds)))
     if m.dispute_kinds:
         parts.append(
             ("纠纷：" if zh else "dispute: ")
-            + "、".join(label("dispute_kind", k) for k in sorted(m.dispute_kinds))
+            + sep.join(label("dispute_kind", k) for k in sorted(m.dispute_kinds))
         )
     if m.dispute_statuses:
         shown = [
             ("无纠纷" if zh else "none") if s == "none" else label("dispute_status", s)
             for s in sorted(m.dispute_statuses)
         ]
-        parts.append(("纠纷状态：" if zh else "dispute status: ") + "、".join(shown))
+        parts.append(("纠纷状态：" if zh else "dispute status: ") + sep.join(shown))
     if m.platform_statuses or m.facts:
         parts.append("另有平台状态条件（见原始数据）" if zh else "with platform conditions (see raw data)")
     return "；".join(parts) if zh else "; ".join(parts)
