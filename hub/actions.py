@@ -199,7 +199,7 @@ async def available_actions(
             {
                 "action": name,
                 "label": label,
-                "label_zh": _HUB_LABELS_ZH[name],
+                "label_zh": HUB_LABELS_ZH[name],
                 "enabled": enabled,
                 "reason": reason,
                 "money_moves": False,
@@ -218,7 +218,7 @@ def _closed_reason(case: Any) -> str:
     return f"售后单已结束（{shown}），不能再操作 (the case is {case.status.value})"
 
 
-_HUB_LABELS_ZH = {
+HUB_LABELS_ZH = {
     "note": "添加备注",
     "assign": "分配客服",
     "record_refusal": "登记后台拒绝",

@@ -709,11 +709,18 @@ def _print_erp_and_parcels(c: dict[str, Any]) -> None:
 
 
 async def cmd_case_act(args: argparse.Namespace) -> int:
-    from .actions import perform_action
+    from .audit import audited_action
 
     async with open_hub(args) as hub:
-        reply = await perform_action(
-            hub, args.id, args.action, parse_kv(args.param), actor=args.actor, idempotency_key=args.key
+        # audited like the workbench's actions: the audit page shows who (命令行) changed what
+        reply = await audited_action(
+            hub,
+            args.id,
+            args.action,
+            parse_kv(args.param),
+            actor=args.actor,
+            via="cli",
+            idempotency_key=args.key,
         )
     note = " (already done under this key: nothing sent)" if reply.replayed else ""
     print(f"{reply.action}: {reply.status}{' — ' + reply.message if reply.message else ''}{note}")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+#: an amount as an agent types it into a form: 元, at most two decimals ("12", "12.5", "1,299.00")
+_TYPED_YUAN = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?")
 
 
 def yuan_to_fen(value: str | int | float | Decimal | None) -> int:
@@ -38,3 +42,15 @@ def percent_of(fen: int, percent: int | str | Decimal, cap_fen: int | None = Non
     """``percent`` % of ``fen``, rounded half up to the fen, capped at ``cap_fen``."""
     value = int((Decimal(fen) * Decimal(str(percent)) / 100).quantize(Decimal(1), ROUND_HALF_UP))
     return min(value, cap_fen) if cap_fen is not None else value
+
+
+def typed_yuan_to_fen(text: str) -> int:
+    """An amount typed into a form, in 元 with at most two decimals, as fen: the one conversion.
+
+    A leading ``¥``/``￥`` and thousands separators are accepted; a sign, a third decimal,
+    letters or an empty field are refused (``ValueError``; the caller names the field).
+    """
+    cleaned = text.strip().lstrip("¥￥").strip()
+    if not _TYPED_YUAN.fullmatch(cleaned):
+        raise ValueError(f"not an amount in yuan with at most two decimals: {text[:40]!r}")
+    return yuan_to_fen(cleaned.replace(",", ""))

@@ -74,14 +74,43 @@ class SettingSpec:
         return infer_kind(self.default)
 
 
+#: The kinds of action parameter. ``amount`` is money: integer fen in the API and the CLI, typed in
+#: 元 with two decimals on the workbench's forms (converted to fen once, by the form).
+PARAM_TYPES = ("string", "text", "integer", "amount", "file", "boolean", "choice")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Choice:
+    """One value an action parameter may take, with what the agent reads (e.g. a return address)."""
+
+    value: str
+    label: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class ParamSpec:
-    """One parameter of an action (shown as a form field and in the API schema)."""
+    """One parameter of an action (shown as a form field and in the API schema).
+
+    ``label_zh``/``help_zh`` are what the workbench's Chinese form shows (``help`` is the English,
+    for the API schema and the CLI). ``choices`` lists fixed values; ``dynamic_choices=True`` says
+    the shop's own values (its return addresses, say) come from the adapter's optional
+    ``param_choices(action, param)`` method: the form offers them as a select, and falls back to a
+    text field when the adapter offers none (or cannot reach the platform).
+    """
 
     name: str
     help: str
-    type: str = "string"  #: string, integer (fen amounts), file, boolean
+    type: str = "string"  #: one of PARAM_TYPES; ``amount`` is fen (元 on the forms)
     required: bool = False
+    label_zh: str = ""  #: the field's Chinese label (default: the name)
+    help_zh: str = ""  #: one line of Chinese help under the field
+    choices: tuple[str, ...] = ()  #: fixed values (type ``choice``)
+    dynamic_choices: bool = False  #: the adapter's ``param_choices`` offers the shop's values
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAM_TYPES:
+            known = ", ".join(PARAM_TYPES)
+            raise ValueError(f"parameter {self.name}: type {self.type!r} is not one of {known}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +248,21 @@ class PlatformAdapter(Protocol):
 
     async def close(self) -> None:
         """Release what the adapter holds (never the shared HTTP session)."""
+        ...
+
+
+@runtime_checkable
+class ChoiceSource(Protocol):
+    """Optional on an adapter: the values a ``dynamic_choices`` parameter may take for this shop.
+
+    ``param_choices("agree_return", "address_id")`` returns the shop's return addresses, for
+    instance. Return ``[]`` for a parameter the adapter has no choices for; raise a
+    :class:`hub.errors.PlatformError` when the platform cannot be asked (the form then falls back
+    to a text field). The core caches the answer per shop for :data:`hub.choices.CHOICES_TTL`.
+    """
+
+    async def param_choices(self, action: str, param: str) -> Sequence[Choice]:
+        """The values ``param`` of ``action`` may take for this shop, as the agent should read them."""
         ...
 
 

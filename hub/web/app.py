@@ -19,7 +19,7 @@ import structlog
 from aiohttp import web
 
 from ..runtime import Hub
-from . import api, erp_parcels, policy_pages, reports_views, views
+from . import api, erp_parcels, policy_pages, reports_views, rules_pages, views
 from .keys import (
     counters_key,
     hub_key,
@@ -94,6 +94,7 @@ def create_app(
     app.router.add_routes(api.routes)
     app.router.add_routes(reports_views.routes)  # /reports, /ledger and their API twins
     app.router.add_routes(policy_pages.routes)  # /policy, /auto
+    app.router.add_routes(rules_pages.routes)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     return app
 

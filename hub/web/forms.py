@@ -15,6 +15,7 @@ from multidict import MultiMapping
 from ..actions import APPEAL_OUTCOMES
 from ..clock import parse_duration
 from ..domain import AfterSaleKind, AfterSaleStatus, Party
+from ..money import typed_yuan_to_fen
 from ..store.cases import CaseFilter, decode_cursor
 from .auth import Principal
 from .middlewares import ApiError
@@ -35,17 +36,44 @@ PARTY_NAMES = (*PARTIES, "seller")
 
 #: parameters of hub's own actions (the core lists none: they are the same on every platform)
 HUB_PARAMS: dict[str, tuple[dict[str, Any], ...]] = {
-    "note": ({"name": "note", "help": "the note", "type": "text", "required": True},),
-    "assign": ({"name": "agent", "help": "the agent (empty: unassign)", "type": "agent", "required": False},),
-    "record_refusal": ({"name": "note", "help": "why it was refused", "type": "text", "required": True},),
+    "note": ({"name": "note", "help": "the note", "type": "text", "required": True, "label_zh": "备注"},),
+    "assign": (
+        {
+            "name": "agent",
+            "help": "the agent (empty: unassign)",
+            "type": "agent",
+            "required": False,
+            "label_zh": "负责人",
+            "help_zh": "留空则取消分配",
+        },
+    ),
+    "record_refusal": (
+        {
+            "name": "note",
+            "help": "why it was refused",
+            "type": "text",
+            "required": True,
+            "label_zh": "拒绝原因",
+            "help_zh": "在平台后台拒绝时填写的理由",
+        },
+    ),
     "record_appeal": (
         {
             "name": "subtype",
             "help": "what is appealed (e.g. late_shipment)",
             "type": "string",
             "required": False,
+            "label_zh": "申诉事项",
+            "help_zh": "申诉的是什么，例如延迟发货、处罚、裁决",
         },
-        {"name": "note", "help": "the appeal as filed", "type": "text", "required": False},
+        {
+            "name": "note",
+            "help": "the appeal as filed",
+            "type": "text",
+            "required": False,
+            "label_zh": "申诉内容",
+            "help_zh": "在平台提交的申诉说明",
+        },
     ),
     "record_appeal_outcome": (
         {
@@ -54,8 +82,16 @@ HUB_PARAMS: dict[str, tuple[dict[str, Any], ...]] = {
             "type": "choice",
             "choices": APPEAL_OUTCOMES,
             "required": True,
+            "label_zh": "申诉结果",
+            "help_zh": "平台的裁决",
         },
-        {"name": "note", "help": "the ruling's text", "type": "text", "required": False},
+        {
+            "name": "note",
+            "help": "the ruling's text",
+            "type": "text",
+            "required": False,
+            "label_zh": "裁决说明",
+        },
     ),
 }
 
@@ -204,14 +240,30 @@ _FALSE = ("false", "0", "no", "off")
 
 
 def coerce_params(
-    specs: Sequence[Mapping[str, Any]], given: Mapping[str, Any], *, agents: Sequence[str] = ()
+    specs: Sequence[Mapping[str, Any]],
+    given: Mapping[str, Any],
+    *,
+    agents: Sequence[str] = (),
+    yuan: bool = False,
+    lang: str = "en",
 ) -> dict[str, Any]:
     """Check ``given`` against the action's parameters and convert each to its type.
 
-    Unknown names, wrong types and missing required values are a 422 that names the parameter.
-    ``file`` parameters are evidence ids of the case (checked by the callers; the core passes the
-    file's content to the plugin); blank optional values are left out so the platform's defaults apply.
+    Unknown names, wrong types and missing required values are a 422 that names the parameter
+    (in Chinese, by its Chinese label, when ``lang`` is ``zh``: the case page's form).
+    ``amount`` parameters are integer fen, except from a form (``yuan=True``), which sends 元 with
+    at most two decimals: converted to fen here, once. ``file`` parameters are evidence ids of the
+    case (checked by the callers; the core passes the file's content to the plugin); blank optional
+    values are left out so the platform's defaults apply.
     """
+    zh = lang == "zh"
+
+    def fail(spec: Mapping[str, Any], en: str, cn: str) -> ApiError:
+        name = str(spec["name"])
+        if zh:
+            return ApiError(422, f"“{spec.get('label_zh') or name}”{cn}")
+        return ApiError(422, f"parameter {name} {en}")
+
     known = {str(s["name"]): s for s in specs}
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -223,37 +275,53 @@ def coerce_params(
         kind = str(spec.get("type") or "string")
         if value is None or (isinstance(value, str) and not value.strip()):
             if spec.get("required") and kind != "agent":
-                raise ApiError(422, f"parameter {name} is required ({spec.get('help', '')})")
+                raise fail(spec, f"is required ({spec.get('help', '')})", "必须填写")
             if kind == "agent":
                 out[name] = ""
             continue
-        if kind == "integer":
+        if kind == "amount" and yuan:
+            try:
+                fen = typed_yuan_to_fen(str(value))
+            except ValueError:
+                raise fail(
+                    spec,
+                    "must be an amount in yuan with at most two decimals (e.g. 12.50)",
+                    "须为金额（元），最多两位小数，例如 12.50",
+                ) from None
+            out[name] = fen
+        elif kind in ("integer", "amount"):
             if isinstance(value, bool) or not (
                 isinstance(value, int)
                 or (isinstance(value, str) and re.fullmatch(r"-?\d{1,15}", value.strip()))
             ):
-                raise ApiError(422, f"parameter {name} must be a whole number")
+                unit = " (fen)" if kind == "amount" else ""
+                raise fail(spec, f"must be a whole number{unit}", "须为整数")
             out[name] = int(value)
+            if kind == "amount" and out[name] < 0:
+                raise fail(spec, "cannot be negative (fen)", "不能为负数")
         elif kind == "boolean":
             if isinstance(value, bool):
                 out[name] = value
             elif isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
                 out[name] = value.strip().lower() in _TRUE
             else:
-                raise ApiError(422, f"parameter {name} must be true or false")
+                raise fail(spec, "must be true or false", "须为“是”或“否”")
         elif kind == "file":
             if not isinstance(value, str):
-                raise ApiError(422, f"parameter {name} must be an uploaded file (an evidence id in the API)")
+                raise fail(spec, "must be an uploaded file (an evidence id in the API)", "须为上传的文件")
             out[name] = value
         else:
             if not isinstance(value, str | int | float) or isinstance(value, bool):
-                raise ApiError(422, f"parameter {name} must be text")
+                raise fail(spec, "must be text", "须为文字")
             text = str(value).strip()
             if len(text) > 4000:
-                raise ApiError(422, f"parameter {name} is longer than 4000 characters")
+                raise fail(spec, "is longer than 4000 characters", "不能超过 4000 个字")
             if kind == "choice" and text not in spec.get("choices", ()):
-                raise ApiError(422, f"parameter {name} must be one of {', '.join(spec.get('choices', ()))}")
+                allowed = ", ".join(c for c in spec.get("choices", ()) if c)
+                raise fail(spec, f"must be one of {allowed}", "不是可选的值")
             if kind == "agent" and text not in agents:
+                if zh:
+                    raise ApiError(422, f"{text[:60]} 不能负责此售后单（可选：{'、'.join(agents)}）")
                 raise ApiError(
                     422, f"{text[:60]!r} cannot be assigned this case (agents: {', '.join(agents)})"
                 )

@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit as audit_trail
 from ..actions import (
     ActionReply,
     add_evidence,
@@ -110,6 +111,8 @@ async def act(
     *,
     files: Mapping[str, Any] | None = None,
     confirmed: bool | None = None,
+    yuan: bool = False,
+    lang: str = "en",
 ) -> ActionReply:
     """Perform ``action`` for the caller: role, scope, state and parameters checked, the reply audited.
 
@@ -118,7 +121,9 @@ async def act(
     still answer, not act. The same key with other parameters is a 422 (a new request needs a new key).
     ``files`` are uploaded form files for ``file`` parameters; they are stored as evidence first.
     ``confirmed`` is the page's confirmation tick: False refuses an action that moves money (the
-    API passes None: a script's call is its own confirmation).
+    API passes None: a script's call is its own confirmation). ``yuan``: the caller is the page's
+    form, whose amounts are typed in 元 (the API sends fen); ``lang`` words the parameter errors.
+    The audit entry keeps the case's fields before and after (:mod:`hub.audit`).
     """
     hub = request.app[hub_key]
     require_actor(principal)
@@ -149,7 +154,8 @@ async def act(
     if any(s.get("type") == "agent" for s in specs):
         detail = await case_detail(hub.engine, case_id, principal.shop_ids)
         agents = await auth.agents_for_shop(hub.engine, detail["shop"])
-    params = coerce_params(specs, values, agents=agents)
+    params = coerce_params(specs, values, agents=agents, yuan=yuan, lang=lang)
+    before = await audit_trail.snapshot(hub, case_id)
 
     async def perform() -> ActionReply:
         try:
@@ -170,22 +176,18 @@ async def act(
     except IntegrityError:
         # two submits raced past the check with the same key: the loser replays the winner's record
         reply = await perform()
-    await auth.audit(
-        hub.engine,
+    await audit_trail.record_action(
+        hub,
         actor=principal.name,
-        kind="action",
-        now=hub.now(),
         case_id=case_id,
+        reply=reply,
+        params=params,
+        before=before,
+        after=await audit_trail.snapshot(hub, case_id),
+        via=principal.via,
+        now=hub.now(),
         remote=remote_of(request),
         request_id=request.get(REQUEST_ID),
-        detail={
-            "action": action,
-            "status": reply.status,
-            "idempotency_key": reply.idempotency_key,
-            "replayed": reply.replayed,
-            "message": reply.message[:500],
-            "via": principal.via,
-        },
     )
     return reply
 

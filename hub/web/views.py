@@ -19,11 +19,13 @@ from ..store.cases import quarantined
 from ..store.pages_repo import case_data, ping, shop_names
 from . import auth
 from .erp_parcels import case_blocks
+from .audit_view import action_names, audit_rows, param_labels
+from .case_text import case_page_text
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
 from .i18n import LANGS, labeller, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
 from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
-from .present import arrange_insights, beijing_text, event_text, fmt_time, status_label
+from .present import arrange_insights, beijing_text, event_text, fmt_time, lag_zh, status_label, zh_text
 from .service import act, case_view, store_evidence, summary, worklist_page
 from .status import sync_status
 
@@ -385,6 +387,7 @@ async def case_page(request: web.Request) -> web.Response:
         platform_info=hub.registry.platforms.get(detail["platform"]),
         policy_note=await deadline_policy(hub, detail["shop"], detail["next_action"]),
         **await case_blocks(hub, case_id),  # ERP documents and parcels
+        **await case_page_text(hub, principal, case_id, view.actions, lang),
     )
 
 
@@ -419,6 +422,8 @@ async def case_act(request: web.Request) -> web.StreamResponse:
             key,
             files=files,
             confirmed=form.get("confirm") == "yes",
+            yuan=True,
+            lang=request.get(LANG, "zh"),
         )
     except ApiError as err:
         if err.status in (404, 403):
@@ -495,7 +500,16 @@ async def sync_page(request: web.Request) -> web.Response:
     quarantine = await quarantined(
         hub.engine, list(principal.shop_ids) if principal.shop_ids is not None else None
     )
-    return render(request, "sync.html", shops=shops, quarantine=quarantine, now=now, lag=_lag)
+    lang = request.get(LANG, "zh")
+    return render(
+        request,
+        "sync.html",
+        shops=shops,
+        quarantine=quarantine,
+        now=now,
+        lag=_lag if lang != "zh" else lag_zh,
+        zh_text=zh_text,
+    )
 
 
 def _lag(seconds: int | None) -> str:
@@ -516,5 +530,15 @@ async def audit_page(request: web.Request) -> web.Response:
     principal = principal_of(request)
     if not principal.is_admin:
         raise ApiError(403, "only admins read the audit log")
-    entries = await auth.audit_entries(request.app[hub_key].engine, limit=300)
-    return render(request, "audit.html", entries=entries)
+    hub = request.app[hub_key]
+    entries = await auth.audit_entries(hub.engine, limit=300)
+    lang = request.get(LANG, "zh")
+    rows = audit_rows(
+        entries,
+        label=labeller(lang),
+        t=translator(lang),
+        lang=lang,
+        names=action_names(hub.registry, lang),
+        params=param_labels(hub.registry, lang),
+    )
+    return render(request, "audit.html", entries=rows)

@@ -67,7 +67,11 @@ CAPABILITIES: tuple[Capability, ...] = (
         label_zh="同意退款",
         money_moves=True,
         api="pdd.refund.agree",
-        params=(ParamSpec(name="operate_desc", help="给用户留言 (message to the buyer)"),),
+        params=(
+            ParamSpec(
+                name="operate_desc", help="message to the buyer", label_zh="给买家留言", help_zh="买家可见"
+            ),
+        ),
     ),
     Capability(
         action="agree_return",
@@ -78,8 +82,12 @@ CAPABILITIES: tuple[Capability, ...] = (
             ParamSpec(
                 name="return_address_id",
                 help="退货地址 id from pdd.refund.address.list.get; default: the shop's default address",
+                label_zh="退货地址编号",
+                help_zh="不填则使用店铺的默认退货地址",
             ),
-            ParamSpec(name="operate_desc", help="给用户留言 (message to the buyer)"),
+            ParamSpec(
+                name="operate_desc", help="message to the buyer", label_zh="给买家留言", help_zh="买家可见"
+            ),
         ),
     ),
     Capability(
@@ -87,16 +95,17 @@ CAPABILITIES: tuple[Capability, ...] = (
         label="Refuse",
         label_zh="驳回",
         supported=False,
-        reason=f"PDD's open platform has no API to refuse an after-sales request; refuse in {REFUSE_WHERE}, "
-        "then record it in hub",
+        reason="拼多多开放平台没有驳回接口：请在商家后台售后详情页驳回，再在此登记 "
+        "(no API to refuse an after-sales request: refuse on the case's page in the merchant backend, "
+        "then record it in hub)",
     ),
     Capability(
         action="appeal",
         label="Appeal",
         label_zh="维权申诉",
         supported=False,
-        reason=f"PDD's open platform has no appeal API; appeal in {APPEAL_WHERE} with the evidence pack, "
-        "then record it in hub",
+        reason=f"拼多多开放平台没有申诉接口：请在{APPEAL_WHERE}提交申诉（附凭证包），再在此登记 "
+        "(no appeal API: appeal in the merchant backend with the evidence pack, then record it in hub)",
     ),
 )
 

@@ -19,7 +19,10 @@ from .rules import (
 )
 
 PLATFORM_ID = "seventeen"
-NO_API = "17网 publishes no API (no SDK, no documentation): do it on 17网's website"
+NO_API = (
+    "17网没有开放接口，请在17网网站上操作"
+    " (17网 publishes no API, no SDK, no documentation: do it on the website)"
+)
 
 SETTINGS = (
     SettingSpec(
@@ -124,16 +127,32 @@ CAPABILITIES = (
         api=_RECORDED,
         params=(
             ParamSpec(
-                name="return_id", help="the 退货单号 17网 shows (so later exports merge into this case)"
+                name="return_id",
+                help="the 退货单号 17网 shows (so later exports merge into this case)",
+                label_zh="退货单号",
+                help_zh="17网显示的退货单号（以后导入的数据会并入本单）",
             ),
-            ParamSpec(name="quantity", help="pieces to return", type="integer"),
-            ParamSpec(name="style_no", help="货号 of the line returned (when the order has several)"),
-            ParamSpec(name="color", help="颜色"),
-            ParamSpec(name="size", help="尺码"),
+            ParamSpec(name="quantity", help="pieces to return", type="integer", label_zh="退货件数"),
             ParamSpec(
-                name="reason", help="退货原因 as chosen on 17网 (a wrong reason forfeits compensation)"
+                name="style_no",
+                help="货号 of the line returned (when the order has several)",
+                label_zh="货号",
+                help_zh="订单有多个商品时填写",
             ),
-            ParamSpec(name="condition", help="condition of the goods (washed, tags cut ...)"),
+            ParamSpec(name="color", help="颜色", label_zh="颜色"),
+            ParamSpec(name="size", help="尺码", label_zh="尺码"),
+            ParamSpec(
+                name="reason",
+                help="退货原因 as chosen on 17网 (a wrong reason forfeits compensation)",
+                label_zh="退货原因",
+                help_zh="与17网上选择的一致（原因选错将失去赔付）",
+            ),
+            ParamSpec(
+                name="condition",
+                help="condition of the goods (washed, tags cut ...)",
+                label_zh="商品状况",
+                help_zh="例如：已洗过、吊牌已剪",
+            ),
         ),
     ),
     Capability(
@@ -141,7 +160,15 @@ CAPABILITIES = (
         label="代发 agreed",
         label_zh="代发已同意",
         api=_RECORDED,
-        params=(ParamSpec(name="return_address", help="the return address 代发 gave", required=True),),
+        params=(
+            ParamSpec(
+                name="return_address",
+                help="the return address 代发 gave",
+                required=True,
+                label_zh="退货地址",
+                help_zh="代发给出的退货地址",
+            ),
+        ),
     ),
     Capability(
         action="enter_return_waybill",
@@ -149,12 +176,20 @@ CAPABILITIES = (
         label_zh="已填写退货运单号",
         api=_RECORDED,
         params=(
-            ParamSpec(name="waybill", help="the return parcel's own tracking number", required=True),
-            ParamSpec(name="courier", help="快递公司"),
+            ParamSpec(
+                name="waybill",
+                help="the return parcel's own tracking number",
+                required=True,
+                label_zh="退货运单号",
+                help_zh="退回包裹自己的快递单号",
+            ),
+            ParamSpec(name="courier", help="快递公司", label_zh="快递公司"),
             ParamSpec(
                 name="mid_way_recall",
                 help="the parcel was recalled mid-way (17网's outbound number is then accepted)",
                 type="boolean",
+                label_zh="中途拦截召回",
+                help_zh="包裹中途召回时，可填17网寄出的单号",
             ),
         ),
     ),
@@ -164,8 +199,18 @@ CAPABILITIES = (
         label_zh="代发已签收",
         api=_RECORDED,
         params=(
-            ParamSpec(name="signed_at", help="when 代发 signed (ISO time; default now)"),
-            ParamSpec(name="return_id", help="the return case, when recording a parcel for an order"),
+            ParamSpec(
+                name="signed_at",
+                help="when 代发 signed (ISO time; default now)",
+                label_zh="签收时间",
+                help_zh="例如 2026-12-01T10:00:00+08:00；不填为现在",
+            ),
+            ParamSpec(
+                name="return_id",
+                help="the return case, when recording a parcel for an order",
+                label_zh="退货单号",
+                help_zh="在订单上登记包裹时填写对应的退货单",
+            ),
         ),
     ),
     Capability(
@@ -174,11 +219,26 @@ CAPABILITIES = (
         label_zh="档口退货结果",
         api=_RECORDED,
         params=(
-            ParamSpec(name="accepted", help="the stall took the goods back", type="boolean", required=True),
             ParamSpec(
-                name="refund_fen", help="amount refunded, in fen (the stall's current price)", type="integer"
+                name="accepted",
+                help="the stall took the goods back",
+                type="boolean",
+                required=True,
+                label_zh="档口是否接受退货",
             ),
-            ParamSpec(name="reason", help="why the stall refused"),
+            ParamSpec(
+                name="refund_fen",
+                help="amount refunded, in fen (the stall's current price)",
+                type="amount",
+                label_zh="退款金额",
+                help_zh="按档口当前价格退款，单位：元",
+            ),
+            ParamSpec(
+                name="reason",
+                help="why the stall refused",
+                label_zh="拒绝原因",
+                help_zh="档口拒绝退货的理由",
+            ),
         ),
     ),
     Capability(
@@ -186,35 +246,49 @@ CAPABILITIES = (
         label="Receipt extended",
         label_zh="已延长收货",
         api=_RECORDED,
-        params=(ParamSpec(name="days", help="days extended (1-7, once)", type="integer"),),
+        params=(
+            ParamSpec(
+                name="days",
+                help="days extended (1-7, once)",
+                type="integer",
+                label_zh="延长天数",
+                help_zh="1-7 天，只能延长一次",
+            ),
+        ),
     ),
     Capability(
         action="exchange",
         label="Exchange",
         label_zh="换货",
         supported=False,
-        reason="17网 has no exchange (17网暂不支持换货): return, then order again",
+        reason="17网暂不支持换货：先退货，再重新下单 (no exchange on 17网: return, then order again)",
     ),
     Capability(
         action="agree_refund",
         label="Agree refund",
         label_zh="同意退款",
         supported=False,
-        reason="the merchant is the buyer on 17网: 代发 and the stall decide refunds",
+        reason=(
+            "在17网上我方是买家，退款由代发和档口决定"
+            " (the merchant is the buyer: the supplier decides refunds)"
+        ),
     ),
     Capability(
         action="refuse",
         label="Refuse",
         label_zh="拒绝",
         supported=False,
-        reason="the merchant is the buyer on 17网: nothing to refuse",
+        reason="在17网上我方是买家，没有可拒绝的申请 (the merchant is the buyer: nothing to refuse)",
     ),
     Capability(
         action="agree_return",
         label="Agree return",
         label_zh="同意退货",
         supported=False,
-        reason="代发 agrees returns on 17网; record it with daifa_agreed",
+        reason=(
+            "17网的退货由代发同意，请用“代发已同意”登记"
+            " (the supplier agrees returns: record it with daifa_agreed)"
+        ),
     ),
     Capability(
         action="confirm_receipt", label="Confirm receipt", label_zh="确认收货", supported=False, reason=NO_API
@@ -224,7 +298,10 @@ CAPABILITIES = (
         label="Appeal",
         label_zh="申诉",
         supported=False,
-        reason="17网 has no appeal flow; a wrong return reason forfeits further compensation",
+        reason=(
+            "17网没有申诉流程；退货原因选错将失去后续赔付"
+            " (no appeal flow; a wrong return reason forfeits compensation)"
+        ),
     ),
 )
 

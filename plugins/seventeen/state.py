@@ -48,6 +48,20 @@ class Stage(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: what the agent reads for each stage (the reasons above name the return's stage)
+STAGE_ZH = {
+    Stage.UNCLAIMED: "包裹已到代发、未线上申请",
+    Stage.APPLIED: "已申请、待代发审核",
+    Stage.AGREED: "代发已同意",
+    Stage.SHIPPED: "已寄回",
+    Stage.SIGNED: "代发已签收",
+    Stage.REFUNDING: "退款中",
+    Stage.ACCEPTED: "档口已接受并退款",
+    Stage.REFUSED: "档口已拒绝",
+    Stage.SENT_BACK: "已退回我方",
+    Stage.CANCELLED: "已取消",
+}
+
 OPEN_STAGES = frozenset(
     {Stage.UNCLAIMED, Stage.APPLIED, Stage.AGREED, Stage.SHIPPED, Stage.SIGNED, Stage.REFUNDING}
 )
@@ -166,75 +180,106 @@ def check_step(
     """Why ``action`` may not be recorded now, or ``None`` when it may. The same check serves
     ``available_actions`` (with empty params) and ``perform`` (with the merchant's params)."""
     stage = state.stage if state else None
+    now_zh = STAGE_ZH.get(stage, str(stage)) if stage else ""
     if action == "extend_receipt":
         if order is None:
-            return "no 17网 purchase order to extend"
+            return "没有可延长收货的17网采购单 (no 17网 purchase order to extend)"
         if order.status != "shipped":
-            return "only a shipped order, not yet confirmed, can have its receipt extended"
+            return (
+                "只有已发货、尚未确认收货的订单可以延长收货"
+                " (only a shipped order, not yet confirmed, can be extended)"
+            )
         if order.receipt_extended:
-            return "receipt was already extended once; 17网 allows one extension of at most 7 days"
+            return "已经延长过一次收货；17网只允许延长一次，最多 7 天 (receipt was already extended once)"
         if order.auto_confirm_at and now >= order.auto_confirm_at:
-            return "auto-confirm has passed: the trade succeeded, nothing to extend"
+            return "已过自动确认收货时间，交易已成功，无法延长 (auto-confirm has passed: nothing to extend)"
         days = params.get("days")
         if days not in (None, "") and not (str(days).isdigit() and 1 <= int(days) <= 7):
-            return f"days must be 1 to 7 (17网 extends at most 7 days), got {days!r}"
+            return f"延长天数须为 1-7 天 (days must be 1 to 7 (17网 extends at most 7 days), got {days!r})"
         return None
     if action == "apply_return":
         if state is not None and stage is not Stage.UNCLAIMED:
-            return f"a return is already applied for (now {stage}); 17网 takes one application per return"
+            return (
+                f"已申请过退货（当前：{now_zh}），17网每次退货只能申请一次"
+                f" (a return is already applied for, now {stage})"
+            )
         if order is not None:
             if order.status == "completed":
-                return "the trade succeeded (receipt confirmed): 17网 takes no online return now"
+                return (
+                    "交易已成功（已确认收货），17网不再受理线上退货"
+                    " (the trade succeeded: no online return now)"
+                )
             if order.status not in ("shipped", "refunding"):
-                return f"the order is {order.status}, not shipped: there is nothing to send back"
+                return (
+                    "订单尚未发货，没有可退回的商品"
+                    f" (the order is {order.status}, not shipped: nothing to send back)"
+                )
         return None
     if state is None and action != "daifa_signed":
-        return "no return applied for yet: apply online first (订单管理 → 订单详情 → 退款退货)"
+        return (
+            "尚未申请退货：请先在17网线上申请（订单管理 → 订单详情 → 退款退货）"
+            " (no return applied for yet: apply online first)"
+        )
     if action == "daifa_agreed":
         if stage is not Stage.APPLIED:
-            return f"代发 agrees to an application waiting for review; this return is {stage}"
+            return (
+                f"代发只能同意待审核的退货申请，此退货当前：{now_zh}"
+                f" (the supplier agrees applications waiting for review; this return is {stage})"
+            )
         if "return_address" in params and not str(params.get("return_address") or "").strip():
-            return "give the return address 代发 sent"
+            return "请填写代发给出的退货地址 (give the return address the supplier sent)"
         return None
     if action == "enter_return_waybill":
         assert state is not None
         if not state.applied:
-            return "no waybill before the return is applied online"
+            return "线上申请退货之前不能填写运单号 (no waybill before the return is applied online)"
         if stage not in (Stage.APPLIED, Stage.AGREED, Stage.SHIPPED, Stage.SIGNED):
-            return f"the return is {stage}: no waybill to enter"
+            return f"此退货当前：{now_zh}，无需填写运单号 (the return is {stage}: no waybill to enter)"
         if stage is Stage.SIGNED and state.waybill:
-            return "代发 already signed for the parcel under its waybill"
+            return "代发已按该运单号签收包裹 (the supplier already signed for the parcel under its waybill)"
         waybill = str(params.get("waybill") or "").strip()
         if "waybill" in params and not waybill:
-            return "give the return parcel's tracking number"
+            return "请填写退回包裹的快递单号 (give the return parcel's tracking number)"
         recall = bool(params.get("mid_way_recall"))
         if waybill and order and order.outbound_waybill and waybill == order.outbound_waybill and not recall:
             return (
-                f"{waybill} is 17网's outbound waybill for this order: "
-                "enter the return parcel's own tracking number "
-                "(17网's outbound number only for a parcel recalled mid-way: "
-                "set mid_way_recall)"
+                f"{waybill} 是17网寄出此单的运单号：请填写退回包裹自己的快递单号；"
+                "只有中途拦截召回的包裹才可填寄出单号 "
+                f"({waybill} is the outbound waybill for this order: enter the return parcel's own "
+                "tracking number; the outbound number only for a parcel recalled mid-way: set mid_way_recall)"
             )
         return None
     if action == "daifa_signed":
         if state is not None and stage not in (Stage.APPLIED, Stage.AGREED, Stage.SHIPPED):
-            return f"the return is {stage}: 代发 cannot sign for it now"
+            return (
+                f"此退货当前：{now_zh}，代发现在不能签收"
+                f" (the return is {stage}: the supplier cannot sign for it now)"
+            )
         if state is not None and state.daifa_signed_at:
-            return "代发 already signed for this parcel"
+            return "代发已签收此包裹 (the supplier already signed for this parcel)"
         return None
     if action == "stall_result":
         assert state is not None
         if stage is not Stage.SIGNED:
-            return f"the stall decides after 代发 signs for the parcel; this return is {stage}"
+            return (
+                f"代发签收包裹后才由档口处理，此退货当前：{now_zh}"
+                f" (the stall decides after 代发 signs for the parcel; this return is {stage})"
+            )
         if not state.applied or not state.waybill:
-            return "代发 does not open a parcel without an online application and its waybill"
+            return (
+                "没有线上申请和运单号的包裹，代发不会拆包处理"
+                " (no parcel is opened without an online application and its waybill)"
+            )
         if "accepted" in params:
             accepted = _bool(params.get("accepted"))
             refund = params.get("refund_fen")
             if accepted and (
                 refund in (None, "") or not str(refund).lstrip("-").isdigit() or int(refund) < 0
             ):
-                return "an accepted return needs refund_fen: the amount refunded in fen (current price)"
+                return (
+                    "档口接受退货时须填写退款金额（按当前价格）"
+                    " (an accepted return needs refund_fen: the amount refunded in fen)"
+                )
         return None
     return f"unknown action {action!r}"
 

@@ -23,6 +23,7 @@ from hub.platform import (
     ActionRequest,
     ActionResult,
     AdapterContext,
+    Choice,
     Hint,
     Page,
     ResourceSpec,
@@ -340,6 +341,19 @@ class TaobaoAdapter(BaseAdapter):
         raise MappingError(f"unknown resource {raw.resource!r}", field="resource")
 
     # --- actions -------------------------------------------------------------------------------
+
+    async def param_choices(self, action: str, param: str) -> Sequence[Choice]:
+        """The shop's addresses for ``agree_return``'s ``address_id`` (TOP
+        ``taobao.logistics.address.search``, the seller's address book; its ``contact_id`` is the
+        ``seller_address_id`` the agreement takes): the default return address first. Nothing
+        for any other parameter."""
+        if (action, param) != ("agree_return", "address_id"):
+            return []
+        # the whole address book (no ``rdef``): the default return address (cancel_def) first
+        inner = await self.client.call("taobao.logistics.address.search", {})
+        rows = unwrap_list(inner.get("addresses"), "address_result")
+        rows.sort(key=lambda r: not _truthy(str(r.get("cancel_def", "")).lower()))
+        return [_address_choice(r) for r in rows if r.get("contact_id") not in (None, "")]
 
     def available_actions(self, case: AfterSale, order: Order | None) -> Sequence[ActionAvailability]:
         """Every supported capability, enabled or with the reason it is not (state, shop, rules)."""
@@ -768,6 +782,14 @@ def _disputes(inner: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int | Non
             code=str(result["error_code"]),
         )
     return (unwrap_list(result.get("results"), "dispute"), *_count(result))
+
+
+def _address_choice(row: Mapping[str, Any]) -> Choice:
+    """One address-book entry as the agent reads it: where, who, and whether it is the default."""
+    where = "".join(str(row.get(k) or "") for k in ("province", "city", "country", "addr"))
+    who = " ".join(str(row.get(k)) for k in ("contact_name", "mobile_phone", "phone") if row.get(k))
+    default = "（默认退货地址）" if _truthy(str(row.get("cancel_def", "")).lower()) else ""
+    return Choice(value=str(row["contact_id"]), label=" · ".join(p for p in (where, who) if p) + default)
 
 
 def create_adapter(shop: Shop, ctx: AdapterContext) -> TaobaoAdapter:

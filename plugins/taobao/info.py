@@ -97,7 +97,8 @@ SETTINGS = (
     ),
 )
 
-_PROOF_HELP = "凭证图片：GIF/JPG/PNG，不超过 130000 字节（天猫必填） (proof image)"
+_PROOF_HELP = "proof image: GIF/JPG/PNG, at most 130000 bytes (required on Tmall)"
+_PROOF_HELP_ZH = "图片格式 GIF/JPG/PNG，不超过 130000 字节（天猫必填）"
 
 CAPABILITIES = (
     Capability(
@@ -109,10 +110,17 @@ CAPABILITIES = (
         params=(
             ParamSpec(
                 name="amount_fen",
-                help="退款金额，单位：分（默认为买家申请的金额） (amount in fen)",
-                type="integer",
+                help="refund amount in fen (default: the amount the buyer asked for)",
+                type="amount",
+                label_zh="退款金额",
+                help_zh="单位：元，两位小数；不填则按买家申请的金额退款",
             ),
-            ParamSpec(name="code", help="短信验证码，平台要求时填写 (SMS verification code)"),
+            ParamSpec(
+                name="code",
+                help="SMS verification code, when the platform asks for one",
+                label_zh="短信验证码",
+                help_zh="平台要求验证时填写",
+            ),
         ),
     ),
     Capability(
@@ -121,9 +129,27 @@ CAPABILITIES = (
         label_zh="拒绝退款",
         api="taobao.refund.refuse",
         params=(
-            ParamSpec(name="message", help="拒绝理由，2-200 个字符 (refusal message)", required=True),
-            ParamSpec(name="proof", help=_PROOF_HELP, type="file"),
-            ParamSpec(name="reason_id", help="拒绝原因 ID（taobao.refund.refusereason.get）", type="integer"),
+            ParamSpec(
+                name="message",
+                help="refusal message, 2-200 characters",
+                required=True,
+                label_zh="拒绝理由",
+                help_zh="2-200 个字，买家可见",
+            ),
+            ParamSpec(
+                name="proof",
+                help=_PROOF_HELP,
+                type="file",
+                label_zh="凭证图片",
+                help_zh=_PROOF_HELP_ZH,
+            ),
+            ParamSpec(
+                name="reason_id",
+                help="refusal reason id (taobao.refund.refusereason.get)",
+                type="integer",
+                label_zh="拒绝原因编号",
+                help_zh="平台的拒绝原因编号",
+            ),
         ),
     ),
     Capability(
@@ -132,14 +158,37 @@ CAPABILITIES = (
         label_zh="同意退货",
         api="taobao.rp.returngoods.agree",
         params=(
-            ParamSpec(name="address_id", help="卖家退货地址 ID（seller_address_id）", required=True),
-            ParamSpec(name="remark", help="给买家的说明 (remark)"),
-            ParamSpec(name="name", help="收货人姓名（仅淘宝）"),
-            ParamSpec(name="address", help="退货地址（仅淘宝）"),
-            ParamSpec(name="post", help="邮编（仅淘宝）"),
-            ParamSpec(name="tel", help="电话（仅淘宝）"),
-            ParamSpec(name="mobile", help="手机（仅淘宝）"),
-            ParamSpec(name="post_fee_bear_role", help="退货运费承担方：1 买家，0 卖家", type="integer"),
+            ParamSpec(
+                name="address_id",
+                help="the seller's return address id (seller_address_id; taobao.logistics.address.search)",
+                required=True,
+                label_zh="退货地址",
+                help_zh="买家按此地址寄回商品",
+                dynamic_choices=True,
+            ),
+            ParamSpec(name="remark", help="a note to the buyer", label_zh="给买家的说明"),
+            ParamSpec(
+                name="name",
+                help="receiver's name (Taobao only)",
+                label_zh="收货人姓名",
+                help_zh="仅淘宝",
+            ),
+            ParamSpec(
+                name="address",
+                help="return address text (Taobao only)",
+                label_zh="退货地址详情",
+                help_zh="仅淘宝",
+            ),
+            ParamSpec(name="post", help="post code (Taobao only)", label_zh="邮编", help_zh="仅淘宝"),
+            ParamSpec(name="tel", help="telephone (Taobao only)", label_zh="电话", help_zh="仅淘宝"),
+            ParamSpec(name="mobile", help="mobile phone (Taobao only)", label_zh="手机", help_zh="仅淘宝"),
+            ParamSpec(
+                name="post_fee_bear_role",
+                help="who pays the return postage: 1 the buyer, 0 the seller",
+                type="integer",
+                label_zh="退货运费承担方",
+                help_zh="1 = 买家，0 = 卖家",
+            ),
         ),
     ),
     Capability(
@@ -148,12 +197,21 @@ CAPABILITIES = (
         label_zh="拒绝收货（天猫）",
         api="taobao.rp.returngoods.refuse",
         params=(
-            ParamSpec(name="proof", help="凭证图片：GIF/JPG/PNG，不超过 5 MB", type="file", required=True),
+            ParamSpec(
+                name="proof",
+                help="proof image: GIF/JPG/PNG, at most 5 MB",
+                type="file",
+                required=True,
+                label_zh="凭证图片",
+                help_zh="图片格式 GIF/JPG/PNG，不超过 5 MB",
+            ),
             ParamSpec(
                 name="reason_id",
-                help="拒绝原因 ID（taobao.refund.refusereason.get）",
+                help="refusal reason id (taobao.refund.refusereason.get)",
                 type="integer",
                 required=True,
+                label_zh="拒绝原因编号",
+                help_zh="平台的拒绝原因编号",
             ),
         ),
     ),
@@ -163,14 +221,16 @@ CAPABILITIES = (
         label_zh="审核退款（天猫）",
         api="taobao.rp.refund.review",
         params=(
-            ParamSpec(name="operator", help="审核人姓名 (operator)", required=True),
+            ParamSpec(name="operator", help="the reviewer's name", required=True, label_zh="审核人姓名"),
             ParamSpec(
                 name="result",
-                help="true：审核通过；false：不通过或反审核",
+                help="true: approved; false: not approved, or the approval withdrawn",
                 type="boolean",
                 required=True,
+                label_zh="审核结果",
+                help_zh="通过：审核通过；不通过：不通过或反审核",
             ),
-            ParamSpec(name="message", help="审核备注 (message)"),
+            ParamSpec(name="message", help="review note", label_zh="审核备注"),
         ),
     ),
     Capability(

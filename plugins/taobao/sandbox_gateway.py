@@ -415,6 +415,30 @@ def _return_agree(gw: TopGateway, call: Call) -> dict[str, Any]:
     return {"is_success": True}
 
 
+@api("taobao.logistics.address.search")
+def _address_search(gw: TopGateway, call: Call) -> dict[str, Any]:
+    """The seller's address book. ``rdef``: ``no_def`` the non-default addresses, ``get_def`` the
+    default pickup address, ``cancel_def`` the default return address; absent, all of them."""
+    rdef = call.params.get("rdef")
+    if rdef not in (None, "", "no_def", "get_def", "cancel_def"):
+        raise _invalid("rdef", "must be no_def, get_def or cancel_def")
+    default = next(iter(call.shop.addresses), None)
+    rows = [
+        {
+            "contact_id": int(ident),
+            "contact_name": "售后组",
+            "phone": "0571-88886666",
+            "addr": text,
+            "get_def": ident == default,
+            "cancel_def": ident == default,
+            "send_def": ident == default,
+        }
+        for ident, text in call.shop.addresses.items()
+        if not rdef or (ident == default) != (rdef == "no_def")
+    ]
+    return {"addresses": _wrap(rows, "address_result", call.simplify)}
+
+
 @api("taobao.rp.returngoods.refuse")
 def _return_refuse(gw: TopGateway, call: Call) -> dict[str, Any]:
     if not call.shop.tmall:

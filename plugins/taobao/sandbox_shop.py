@@ -380,8 +380,13 @@ class SimShop:
     sms_threshold_fen: int = (
         50_000  #: agreeing this much or more asks for an SMS code (taobao.rp.refunds.agree)
     )
+    #: the seller's address book (taobao.logistics.address.search): id -> address; the first is
+    #: the default return address (get_def)
     addresses: dict[str, str] = field(
-        default_factory=lambda: {"1001": "浙江省杭州市余杭区文一西路969号 售后仓"}
+        default_factory=lambda: {
+            "1001": "浙江省杭州市余杭区文一西路969号 售后仓",
+            "1002": "广东省广州市白云区石井街道 退货分仓",
+        }
     )
     _next_message: int = 7_260_923_400
 

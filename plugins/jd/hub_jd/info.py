@@ -45,8 +45,18 @@ CAPABILITIES: tuple[Capability, ...] = (
         label_zh="审核通过（客户寄回）",
         api="jingdong.asc.audit.send",
         params=(
-            ParamSpec(name="notes", help="审核意见 approveNotes (default: 同意)"),
-            ParamSpec(name="address", help="寄回地址 (default: the shop's return_address)"),
+            ParamSpec(
+                name="notes",
+                help="review note, approveNotes (default: 同意)",
+                label_zh="审核意见",
+                help_zh="不填为“同意”",
+            ),
+            ParamSpec(
+                name="address",
+                help="return address (default: the shop's return_address)",
+                label_zh="寄回地址",
+                help_zh="不填则用店铺设置的退货地址",
+            ),
         ),
     ),
     Capability(
@@ -54,29 +64,36 @@ CAPABILITIES: tuple[Capability, ...] = (
         label="Refuse the service order",
         label_zh="审核不通过",
         api="jingdong.asc.audit.refuse",
-        params=(ParamSpec(name="notes", help="审核意见：拒绝理由 approveNotes", required=True),),
+        params=(
+            ParamSpec(
+                name="notes",
+                help="review note: why refused (approveNotes)",
+                required=True,
+                label_zh="拒绝理由",
+            ),
+        ),
     ),
     Capability(
         action="confirm_receipt",
         label="Register the returned goods",
         label_zh="收货登记",
         api="jingdong.asc.receive.register",
-        params=(ParamSpec(name="remark", help="收货备注 receiveRemark"),),
+        params=(ParamSpec(name="remark", help="receipt note (receiveRemark)", label_zh="收货备注"),),
     ),
     Capability(
         action="reship",
         label="Send the exchange goods (换新)",
         label_zh="换新发货",
         api="jingdong.asc.process.renew",
-        params=(ParamSpec(name="remark", help="处理备注 operateRemark"),),
+        params=(ParamSpec(name="remark", help="processing note (operateRemark)", label_zh="处理备注"),),
     ),
     Capability(
         action="appeal",
         label="Appeal",
         label_zh="申诉",
         supported=False,
-        reason="JOS has no verified appeal API for service orders: appeal in the JD merchant backend "
-        "(京麦), then record it here",
+        reason="京东开放平台没有可用的服务单申诉接口：请在京麦后台申诉，再在此登记 "
+        "(no verified appeal API for service orders: appeal in the JD merchant backend, then record it here)",
     ),
 )
 

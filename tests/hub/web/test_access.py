@@ -153,7 +153,7 @@ async def test_viewer_cannot_act_and_sees_why(world: World, client) -> None:
     assert agree["enabled"] is False and agree["reason"] == "viewers cannot act"
     csrf = await login(client, "vera")
     page = await (await client.get(f"/cases/{case_id}")).text()
-    assert "viewers cannot act" in page
+    assert "只读账号不能操作" in page  # the page is Chinese: the reason by its label
     resp = await client.post(
         f"/cases/{case_id}/act/note",
         data={"_csrf": csrf, "note": "x", "idempotency_key": "web-viewer-note-1"},
