@@ -173,6 +173,17 @@ COMPANY_CODES: Mapping[str, str] = {
 }
 
 
+#: 快递100 courier codes -> the names agents know ("yuantong" -> 圆通); the first name of each code
+COMPANY_NAMES: Mapping[str, str] = {code: word for word, code in reversed(list(COMPANY_CODES.items()))}
+
+
+def company_name(code: str | None) -> str:
+    """The courier's Chinese name for a 快递100 code, the code itself when unknown, "—" for none."""
+    if not code:
+        return "—"
+    return {"ems": "EMS"}.get(code) or COMPANY_NAMES.get(code, code)
+
+
 def company_code(name: str | None) -> str | None:
     """A courier's 快递100 code from a platform's name for it ("圆通速递" → "yuantong"), or None."""
     if not name:

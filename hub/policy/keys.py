@@ -43,6 +43,7 @@ class PolicyKey:
     label_zh: str
     help: str
     drives: tuple[str, ...] = ()  #: rule settings (``Rule.setting``) the value becomes
+    help_zh: str = ""  #: the help an admin reads on the zh-CN policy page
 
 
 KEYS: tuple[PolicyKey, ...] = (
@@ -53,6 +54,7 @@ KEYS: tuple[PolicyKey, ...] = (
         "发货预警提前量",
         "list an unshipped order this long before the platform's ship-by time (early warning)",
         drives=("late_ship_warning",),
+        help_zh="在平台发货时限之前提前这么久列出未发货订单（发货预警）",
     ),
     PolicyKey(
         "unshipped_refund_within",
@@ -63,6 +65,7 @@ KEYS: tuple[PolicyKey, ...] = (
         "states no time of its own); on Pinduoduo (no expire_time) and JD (the review of a new "
         "service order) hub has one request-handling clock per shop, and it follows this value",
         drives=("reply_within", "audit_within"),
+        help_zh="未发货订单的退款申请在此时限内处理（平台未给出时限时）；拼多多与京东按此值计算店铺的处理时限",
     ),
     PolicyKey(
         "order_change_within",
@@ -70,6 +73,7 @@ KEYS: tuple[PolicyKey, ...] = (
         "1h",
         "订单修改处理时限",
         "handle a buyer's change of order details (address, item) within this time",
+        help_zh="买家修改订单信息（地址、商品）在此时限内处理",
     ),
     PolicyKey(
         "quality_claim_days",
@@ -78,6 +82,7 @@ KEYS: tuple[PolicyKey, ...] = (
         "质量问题受理期",
         "accept quality complaints this many natural days after trade success",
         drives=("quality_claim_within",),
+        help_zh="交易成功后这么多个自然日内受理质量问题投诉",
     ),
     PolicyKey(
         "watch_after_success_days",
@@ -85,6 +90,7 @@ KEYS: tuple[PolicyKey, ...] = (
         "15d",
         "交易成功后观察期",
         "keep watching an order this many days after trade success (lost parcels, disputes)",
+        help_zh="交易成功后继续关注订单的天数（丢件、纠纷）",
     ),
     PolicyKey(
         "small_refund_fen",
@@ -92,6 +98,7 @@ KEYS: tuple[PolicyKey, ...] = (
         "1000",
         "小额退款阈值（分）",
         "refunds up to this amount are agreed at once rather than disputed (auto-rules read it)",
+        help_zh="不超过此金额的退款直接同意、不再争议（自动规则可读取）",
     ),
     PolicyKey(
         "dispatch_cutoff",
@@ -99,6 +106,7 @@ KEYS: tuple[PolicyKey, ...] = (
         "16:00",
         "当日发货截单时间",
         "orders paid before this Beijing time ship the same day",
+        help_zh="北京时间此时刻前付款的订单当天发货",
     ),
 )
 

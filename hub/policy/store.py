@@ -60,6 +60,7 @@ class Current:
             "kind": BY_KEY[self.key].kind,
             "default": BY_KEY[self.key].default,
             "help": BY_KEY[self.key].help,
+            "help_zh": BY_KEY[self.key].help_zh,
             "drives": self.drives,
             "scheduled": self.scheduled,
         }

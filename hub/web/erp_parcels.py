@@ -11,6 +11,7 @@ from aiohttp import web
 from ..erp.repo import case_documents
 from ..errors import HubError
 from ..logistics.commands import ACTION_ZH, ROLE_ZH, STATE_ZH
+from ..logistics.kuaidi100 import company_name
 from ..logistics.repo import case_parcels, match, unmatched
 from .keys import hub_key
 from .middlewares import ApiError
@@ -45,6 +46,7 @@ async def case_blocks(hub: Any, case_id: int) -> dict[str, Any]:
         "parcels": await case_parcels(hub.engine, case_id),
         "erp_zh": {"kind": KIND_ZH, "step": STEP_ZH, "delivery": DELIVERY_ZH},
         "parcel_zh": {"state": STATE_ZH, "role": ROLE_ZH, "action": ACTION_ZH},
+        "courier": company_name,
     }
 
 
@@ -64,6 +66,7 @@ async def parcels_page(request: web.Request) -> web.Response:
         "parcels.html",
         parcels=items,
         parcel_zh={"state": STATE_ZH, "role": ROLE_ZH},
+        courier=company_name,
         error=request.query.get("error"),
         matched=request.query.get("matched"),
     )

@@ -311,6 +311,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "refund": ("退款到账", "refund"),
         "review": ("平台处理", "platform review"),
         "none": ("无", "nothing"),
+        # the logistics watch's actions (hub.logistics.watcher)
+        "confirm_return_receipt": ("确认退货收货", "confirm the return's receipt"),
+        "verify_signed_with_courier": ("核实签收", "verify the signature with the courier"),
+        "handle_returned_parcel": ("处理退回包裹", "handle the returned parcel"),
+        "arrange_other_courier": ("改发其他快递或协商退款", "use another courier or agree a refund"),
+        "follow_up_courier": ("联系快递跟进", "follow up with the courier"),
     },
     "order_status": {
         "pending_payment": ("待付款", "pending payment"),
@@ -339,6 +345,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "system": ("系统", "system"),
         "sync": ("同步", "sync"),
         "cli": ("命令行", "command line"),
+        "demo": ("演示数据", "demo"),
         "automation": ("自动规则", "automation"),
         "conformance": ("一致性检查", "conformance check"),
         "-": ("未知用户", "unknown user"),
@@ -374,6 +381,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "user_disabled": ("停用用户", "user disabled"),
         "token_created": ("创建 API 令牌", "token created"),
         "token_revoked": ("吊销 API 令牌", "token revoked"),
+        "auto_action": ("自动规则操作", "auto-rule action"),
     },
     "audit_field": {
         "status": ("状态", "status"),
@@ -434,6 +442,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "action_status": {
         "done": ("已完成", "done"),
+        "capped": ("已达每日上限", "daily cap reached"),
+        "refused": ("平台拒绝", "refused"),
         "recorded": ("已登记", "recorded"),
         "failed": ("失败", "failed"),
         "pending": ("处理中", "pending"),

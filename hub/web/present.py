@@ -220,6 +220,17 @@ def disabled_reason(reason: object, label: Label, t: Callable[..., str], lang: s
     return zh_text(text) or t("reason_unavailable")
 
 
+def span_zh(value: object) -> str:
+    """A setting's span as an agent reads it: "12h" → "12 小时", "3d" → "3 天", "30m" → "30 分钟";
+    anything else (a number, a time of day) as it is."""
+    text = str(value or "").strip()
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd])", text)
+    if not m:
+        return text or "—"
+    unit = {"s": "秒", "m": "分钟", "h": "小时", "d": "天"}[m.group(2)]
+    return f"{m.group(1)} {unit}"
+
+
 def lag_zh(seconds: int | None) -> str:
     """A sync lag in Chinese units (秒, 分钟, 小时, 天)."""
     if seconds is None:

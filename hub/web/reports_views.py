@@ -206,7 +206,9 @@ async def reports_page(request: web.Request) -> web.Response:
             title=m("rp_late"),
             value_text=fen_to_yuan,
         ),
-        "agents": bar_chart([(a["agent"], a["cases"]) for a in report["agents"]], title=m("rp_agents")),
+        "agents": bar_chart(
+            [(label("actor", a["agent"]), a["cases"]) for a in report["agents"]], title=m("rp_agents")
+        ),
     }
     return render(
         request,

@@ -18,14 +18,23 @@ from ..policy.explain import deadline_policy
 from ..store.cases import quarantined
 from ..store.pages_repo import case_data, ping, shop_names
 from . import auth
-from .erp_parcels import case_blocks
 from .audit_view import action_names, audit_rows, param_labels
 from .case_text import case_page_text
+from .erp_parcels import case_blocks
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
 from .i18n import LANGS, labeller, translator
 from .keys import LANG, PRINCIPAL, REQUEST_ID, hub_key, jinja_key, poll_ms_key
 from .middlewares import CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, ApiError, remote_of, static_url
-from .present import arrange_insights, beijing_text, event_text, fmt_time, lag_zh, status_label, zh_text
+from .present import (
+    arrange_insights,
+    beijing_text,
+    event_text,
+    fmt_time,
+    lag_zh,
+    span_zh,
+    status_label,
+    zh_text,
+)
 from .service import act, case_view, store_evidence, summary, worklist_page
 from .status import sync_status
 
@@ -109,6 +118,7 @@ def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -
             csrf_field=CSRF_FIELD,
             yuan=fen_to_yuan,
             fmt_time=fmt_time,
+            zh_span=span_zh,
             platform_name=platform_name,
             party=party,
             static=static_url,

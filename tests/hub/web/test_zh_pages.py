@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from aiohttp.test_utils import TestClient
 
 from hub.config import Settings
@@ -105,11 +106,20 @@ async def agent_pages(hub: Hub) -> tuple[list[str], list[str]]:
         *rule_urls(tables),
         "/sync",
         "/audit",
+        "/reports",
+        "/ledger",
+        "/policy",
+        "/auto",
+        "/parcels",
         "/cases/999999",
         "/no-such-page",
         "/rules/taobao.no_such_rule",
     ]
-    return pages, [*shops, "admin"]
+    # names the merchant gives: shops, users, ERP sinks, auto-rules
+    async with hub.engine.connect() as conn:
+        sinks = [r[0] for r in await conn.execute(text("SELECT name FROM erp_sinks"))]
+        rules = [r[0] for r in await conn.execute(text("SELECT name FROM auto_rules"))]
+    return pages, [*shops, "admin", *sinks, *rules]
 
 
 def test_the_scanner_finds_english_and_allows_ids_and_raw_data() -> None:

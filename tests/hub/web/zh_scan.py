@@ -32,6 +32,10 @@ ALLOWED = frozenset(
         "JPG",
         "PNG",
         "API",
+        "ERP",  # the merchant's ERP (网店管家, E店宝): the ERP 单据 block
+        "EMS",  # a courier's own name
+        "CSV",
+        "Excel",
     }
 )
 _VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "wbr", "col", "area", "base"})
@@ -55,6 +59,8 @@ def english_in_text(text: str, names: Iterable[str] = ()) -> list[str]:
     for token in _TOKEN.findall(text):
         if token in allowed or is_identifier(token):
             continue
+        if token.endswith("…") and any(n.startswith(token[:-1]) for n in allowed):
+            continue  # a name cut short to fit a chart's label
         for word in _LATIN_WORD.findall(token):
             if word not in allowed:
                 found.add(word)
