@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
 from hub.config import Settings
 from hub.runtime import Hub
