@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -301,6 +302,14 @@ async def api_case_batch(request: web.Request) -> web.Response:
     return web.json_response(result.as_dict())
 
 
+def _local(url: str) -> str:
+    """The path and query of a same-site URL ("" for another site's)."""
+    parts = urlsplit(url)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return ""
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
 def _form_ids(values: list[Any]) -> list[int]:
     ids = [str(v) for v in values if isinstance(v, str) and is_number(str(v))]
     return list(dict.fromkeys(int(v) for v in ids))
@@ -310,7 +319,7 @@ def _form_ids(values: list[Any]) -> list[int]:
 async def case_batch(request: web.Request) -> web.Response:
     """The work list's toolbar: confirm a money-moving batch with its total, then run it and show
     each case's result."""
-    from .views import render
+    from .views import _safe_next, render
 
     hub = request.app[hub_key]
     principal = _principal(request)
@@ -318,8 +327,9 @@ async def case_batch(request: web.Request) -> web.Response:
     form = await request.post()
     ids = _form_ids(form.getall("id", []))
     action = str(form.get("action", "")).strip()
-    back = str(form.get("back", "/"))
-    back = back if back.startswith("/") and not back.startswith("//") else "/"
+    # back to the list as it was filtered: the confirm page carries it, the list's own form is
+    # known by its Referer (the page does not echo its search into another form)
+    back = _safe_next(str(form.get("back", "")) or _local(request.headers.get("Referer", "")))
     key = check_key(str(form.get("key", "")) or None) or f"batch-{uuid.uuid4().hex}"
     offered = {a["action"]: a for a in toolbar_actions(hub)}
 
@@ -396,3 +406,109 @@ async def case_batch(request: web.Request) -> web.Response:
         params=params,
         key=key,
     )
+
+
+def openapi_paths(list_params: list[dict[str, Any]], errors: Any) -> dict[str, Any]:
+    """The OpenAPI description of ``POST /api/cases/batch`` and ``GET /api/cases/export``."""
+    row = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "external_id": {"type": ["string", "null"]},
+            "outcome": {"type": "string", "enum": ["done", "refused", "skipped"]},
+            "outcome_zh": {"type": "string"},
+            "status": {"type": ["string", "null"], "description": "the action record's status"},
+            "message": {"type": "string"},
+            "reason_zh": {"type": "string", "description": "why it was refused or skipped (Chinese)"},
+            "replayed": {"type": "boolean"},
+            "idempotency_key": {"type": ["string", "null"]},
+            "action_id": {"type": ["integer", "null"]},
+        },
+    }
+    export_params = [p for p in list_params if p["name"] not in ("limit", "cursor")]
+    return {
+        "/api/cases/batch": {
+            "post": {
+                "operationId": "batchAct",
+                "summary": f"One action on up to {MAX_BATCH} cases, each through the single-case path; "
+                "a result per case (done, refused with the reason, skipped when the case does not "
+                "offer the action now or is not the caller's). The key is every case's idempotency "
+                "key: the same batch again replays.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["ids", "action"],
+                                "properties": {
+                                    "ids": {
+                                        "type": "array",
+                                        "items": {"type": "integer", "minimum": 1},
+                                        "minItems": 1,
+                                        "maxItems": MAX_BATCH,
+                                    },
+                                    "action": {
+                                        "type": "string",
+                                        "examples": ["agree_refund", "assign", "note"],
+                                    },
+                                    "params": {"type": "object"},
+                                    "key": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{8,120}$"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "each case's result, in the order given",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "action": {"type": "string"},
+                                        "key": {"type": ["string", "null"]},
+                                        "counts": {
+                                            "type": "object",
+                                            "additionalProperties": {"type": "integer"},
+                                        },
+                                        "results": {"type": "array", "items": row},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    **errors(400, 403, 413, 415, 422),
+                },
+            }
+        },
+        "/api/cases/export": {
+            "get": {
+                "operationId": "exportCases",
+                "summary": "The filtered work list (every page) as XLSX or CSV (UTF-8 with a BOM), "
+                "Chinese headers, streamed",
+                "parameters": [
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["xlsx", "csv"]},
+                    },
+                    *export_params,
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the file",
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                "schema": {"type": "string", "format": "binary"}
+                            },
+                        },
+                    },
+                    **errors(400),
+                },
+            }
+        },
+    }
