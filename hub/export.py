@@ -1,10 +1,11 @@
 """Exporting the work list: the filtered list as CSV (UTF-8 with a BOM, so Excel opens the Chinese)
 or XLSX, with Chinese headers and values as agents read them (labels, 元, Beijing time) plus ids.
 
-Nothing holds the whole list: rows are read in keyset pages of :data:`PAGE` through the work list's
-own query (:func:`hub.store.cases.list_cases`, the same order and filter as the page), CSV is
-yielded page by page, and XLSX is written by xlsxwriter in ``constant_memory`` mode (each row is
-flushed to disk as it is written) to a temporary file that the caller then streams in chunks.
+Nothing holds the whole list: rows are read :data:`PAGE` at a time through one ordered query per
+table on a server-side cursor (the work list's own filter and order, see
+:mod:`hub.store.export_repo`), CSV is yielded page by page, and XLSX is written by xlsxwriter in
+``constant_memory`` mode (each row is flushed to disk as it is written) to a temporary file that
+the caller then streams in chunks.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .clock import CST
 from .errors import ConfigError
 from .money import fen_to_yuan
-from .store.cases import CaseFilter, list_cases
+from .store.cases import CaseFilter
+from .store.export_repo import stream_items
 
 #: rows per keyset page: big enough that 200,000 rows are 200 queries, small enough to hold
 PAGE = 1000
@@ -127,16 +129,10 @@ _AMOUNT_AT = COLUMNS.index(AMOUNT_COLUMN)
 async def pages(
     engine: AsyncEngine, f: CaseFilter, *, page: int = PAGE
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """The filtered work list, page by page, in the list's order (keyset paging: each page is one
-    index range read, however deep)."""
-    cursor: str | None = None
-    while True:
-        got = await list_cases(engine, f, limit=page, cursor=cursor)
-        if got.items:
-            yield got.items
-        if not got.next_cursor:
-            return
-        cursor = got.next_cursor
+    """The filtered work list, ``page`` items at a time, in the list's order (one ordered read
+    per table through a server-side cursor: see :mod:`hub.store.export_repo`)."""
+    async for items in stream_items(engine, f, batch=page):
+        yield items
 
 
 async def csv_chunks(

@@ -144,6 +144,10 @@
       opt.hidden = !ok;
     });
     if (select.selectedOptions.length && select.selectedOptions[0].disabled) select.value = select.options[0].value;
+    // the agent choice is for assigning, the note for notes: the others take neither here
+    var agent = document.querySelector(".batch-agent"), note = document.querySelector(".batch-note");
+    if (agent) agent.style.display = select.value === "assign" ? "" : "none";
+    if (note) note.style.display = select.value === "note" ? "" : "none";
   }
   document.addEventListener("change", function (ev) {
     var t = ev.target;

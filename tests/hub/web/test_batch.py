@@ -192,7 +192,7 @@ async def test_my_queue_is_mine_plus_unassigned_and_the_agents_default(world: Wo
     assert (await client.get("/", allow_redirects=False)).status == 200
 
 
-async def test_export_streams_the_filtered_list_in_both_formats(world: World, client, sqlite_only) -> None:
+async def test_export_streams_the_filtered_list_in_both_formats(world: World, client) -> None:
     listing = await (await client.get("/api/cases?limit=200", headers=world.auth("alice"))).json()
     resp = await client.get("/api/cases/export?format=csv&limit=5", headers=world.auth("alice"))
     assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/csv")
