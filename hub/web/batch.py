@@ -56,6 +56,7 @@ MESSAGES.update(
             "en": "{action} on {n} cases moves ¥{total} in total. It is sent once you confirm.",
         },
         "batch_confirm_go": {"zh": "确认执行", "en": "Confirm"},
+        "batch_will_skip": {"zh": "将跳过", "en": "will be skipped"},
         "batch_back": {"zh": "返回列表", "en": "Back to the list"},
         "batch_counts": {
             "zh": "完成 {done} 条，被拒绝 {refused} 条，跳过 {skipped} 条",
@@ -302,6 +303,26 @@ async def api_case_batch(request: web.Request) -> web.Response:
     return web.json_response(result.as_dict())
 
 
+async def _would_skip(
+    hub: Any, principal: Principal, ids: list[int], action: str, key: str | None
+) -> dict[int, str]:
+    """The selected cases that do not allow ``action`` now, with the reason (read, nothing sent).
+    A case this key already acted on is not skipped: the batch replays it (the same total)."""
+    out: dict[int, str] = {}
+    for case_id in ids:
+        try:
+            states = {a["action"]: a for a in await available_actions(hub, case_id, principal.shop_ids)}
+        except NotFoundError:
+            out[case_id] = NO_SUCH_CASE_ZH
+            continue
+        state = states.get(action)
+        if state is None:
+            out[case_id] = "该售后单没有这个操作"
+        elif not state["enabled"] and await used_key(hub, case_id, action, key) is None:
+            out[case_id] = f"当前不可执行：{state['reason'] or ''}"
+    return out
+
+
 def _local(url: str) -> str:
     """The path and query of a same-site URL ("" for another site's)."""
     parts = urlsplit(url)
@@ -366,7 +387,12 @@ async def case_batch(request: web.Request) -> web.Response:
         params["note"] = note
     known = await selected_cases(hub.engine, ids, principal.shop_ids)
     money = _money_platforms(hub, action)
-    total_fen = sum(r.refund_fen for r in known.values() if r.platform in money)
+    # what the batch would do to each case, when money moves: the total counts only the cases
+    # that allow the action now (the others will be skipped, and say so before anything is sent)
+    skips: dict[int, str] = {}
+    if money & {r.platform for r in known.values()}:
+        skips = await _would_skip(hub, principal, list(known), action, key)
+    total_fen = sum(r.refund_fen for i, r in known.items() if r.platform in money and i not in skips)
     label = offered[action]["label_zh"]
     if money & {r.platform for r in known.values()} and (
         form.get("confirm") != "yes" or str(form.get("confirm_total", "")) != str(total_fen)
@@ -378,7 +404,7 @@ async def case_batch(request: web.Request) -> web.Response:
             "batch.html",
             mode="confirm",
             message_key="",
-            fmt={},
+            fmt={"skips": skips, "n": len(known) - len(skips)},
             back=back,
             result=None,
             rows=known,
