@@ -117,7 +117,7 @@ async def _checks_like_the_single_action_api(world: World, client) -> None:
     assert "note is required" in refused["results"][0]["reason_zh"]
 
 
-async def test_toolbar_confirms_the_total_then_shows_each_result(world: World, client, sqlite_only) -> None:
+async def test_toolbar_confirms_the_total_then_shows_each_result(sqlite_only, world: World, client) -> None:
     picked = await cases_in(world, "shop-a", "NEW", 2)
     (agreed, _, _) = (await cases_in(world, "shop-a", "AGREED", 1))[0]
     csrf = await login(client, "alice")
@@ -236,7 +236,7 @@ def _cli(url: str, *args: str) -> tuple[int, str]:
 
 
 async def test_cli_batch_queue_and_export(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_only: None
+    sqlite_only: None, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HUB_PLUGINS", "tests.testplatform")
     monkeypatch.setenv("HUB_DISABLED_PLUGINS", "taobao,pinduoduo,seventeen,jd")
