@@ -52,6 +52,7 @@ DB_ARG   = $(if $(DATABASE_URL),--database-url $(DATABASE_URL),)
 bench: install-test
 	$(BIN)/python bench/ingest.py --records $(RECORDS) $(DB_ARG)
 	$(BIN)/python bench/worklist.py --cases $(RECORDS) $(DB_ARG)
+	$(BIN)/python bench/export.py --cases $(RECORDS) $(DB_ARG)
 	HUB_LOG_LEVEL=warning $(BIN)/python bench/sync.py --days 30 --latency 0.05 $(DB_ARG)
 	$(if $(DATABASE_URL),,$(BIN)/python bench/import17.py)
 

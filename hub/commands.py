@@ -162,6 +162,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help=f"at most N items, 1 to {MAX_LIMIT} (default: all), e.g. 50",
     )
     p.add_argument("--json", action="store_true", help="print a JSON array (fields in docs/cli.md)")
+    p.add_argument(
+        "--mine",
+        action="store_true",
+        help="my queue (我的待办): cases assigned to the acting user plus unassigned ones in their shops",
+    )
+    p.add_argument("--user", metavar="NAME", help="the acting workbench user for --mine (default: $HUB_USER)")
+    p.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE",
+        help="write the filtered list to FILE.xlsx or FILE.csv (Chinese headers) instead of printing it",
+    )
     p.set_defaults(func=cmd_cases)
 
     case = sub.add_parser("case", help="one case: show it, act on it")
@@ -171,8 +183,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("id", type=int, help="the case's id (first column of `hub cases`), e.g. 42")
     p.add_argument("--json", action="store_true", help="print the case as a JSON object")
     p.set_defaults(func=cmd_case_show)
-    p = cases.add_parser("act", help="perform an action: hub case act ID ACTION --param key=value")
-    p.add_argument("id", type=int, help="the case's id, e.g. 42")
+    p = cases.add_parser(
+        "act", help="perform an action: hub case act ID ACTION --param key=value (ID may be 12,13,14)"
+    )
+    p.add_argument(
+        "id",
+        help="a case id, or a comma list of up to 200 (a batch: one result per case), e.g. 42 or 12,13,14",
+    )
     p.add_argument("action", help="the action (see `hub case actions ID`), e.g. agree_refund")
     p.add_argument(
         "--param",
@@ -182,9 +199,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--key",
-        help="idempotency key (default: derived from the case's state and the params), e.g. refund-42-1",
+        help="idempotency key (default: derived from the case's state and the params); a batch uses it "
+        "for every case, so rerunning it acts on none twice, e.g. refund-42-1",
     )
-    p.add_argument("--actor", default="cli", help="who acts, for the audit log (default cli), e.g. alice")
+    p.add_argument(
+        "--actor", default=None, help="who acts, for the audit log (default: $HUB_USER, else cli), e.g. alice"
+    )
+    p.add_argument("--json", action="store_true", help="print the result (per case for a batch) as JSON")
     p.set_defaults(func=cmd_case_act)
     p = cases.add_parser("actions", help="the actions this case allows now, and why not the others")
     p.add_argument("id", type=int, help="the case's id, e.g. 42")
@@ -306,7 +327,6 @@ async def cmd_plugins(args: argparse.Namespace) -> int:
 
     registry = build_registry(get_plugin_manager())
     if args.json:
-
         print_json(
             [
                 {**jsonable(info), "sandbox": pid in registry.sandboxes}
@@ -562,21 +582,32 @@ async def cmd_cases(args: argparse.Namespace) -> int:
     async with open_hub(args) as hub:
         await check_names(hub, platforms=args.platform, shops=args.shop)
         now = utcnow()
-        items = await all_cases(
-            hub.engine,
-            CaseFilter(
-                platforms=args.platform,
-                shops=args.shop,
-                kinds=args.kind,
-                statuses=args.status,
-                awaiting=parties,
-                due_within=args.due_within,
-                dispute_only=args.dispute,
-                search=args.search,
-                now=now,
-                orders=args.orders,
-            ),
+        shop_ids, mine = None, None
+        if args.mine:
+            from .batchcli import acting_user, queue_scope
+
+            shop_ids, mine = await queue_scope(hub, acting_user(args.user))
+        f = CaseFilter(
+            platforms=args.platform,
+            shops=args.shop,
+            kinds=args.kind,
+            statuses=args.status,
+            awaiting=parties,
+            due_within=args.due_within,
+            dispute_only=args.dispute,
+            search=args.search,
+            now=now,
+            orders=args.orders,
+            shop_ids=shop_ids,
+            mine=mine,
         )
+        if args.export is not None:
+            from .batchcli import export_cases
+
+            rows = await export_cases(hub, f, args.export)
+            print(f"{rows} rows exported to {args.export}")
+            return 0
+        items = await all_cases(hub.engine, f)
     if args.limit:
         items = items[: args.limit]
     if args.json:
@@ -710,18 +741,29 @@ def _print_erp_and_parcels(c: dict[str, Any]) -> None:
 
 async def cmd_case_act(args: argparse.Namespace) -> int:
     from .audit import audited_action
+    from .batch import parse_ids
+    from .batchcli import act_many, actor_of, print_batch
 
+    ids = parse_ids(args.id)
+    if len(ids) > 1:
+        async with open_hub(args) as hub:
+            result = await act_many(hub, ids, args.action, parse_kv(args.param), args.key, actor_of(args))
+        print_batch(result, args.json)
+        return 0 if result.all_done else 1
     async with open_hub(args) as hub:
         # audited like the workbench's actions: the audit page shows who (命令行) changed what
         reply = await audited_action(
             hub,
-            args.id,
+            ids[0],
             args.action,
             parse_kv(args.param),
-            actor=args.actor,
+            actor=actor_of(args),
             via="cli",
             idempotency_key=args.key,
         )
+    if args.json:
+        print_json(reply.as_dict())
+        return 0 if reply.status in ("done", "recorded", "needs_verification") else 1
     note = " (already done under this key: nothing sent)" if reply.replayed else ""
     print(f"{reply.action}: {reply.status}{' — ' + reply.message if reply.message else ''}{note}")
     print(f"idempotency key: {reply.idempotency_key}")

@@ -62,6 +62,9 @@ class CaseFilter:
     now: datetime | None = None
     #: list orders whose merchant clock runs (ship, hold for a refund) as work items of their own
     orders: bool = False
+    #: "my queue" of this user: cases assigned to them plus unassigned ones (within ``shop_ids``);
+    #: orders have no assignee, so those in the list stay in it
+    mine: str | None = None
 
     @property
     def parties(self) -> list[str]:
@@ -98,6 +101,8 @@ def filter_where(stmt: Select[Any], f: CaseFilter) -> Select[Any]:
         stmt = stmt.where(C.c.deadline_due_at <= f.now + f.due_within)
     if f.dispute_only:
         stmt = stmt.where(C.c.dispute_kind.is_not(None))
+    if f.mine is not None:
+        stmt = stmt.where(or_(C.c.assignee == f.mine, C.c.assignee.is_(None)))
     if f.search:
         term = f.search.strip()
         # Ids match exactly (indexed). A buyer's nick matches anywhere in it (agents remember

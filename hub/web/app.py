@@ -20,6 +20,8 @@ from aiohttp import web
 
 from ..runtime import Hub
 from . import api, erp_parcels, policy_pages, reports_views, rules_pages, views
+from . import batch as batch_routes
+from . import export as export_routes
 from .keys import (
     counters_key,
     hub_key,
@@ -89,6 +91,9 @@ def create_app(
     app[poll_ms_key] = poll_ms
     app[secrets_refresh_key] = [0.0]  # read on the first request
     app.cleanup_ctx.append(_hub_context)
+    # before the API's /api/cases/{id}: /api/cases/export and /api/cases/batch are not case ids
+    app.router.add_routes(export_routes.routes)
+    app.router.add_routes(batch_routes.routes)
     app.router.add_routes(views.routes)
     app.router.add_routes(erp_parcels.routes)
     app.router.add_routes(api.routes)

@@ -109,6 +109,8 @@ class ListQuery:
     dispute: bool = False
     status_param: list[str] = field(default_factory=list)
     orders: bool = True
+    #: "我的待办": cases assigned to the caller plus unassigned ones in their shops (``?mine=1``)
+    mine: bool = False
 
 
 def _values(query: MultiMapping[str], name: str) -> list[str]:
@@ -179,6 +181,7 @@ def parse_list_query(
                 400, "cursor is not a page cursor this server gave (start again without it)"
             ) from None
     dispute = _flag(query, "dispute")
+    mine = _flag(query, "mine")
     # orders whose merchant clock runs are listed unless turned off (?orders=false)
     # (the page's form sends a hidden "0" before its checkbox's "1": any "on" value wins)
     orders = True
@@ -200,6 +203,7 @@ def parse_list_query(
         shop_ids=principal.shop_ids,
         now=now,
         orders=orders,
+        mine=principal.name if mine else None,
     )
     return ListQuery(
         filter=f,
@@ -211,6 +215,7 @@ def parse_list_query(
         selected={"platform": plats, "shop": shops, "kind": kinds, "status": statuses, "awaiting": awaiting},
         status_param=statuses,
         orders=orders,
+        mine=mine,
     )
 
 

@@ -92,6 +92,7 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
         _q("q", "search: order id, after-sales id or buyer", {"type": "string", "maxLength": 120}),
         _q("limit", "page size", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
         _q("cursor", "next_cursor of the previous page", {"type": "string", "pattern": r"^[A-Za-z0-9_-]+$"}),
+        _q("mine", "my queue: cases assigned to the caller plus unassigned ones", {"type": "boolean"}),
     ]
     key_header = {
         "name": "Idempotency-Key",
@@ -561,6 +562,9 @@ def openapi_document(app: web.Application) -> dict[str, Any]:
             },
         },
     }
+    from .batch import openapi_paths  # batch work and export document themselves
+
+    paths.update(openapi_paths(list_params, _errors))
     return {
         "openapi": "3.1.0",
         "info": {

@@ -291,6 +291,7 @@ def _filter_key(f: CaseFilter) -> str:
             f.search,
             sorted(f.shop_ids) if f.shop_ids is not None else None,
             f.orders,
+            f.mine,
         ]
     )
 

@@ -19,6 +19,7 @@ from ..store.cases import quarantined
 from ..store.pages_repo import case_data, ping, shop_names
 from . import auth
 from .audit_view import action_names, audit_rows, param_labels
+from .batch import toolbar_context
 from .case_text import case_page_text
 from .erp_parcels import case_blocks
 from .forms import DUE_CHOICES, KINDS, PARTIES, STATUSES, check_key, is_number, parse_list_query
@@ -314,6 +315,9 @@ async def worklist(request: web.Request) -> web.Response:
     """The work list: every open case in the caller's shops, soonest deadline first."""
     hub = request.app[hub_key]
     principal = principal_of(request)
+    if principal.role == "agent" and "mine" not in request.query:
+        # an agent's list opens on 我的待办 (the link to every case sends mine=0)
+        raise web.HTTPSeeOther(location=_with(MultiDict(request.query), mine="1"))
     now = hub.now()
     lq = parse_list_query(request.query, principal, sorted(hub.registry.platforms), now)
     page, version = await worklist_page(hub, lq)
@@ -354,6 +358,7 @@ async def worklist(request: web.Request) -> web.Response:
         due_choices=DUE_CHOICES,
         now=now,
         next_url=_with(query, cursor=None) + "&cursor=" + page.next_cursor if page.next_cursor else None,
+        batch=await toolbar_context(request, principal),
     )
 
 

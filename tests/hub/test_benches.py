@@ -70,3 +70,18 @@ def test_import_bench_phases(tmp_path: Path) -> None:
     assert snap["rows"] == 500 and snap["records"] == 250 and not snap["problems"]
     refused = import17.phase("xlsx_cap", path, 100)["refused"]
     assert "orders.csv" in refused and "import_max_rows" in refused
+
+
+def test_export_bench_downloads_every_row_and_prints_rss_targets(tmp_path: Path) -> None:
+    from bench import export
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'e.db'}"
+    results = export.run(url, 300, ["xlsx", "csv"], tmp_path)
+    assert [r["format"] for r in results] == ["xlsx", "csv"]
+    assert all(r["rows"] == 300 and r["bytes"] > 0 and r["peak_rss_mb"] > 0 for r in results)
+    lines = export.report(results, 300, "sqlite").splitlines()[-2:]
+    assert [line.split("=")[0] for line in lines] == [
+        "target export_peak_rss_mb[xlsx]",
+        "target export_peak_rss_mb[csv]",
+    ]
+    assert all(line.endswith((" PASS", " FAIL")) and "goal<300" in line for line in lines)

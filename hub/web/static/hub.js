@@ -158,6 +158,8 @@
       .catch(function () { /* the next poll tries again */ });
   }
   function poll() {
+    // ticked rows for a batch would vanish with the refreshed table: wait until the batch is sent
+    if (document.querySelector(".row-select:checked")) return;
     fetch(live.getAttribute("data-poll"), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (body) {
@@ -179,4 +181,47 @@
   titleClipped(document);
   tick();
   window.setInterval(tick, 1000);
+})();
+
+// Batch work on the work list: "select all on this page", the selection count, and the toolbar's
+// action choice narrowed to the actions every selected row's platform offers. Delegated from the
+// document, so it keeps working after the live list swaps the table in. Without JavaScript the
+// checkboxes and the toolbar still submit (the server skips cases that do not offer the action).
+(function () {
+  function boxes() { return Array.prototype.slice.call(document.querySelectorAll(".row-select")); }
+  function update() {
+    var ticked = boxes().filter(function (b) { return b.checked; });
+    var count = document.querySelector(".batch-count");
+    if (count) count.textContent = (count.getAttribute("data-text") || "{n}").replace("{n}", ticked.length);
+    var all = document.querySelector(".select-all");
+    if (all) {
+      all.checked = ticked.length > 0 && ticked.length === boxes().length;
+      all.indeterminate = ticked.length > 0 && ticked.length < boxes().length;
+    }
+    var platforms = {};
+    ticked.forEach(function (b) { platforms[b.getAttribute("data-platform")] = 1; });
+    var select = document.querySelector(".batch-action");
+    if (!select) return;
+    Array.prototype.forEach.call(select.options, function (opt) {
+      var offers = opt.getAttribute("data-platforms");
+      var ok = !offers || Object.keys(platforms).every(function (p) { return offers.split(",").indexOf(p) >= 0; });
+      opt.disabled = !ok;
+      opt.hidden = !ok;
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].disabled) select.value = select.options[0].value;
+    // the agent choice is for assigning, the note for notes: the others take neither here
+    var agent = document.querySelector(".batch-agent"), note = document.querySelector(".batch-note");
+    if (agent) agent.style.display = select.value === "assign" ? "" : "none";
+    if (note) note.style.display = select.value === "note" ? "" : "none";
+  }
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t.classList && t.classList.contains("select-all")) {
+      boxes().forEach(function (b) { b.checked = t.checked; });
+      update();
+    } else if (t.classList && (t.classList.contains("row-select") || t.classList.contains("batch-action"))) {
+      update();
+    }
+  });
+  update();
 })();
