@@ -883,6 +883,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
         await _demo_show(hub)
         await _demo_policy_and_auto(hub)
         await show_erp_and_tracking_demo(hub, home, parcel_box)
+        await _demo_ledger(hub, home)
         print(f"\nThis demo's store, for queries later: {demo_store_env(home)} hub cases")
         if not args.no_serve:
             await _demo_serve(hub, args)
@@ -959,6 +960,24 @@ async def _demo_policy_and_auto(hub: Any) -> None:
 
     for line in await demo_policy_and_auto(hub):
         print(line)
+
+
+async def _demo_ledger(hub: Any, home: Path) -> None:
+    """The after-sales ledger of the demo's last 30 Beijing days, as the file finance would get."""
+    from datetime import timedelta
+
+    from .money import fen_to_yuan
+    from .report_commands import write_ledger_file
+    from .reportdays import DayRange, today_beijing
+
+    last = today_beijing(hub.now())
+    days = DayRange(last - timedelta(days=29), last)
+    path = home / "ledger" / f"ledger-{days.first.isoformat()}_{days.last.isoformat()}.csv"
+    rows = await write_ledger_file(hub, days, path)
+    busy = [r for r in rows if not r.empty()]
+    refunds = sum(r.refunds_fen for r in rows)
+    print(f"\nAfter-sales ledger ({days.first} to {days.last}, Beijing days) in {path}:")
+    print(f"  {len(busy)} shop-days with after-sales money; refunds paid {fen_to_yuan(refunds)} 元")
 
 
 async def _demo_serve(hub: Any, args: argparse.Namespace) -> None:

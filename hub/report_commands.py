@@ -203,26 +203,27 @@ def print_ledger(rows: Any, total: dict[str, int], lost: Any) -> None:
             out(f"  {x['month']}  {cell(x['shop'], 20)}{x['cases']:>5}{fen_to_yuan(x['refund_fen']):>12}\n")
 
 
-async def cmd_ledger_daily(args: argparse.Namespace) -> int:
-    from .ledger import (
-        build_ledger,
-        csv_bytes,
-        daily_name,
-        lost_parcels,
-        write_atomically,
-        xlsx_bytes,
-        yesterday,
+async def write_ledger_file(
+    hub: Any, days: DayRange, path: Path, fmt: str = "csv", shop_ids: list[int] | None = None
+) -> list[Any]:
+    """Write the ledger over ``days`` to ``path`` (CSV or XLSX, atomically: a reader never sees half a
+    file, and a re-run rewrites the same bytes); return its rows."""
+    from .ledger import build_ledger, csv_bytes, lost_parcels, write_atomically, xlsx_bytes
+
+    rows = await build_ledger(
+        hub.engine, days, shop_ids=shop_ids, sourcing=sourcing_platforms(hub), include_empty=True
     )
+    lost = await lost_parcels(hub.engine, days, shop_ids=shop_ids) if fmt == "xlsx" else []
+    write_atomically(path, csv_bytes(rows) if fmt == "csv" else xlsx_bytes(rows, lost))
+    return rows
+
+
+async def cmd_ledger_daily(args: argparse.Namespace) -> int:
+    from .ledger import daily_name, yesterday
 
     async with open_hub(args) as hub:
         day: date = parse_day(args.date, "--date") if args.date else yesterday(hub.now())
-        days = DayRange(day, day)
-        ids = await scope_of(hub, args.shop)
-        rows = await build_ledger(
-            hub.engine, days, shop_ids=ids, sourcing=sourcing_platforms(hub), include_empty=True
-        )
-        lost = await lost_parcels(hub.engine, days, shop_ids=ids) if args.format == "xlsx" else []
-    path = args.dir / daily_name(day, args.format)
-    write_atomically(path, csv_bytes(rows) if args.format == "csv" else xlsx_bytes(rows, lost))
+        path = args.dir / daily_name(day, args.format)
+        await write_ledger_file(hub, DayRange(day, day), path, args.format, await scope_of(hub, args.shop))
     sys.stdout.write(f"{path}\n")
     return 0

@@ -109,6 +109,8 @@ def test_demo_policy_drives_a_deadline_and_an_auto_rule_acts(demo):
     case = json.loads(run(home, "case", "show", str(rule["runs"][0]["case_id"]), "--json", db=db).stdout)
     actors = {e["actor"] for e in case["timeline"]}
     assert "自动规则 small-unshipped-refunds v1" in actors, actors
+
+
 def test_demo_writes_erp_documents_and_watches_a_parcel(demo):
     home, res = demo
     folder = home / "demo" / "erp"
@@ -117,3 +119,26 @@ def test_demo_writes_erp_documents_and_watches_a_parcel(demo):
     assert ret[0].startswith("单据编号,单据类型,步骤") and len(ret) > 1
     assert "Logistics watch (快递100 sandbox): return parcel" in res.stdout
     assert "state signed (final); next action: confirm_return_receipt" in res.stdout
+
+
+def test_demo_writes_the_after_sales_ledger_file(demo):
+    """The file finance gets: one row per shop and Beijing day, Chinese headers, amounts in 元,
+    and the refunds it prints are the file's own sum."""
+    import csv
+    import re
+    from decimal import Decimal
+
+    home, res = demo
+    m = re.search(r"After-sales ledger \(\S+ to \S+, Beijing days\) in (\S+):", res.stdout)
+    assert m, res.stdout[-2000:]
+    path = m.group(1)
+    assert path.startswith(str(home / "demo" / "ledger"))
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["日期", "店铺", "平台"], header
+    assert len(body) == 30 * len({r[1] for r in body})  # every shop, every day of the range
+    refunds = next(i for i, h in enumerate(header) if h.startswith("退款金额"))
+    total = sum(Decimal(r[refunds]) for r in body)
+    printed = re.search(r"refunds paid (\d+\.\d\d) 元", res.stdout)
+    assert printed and Decimal(printed.group(1)) == total > 0

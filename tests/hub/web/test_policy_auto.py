@@ -357,7 +357,8 @@ async def test_policy_and_auto_pages(sqlite_only: None, world: World, client: Te
     row = await _case(world, case_id)
     assert row.deadline_due_at == row.created_at + timedelta(hours=10)
     case_page = await (await client.get(f"/cases/{case_id}")).text()
-    assert "unshipped_refund_within = 10h" in case_page and "店铺策略" in case_page
+    assert "未发货退款处理时限：10 小时" in case_page and "店铺策略" in case_page
+    assert "<code data-raw>unshipped_refund_within</code>" in case_page  # the key, in the raw panel
 
     # /auto: rules, their dry-run and history; admins edit
     token = await _csrf(client, "/auto")

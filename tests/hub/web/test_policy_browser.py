@@ -64,13 +64,13 @@ async def test_admin_sets_a_policy_and_reads_the_auto_rules_in_the_browser(
     await page.wait_for_selector("#result")
     assert "unshipped_refund_within=10h" in await page.inner_text("#result")
     row = page.locator("#shop-shop-a tr[data-key=unshipped_refund_within]")
-    assert (await row.locator(".policy-value").inner_text()).strip() == "10h"
+    assert (await row.locator(".policy-value").inner_text()).strip() == "10 小时"
     assert "已设置" in await row.inner_text()
 
     case_id, _ = await world.first("shop-a", "NEW")
     await page.goto(f"{base}/cases/{case_id}")
     note = await page.inner_text(".policy-note")
-    assert "unshipped_refund_within = 10h" in note and "未发货退款处理时限" in note
+    assert "未发货退款处理时限：10 小时" in note and "unshipped_refund_within" in note
     shot = tmp_path / "policy-case.png"
     await page.screenshot(path=str(shot), full_page=True)
     save(shot, "policy-case.png")
