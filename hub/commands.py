@@ -167,12 +167,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="my queue (我的待办): cases assigned to the acting user plus unassigned ones in their shops",
     )
-    p.add_argument("--user", metavar="NAME", help="the acting workbench user for --mine (default: $HUB_USER)")
+    p.add_argument(
+        "--user", metavar="NAME", help="the acting workbench user for --mine (default: $HUB_USER), e.g. alice"
+    )
     p.add_argument(
         "--export",
         type=Path,
         metavar="FILE",
-        help="write the filtered list to FILE.xlsx or FILE.csv (Chinese headers) instead of printing it",
+        help="write the filtered list to FILE.xlsx or FILE.csv (Chinese headers), e.g. cases.xlsx",
     )
     p.set_defaults(func=cmd_cases)
 
