@@ -31,12 +31,10 @@ from .bulk import existing, gc_paused, insert_rows, update_rows
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .nextaction import action_columns, action_doc, order_in_work, refresh_chain
 from .serialize import (
-    JSONText,
     after_sale_data,
     content_digest,
     order_data,
-    payload_text,
-    text_digest,
+    payload_doc,
 )
 from .validate import check_mapped, no_nul, raw_problem, strip_nul, time_facts
 
@@ -165,18 +163,17 @@ async def upsert_batch(
     by_resource: dict[str, list[tuple[RawRecord, str, Any]]] = {}
     for rec in latest.values():
         payload = rec.payload if isinstance(rec.payload, Mapping) else {"unreadable": repr(rec.payload)}
-        text = payload_text(payload)  # serialised once: hashed, then stored as is
-        if "\\u0000" in text:  # NUL bytes (PostgreSQL refuses them): the mapper sees what is stored
+        doc, h = payload_doc(payload)  # serialised once: hashed, then stored as is
+        if "\\u0000" in doc:  # NUL bytes (PostgreSQL refuses them): the mapper sees what is stored
             payload = strip_nul(payload)
-            text = payload_text(payload)
+            doc, h = payload_doc(payload)
             rec = RawRecord(
                 resource=rec.resource,
                 external_id=rec.external_id,
                 payload=payload,
                 updated_at=rec.updated_at,
             )
-        doc = JSONText(text)
-        by_resource.setdefault(rec.resource, []).append((rec, text_digest(doc), doc))
+        by_resource.setdefault(rec.resource, []).append((rec, h, doc))
 
     raw_inserts: list[dict[str, Any]] = []
     raw_updates: list[dict[str, Any]] = []
