@@ -176,10 +176,13 @@ async def read_page(
     if from_due is not None:
         where.append(f"{alias}.work_due_at >= {m.time(from_due)}")
     table = "orders" if orders else "after_sales"
+    # The limit is a bound parameter, as on the Core path: with a literal LIMIT, SQLite plans a
+    # scoped page (shop_id IN ...) through the shop index and sorts every open case of the
+    # shops (150 ms at 200,000 cases) instead of walking the work-list index (0.4 ms).
     sql = (
         f"SELECT {', '.join(f'{alias}.{c}' for c in cols)}, s.name, s.platform "
         f"FROM {table} {alias} JOIN shops s ON s.id = {alias}.shop_id "
-        f"WHERE {' AND '.join(where)} ORDER BY {alias}.work_due_at, {alias}.id LIMIT {int(limit)}"
+        f"WHERE {' AND '.join(where)} ORDER BY {alias}.work_due_at, {alias}.id LIMIT {m(int(limit))}"
     )
     result = await conn.exec_driver_sql(sql, tuple(m.values))
     when = _sqlite_time if dialect == "sqlite" else _pg_time
