@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install install-test lint bench clean
+.PHONY: demo test install install-test lint bench bench-report clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "hub needs Python 3.11 or newer")'
@@ -55,6 +55,12 @@ bench: install-test
 	$(BIN)/python bench/export.py --cases $(RECORDS) $(DB_ARG)
 	HUB_LOG_LEVEL=warning $(BIN)/python bench/sync.py --days 30 --latency 0.05 $(DB_ARG)
 	$(if $(DATABASE_URL),,$(BIN)/python bench/import17.py)
+
+# make bench-report RUNS=3 [DATABASE_URL=postgresql://...]   every bench RUNS times on SQLite (and
+# PostgreSQL when given): per target min / median and PASS/FAIL on the median (docs/performance.md)
+RUNS ?= 3
+bench-report: install-test
+	$(BIN)/python bench/report.py --runs $(RUNS) --records $(RECORDS) $(DB_ARG) $(BENCH_REPORT_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

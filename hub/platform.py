@@ -264,6 +264,8 @@ class ChoiceSource(Protocol):
     async def param_choices(self, action: str, param: str) -> Sequence[Choice]:
         """The values ``param`` of ``action`` may take for this shop, as the agent should read them."""
         ...
+async def _no_keep_alive() -> None:
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,6 +278,10 @@ class AdapterContext:
     data_dir: Path  #: a folder for this shop's files (imports, evidence)
     #: how the adapter waits (a client's retry back-off); tests replace it to run without waiting
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    #: renew the shop's sync lease during one long step (a big import): call it every so often;
+    #: it raises :class:`hub.sync.leases.LeaseLost` when another process took the shop over, which
+    #: must stop the step. Outside a sync (and by default) it does nothing
+    keep_alive: Callable[[], Awaitable[None]] = field(default=_no_keep_alive)
 
 
 AdapterFactory = Callable[[Shop, AdapterContext], PlatformAdapter]

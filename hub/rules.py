@@ -17,7 +17,7 @@ merchant without a clock or a no-clock row.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -200,7 +200,60 @@ class RuleTable:
         raise KeyError(rule_id)
 
     def matching(self, subject: Subject) -> list[Rule]:
-        return [row for row in self.rules if row.match.matches(subject)]
+        return list(_matching(self, subject))
+
+
+class _Matcher:
+    """The rows of one table that match a subject, remembered per *shape* of subject.
+
+    A row matches on the subject's type, status, kind, and (only when some row of the table asks)
+    its platform status, its dispute and the facts the rows name. Those values are the key: a
+    batch of thousands of records has a handful of shapes, so the rows are matched once per shape
+    instead of once per record (the same answer :meth:`Match.matches` gives, which it calls)."""
+
+    LIMIT = 2048  #: shapes kept per table (a fact with unbounded values must not grow it forever)
+
+    def __init__(self, table: RuleTable) -> None:
+        self.table = table
+        matches = [r.match for r in table.rules]
+        self.platform_status = any(m.platform_statuses for m in matches)
+        self.dispute = any(m.dispute_statuses or m.dispute_kinds for m in matches)
+        self.facts = tuple(sorted({k for m in matches for k in m.facts}))
+        self.shapes: dict[tuple[Any, ...], tuple[Rule, ...]] = {}
+
+    def rows(self, subject: Subject) -> tuple[Rule, ...]:
+        case = isinstance(subject, AfterSale)
+        dispute = subject.dispute if case and self.dispute else None  # type: ignore[union-attr]
+        key = (
+            case,
+            subject.status,
+            subject.kind if case else None,  # type: ignore[union-attr]
+            subject.platform_status if self.platform_status else None,
+            (dispute.status, dispute.kind) if dispute is not None else None,
+            tuple([subject.facts.get(k) for k in self.facts]) if self.facts else (),
+        )
+        try:
+            found = self.shapes.get(key)
+        except TypeError:  # an unhashable fact value: match this subject directly
+            return tuple(r for r in self.table.rules if r.match.matches(subject))
+        if found is None:
+            if len(self.shapes) >= self.LIMIT:
+                self.shapes.clear()
+            found = self.shapes[key] = tuple(r for r in self.table.rules if r.match.matches(subject))
+        return found
+
+
+#: one matcher per rule table, by identity (the table is kept, so its id is not reused)
+_matchers: dict[int, _Matcher] = {}
+
+
+def _matching(table: RuleTable, subject: Subject) -> tuple[Rule, ...]:
+    matcher = _matchers.get(id(table))
+    if matcher is None or matcher.table is not table:
+        if len(_matchers) > 256:  # tables built per shop or per call must not grow it forever
+            _matchers.clear()
+        matcher = _matchers[id(table)] = _Matcher(table)
+    return matcher.rows(subject)
 
 
 def anchor_time(
@@ -305,20 +358,19 @@ def rule_action(
     """The next action one row gives a subject: with a due time when the row has a clock and the
     subject has one of its anchors, else without one and with the reason."""
     penalty = _penalty(rule, subject)
-    zh, en = consequence(rule, penalty)
-    base = NextAction(
-        party=rule.party,
-        action=rule.action,
-        on_expiry=rule.on_expiry,
-        consequence_zh=zh,
-        consequence_en=en,
-        rule_id=rule.id,
-        rule_source=rule.source,
-        summary=rule.summary_zh,
-        summary_en=rule.summary_en,
-        start_event=rule.start_event or None,
-        penalty_fen=penalty,
-    )
+    if penalty is None:
+        # the fields that depend on the row alone are built once per row (the hot path of a
+        # sync: one call per matching row of every record)
+        cached = _bases.get(id(rule))
+        if cached is not None and cached[0] is rule:
+            base = cached[1]
+        else:
+            if len(_bases) > 4096:  # tables built per shop or per call must not grow it forever
+                _bases.clear()
+            base = _base_action(rule, None)
+            _bases[id(rule)] = (rule, base)
+    else:
+        base = _base_action(rule, penalty)
     duration = rule_duration(rule, settings)
     if duration is None:
         return _replace(
@@ -339,8 +391,36 @@ def rule_action(
     return _replace(base, due_at=due_time(start, duration, rule.counting), source=source)
 
 
+def _base_action(rule: Rule, penalty: int | None) -> NextAction:
+    zh, en = consequence(rule, penalty)
+    return NextAction(
+        party=rule.party,
+        action=rule.action,
+        on_expiry=rule.on_expiry,
+        consequence_zh=zh,
+        consequence_en=en,
+        rule_id=rule.id,
+        rule_source=rule.source,
+        summary=rule.summary_zh,
+        summary_en=rule.summary_en,
+        start_event=rule.start_event or None,
+        penalty_fen=penalty,
+    )
+
+
+#: a row's next action before its clock (rows without a penalty), by row identity (rows are
+#: frozen; a row holds a dict, so it is not hashable); the row is kept so its id is not reused
+_bases: dict[int, tuple[Rule, NextAction]] = {}
+
+
 def _replace(action: NextAction, **changes: Any) -> NextAction:
-    return replace(action, **changes)
+    # dataclasses.replace re-runs __init__ over every field (a third of next_action's time);
+    # a copy of the frozen instance's fields with the changes is the same object, built directly
+    copy = object.__new__(NextAction)
+    fields = copy.__dict__
+    fields.update(action.__dict__)
+    fields.update(changes)
+    return copy
 
 
 def computed_deadline(
@@ -394,7 +474,7 @@ def next_action(
     """
     if isinstance(subject, AfterSale) and not subject.status.is_open:
         return None
-    rows = table.matching(subject)
+    rows = _matching(table, subject)
     actions = [rule_action(r, subject, status_since=status_since, settings=settings) for r in rows]
     timed = [a for a in actions if a.due_at is not None]
     # min() keeps the first of equal keys, so table order breaks ties.

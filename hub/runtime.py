@@ -26,6 +26,13 @@ from .ratelimit import RateLimiter
 from .store.engine import create_engine
 
 
+async def _keep_alive() -> None:
+    """AdapterContext.keep_alive: renew the lease of the shop being synced (see hub.sync.waits)."""
+    from .sync.waits import keep_alive  # hub.sync imports this module
+
+    await keep_alive()
+
+
 @dataclass
 class Hub:
     settings: Settings
@@ -92,6 +99,7 @@ class Hub:
             now=self.now,
             data_dir=self.shop_dir(shop),
             sleep=self.sleep,
+            keep_alive=_keep_alive,
         )
         return self.registry.factory(shop.platform)(shop, ctx)
 

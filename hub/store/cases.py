@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..clock import utcnow
 from ..domain import OPEN_STATUSES, Party
 from ..errors import NotFoundError
+from . import worklist_read
 from .base import tbl
 from .engine import reading
 from .models import (
@@ -280,7 +281,11 @@ _ITEM_RANK = {"case": 0, "order": 1}
 
 
 def encode_cursor(row: Any, item: str = "case") -> str:
-    raw = json.dumps([row.work_due_at.isoformat(), row.id, _ITEM_RANK[item]])
+    return _cursor(row.work_due_at, row.id, _ITEM_RANK[item])
+
+
+def _cursor(due: datetime, ident: int, rank: int) -> str:
+    raw = json.dumps([due.isoformat(), ident, rank])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -319,6 +324,8 @@ async def list_cases(
     due = ident = rank = None
     if cursor:
         due, ident, rank = decode_cursor(cursor)
+    if worklist_read.supported(f):
+        return await _list_driver(engine, f, limit, due, ident, rank, with_total)
     stmt = filter_where(_list_base(), f).order_by(C.c.work_due_at, C.c.id).limit(limit + 1)
     if due is not None and rank == 0:
         stmt = stmt.where(or_(C.c.work_due_at > due, and_(C.c.work_due_at == due, C.c.id > ident)))
@@ -341,6 +348,49 @@ async def list_cases(
     return CasePage(
         items=[_item_json(r, item) for r, item in merged],
         next_cursor=encode_cursor(merged[-1][0], merged[-1][1]) if more and merged else None,
+        total=total,
+    )
+
+
+async def _list_driver(
+    engine: AsyncEngine,
+    f: CaseFilter,
+    limit: int,
+    due: datetime | None,
+    ident: int | None,
+    rank: int | None,
+    with_total: bool,
+) -> CasePage:
+    """list_cases through hub.store.worklist_read: the same page, the same merge and cursors."""
+    after = (due, ident) if due is not None and ident is not None else None
+    async with reading(engine) as conn:
+        items = await worklist_read.read_page(
+            conn,
+            f,
+            orders=False,
+            limit=limit + 1,
+            after=after if rank == 0 else None,
+            strictly_after=due if rank == 1 else None,  # every case at an order's due came before it
+        )
+        merged = [(d, 0, i, item) for d, i, item in items]
+        if f.wants_orders:
+            orders = await worklist_read.read_page(
+                conn,
+                f,
+                orders=True,
+                limit=limit + 1,
+                after=after if rank == 1 else None,
+                from_due=due if rank == 0 else None,  # orders at a case's due time come after it
+            )
+            merged.extend((d, 1, i, item) for d, i, item in orders)
+            merged.sort(key=lambda t: t[:3])
+    total = await count_cases(engine, f) if with_total else None
+    more = len(merged) > limit
+    merged = merged[:limit]
+    last = merged[-1] if merged else None
+    return CasePage(
+        items=[t[3] for t in merged],
+        next_cursor=_cursor(last[0], last[2], last[1]) if more and last else None,
         total=total,
     )
 

@@ -59,15 +59,15 @@ def action_doc(a: NextAction | None) -> dict[str, Any] | None:
     if a is None:
         return None
     return {
-        "party": a.party.value,
+        "party": a.party._value_,
         "action": a.action,
         "due_at": a.due_at.isoformat() if a.due_at else None,
         "no_clock_reason": a.no_clock_reason,
         "no_clock_reason_zh": a.no_clock_reason_zh,
-        "on_expiry": a.on_expiry.value,
+        "on_expiry": a.on_expiry._value_,
         "consequence_zh": a.consequence_zh,
         "consequence_en": a.consequence_en,
-        "source": a.source.value if a.source else None,
+        "source": a.source._value_ if a.source else None,
         "rule_id": a.rule_id,
         "rule_source": a.rule_source,
         "summary": a.summary,
@@ -109,10 +109,10 @@ def action_columns(a: NextAction | None) -> dict[str, Any]:
     """The ``deadline_*`` columns of a next action (all None without one)."""
     return {
         "deadline_due_at": a.due_at if a else None,
-        "deadline_party": a.party.value if a else None,
+        "deadline_party": a.party._value_ if a else None,
         "deadline_action": a.action if a else None,
-        "deadline_on_expiry": a.on_expiry.value if a else None,
-        "deadline_source": a.source.value if a and a.source else None,
+        "deadline_on_expiry": a.on_expiry._value_ if a else None,
+        "deadline_source": a.source._value_ if a and a.source else None,
         "deadline_rule_id": a.rule_id if a else None,
         "deadline_rule_source": a.rule_source if a else None,
         "deadline_summary": a.summary if a else None,

@@ -92,6 +92,10 @@ def _default(value: Any) -> Any:
     keys get sorted like every dict's, other mappings and sets as jsonable() turns them."""
     how = _how(type(value))
     if type(how) is tuple:
+        # a dataclass's own attribute dict holds exactly its fields (orjson sorts the keys): no copy
+        fields = getattr(value, "__dict__", None)
+        if fields is not None and len(fields) == len(how):
+            return fields
         return {name: getattr(value, name) for name in how}
     if how == "mapping":
         return {str(k): v for k, v in value.items()}
@@ -119,6 +123,16 @@ def _dumps(value: Any) -> str:
         )
 
 
+def _dumps_bytes(value: Any) -> bytes:
+    """:func:`_dumps` as UTF-8 bytes (what is hashed), without a decode and re-encode."""
+    try:
+        return orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return json.dumps(
+            jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        ).encode()
+
+
 def digest(value: Any) -> str:
     """A stable 128-bit hash of a JSON-safe value."""
     return text_digest(_dumps(value))
@@ -137,8 +151,15 @@ def payload_text(payload: Any) -> str:
 def content_digest(whole: Any, data: Any) -> tuple[JSONText, str]:
     """``(data as stored, digest([jsonable(whole), jsonable(data)]))``, ``data`` serialised once
     for both: the row's ``data`` column is written from that text (a :class:`JSONText`)."""
-    data_text = _dumps(data)
-    return JSONText(data_text), text_digest(f"[{_dumps(whole)},{data_text}]")
+    data_bytes = _dumps_bytes(data)
+    both = b"[" + _dumps_bytes(whole) + b"," + data_bytes + b"]"
+    return JSONText(data_bytes, "utf-8"), hashlib.blake2b(both, digest_size=16).hexdigest()
+
+
+def payload_doc(payload: Any) -> tuple[JSONText, str]:
+    """``(payload_text(payload), text_digest of it)``, hashed from the serialised bytes."""
+    raw = _dumps_bytes(payload)
+    return JSONText(raw, "utf-8"), hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -27,16 +27,14 @@ from ..errors import MappingError
 from ..rules import RuleTable, anchor_time, next_action
 from ..scrub import scrub_text
 from .base import tbl
-from .bulk import existing, insert_rows, update_rows
+from .bulk import existing, gc_paused, insert_rows, update_rows
 from .models import NO_DEADLINE, AfterSaleRecord, EventRecord, OrderRecord, QuarantineRecord, RawRecordRow
 from .nextaction import action_columns, action_doc, order_in_work, refresh_chain
 from .serialize import (
-    JSONText,
     after_sale_data,
     content_digest,
     order_data,
-    payload_text,
-    text_digest,
+    payload_doc,
 )
 from .validate import check_mapped, no_nul, raw_problem, strip_nul, time_facts
 
@@ -152,6 +150,7 @@ def _event(
     }
 
 
+@gc_paused
 async def upsert_batch(
     conn: AsyncConnection,
     *,
@@ -194,18 +193,17 @@ async def upsert_batch(
     by_resource: dict[str, list[tuple[RawRecord, str, Any]]] = {}
     for rec in latest.values():
         payload = rec.payload if isinstance(rec.payload, Mapping) else {"unreadable": repr(rec.payload)}
-        text = payload_text(payload)  # serialised once: hashed, then stored as is
-        if "\\u0000" in text:  # NUL bytes (PostgreSQL refuses them): the mapper sees what is stored
+        doc, h = payload_doc(payload)  # serialised once: hashed, then stored as is
+        if "\\u0000" in doc:  # NUL bytes (PostgreSQL refuses them): the mapper sees what is stored
             payload = strip_nul(payload)
-            text = payload_text(payload)
+            doc, h = payload_doc(payload)
             rec = RawRecord(
                 resource=rec.resource,
                 external_id=rec.external_id,
                 payload=payload,
                 updated_at=rec.updated_at,
             )
-        doc = JSONText(text)
-        by_resource.setdefault(rec.resource, []).append((rec, text_digest(doc), doc))
+        by_resource.setdefault(rec.resource, []).append((rec, h, doc))
 
     raw_inserts: list[dict[str, Any]] = []
     raw_updates: list[dict[str, Any]] = []
@@ -320,6 +318,10 @@ async def upsert_batch(
     return stats
 
 
+#: status value -> open? (read per record)
+_OPEN = {s.value: s.is_open for s in AfterSaleStatus}
+
+
 def _dedupe_newest(items: Sequence[Any]) -> list[Any]:
     newest: dict[str, Any] = {}
     for it in items:
@@ -377,6 +379,8 @@ async def _upsert_cases(
             continue
         # first seen in "requested": the request's time; a later status: the time of the first
         # version showing it (kept while the status stays, so later messages never move a clock)
+        # an enum's .value is a property lookup; these are read a dozen times per record
+        kind_v, status_v = case.kind._value_, case.status._value_
         new_request = old is None and case.status == AfterSaleStatus.REQUESTED
         since = _status_since(case, old, case.created_at if new_request else case.updated_at)
         action = next_action(case, rules, status_since=since, settings=settings, merchant_side=merchant_side)
@@ -385,9 +389,9 @@ async def _upsert_cases(
             "external_id": case.external_id,
             "order_external_id": case.order_external_id,
             "line_external_id": case.line_external_id,
-            "kind": case.kind.value,
-            "status": case.status.value,
-            "is_open": case.status.is_open,
+            "kind": kind_v,
+            "status": status_v,
+            "is_open": _OPEN[status_v],
             "platform_status": case.platform_status,
             "reason": case.reason,
             "refund_fen": case.refund_fen,
@@ -417,8 +421,8 @@ async def _upsert_cases(
                     ext,
                     case.created_at,
                     "created",
-                    f"{case.kind.value} requested ({case.platform_status})",
-                    {"status": case.status.value, "kind": case.kind.value, "refund_fen": case.refund_fen},
+                    f"{kind_v} requested ({case.platform_status})",
+                    {"status": status_v, "kind": kind_v, "refund_fen": case.refund_fen},
                     actor,
                 )
             )
@@ -430,11 +434,11 @@ async def _upsert_cases(
                         ext,
                         since,  # the status-entry time the clocks count from
                         "status_changed",
-                        f"status {case.status.value}",
+                        f"status {status_v}",
                         {
                             "from": None,
-                            "to": case.status.value,
-                            "status": case.status.value,
+                            "to": status_v,
+                            "status": status_v,
                             "platform_status": case.platform_status,
                         },
                         actor,
@@ -459,8 +463,8 @@ async def _upsert_cases(
         updates.append({**row, "_id": old["id"]})
         changes: dict[str, Any] = {}
         at = case.updated_at
-        if old["status"] != case.status.value:
-            changes["status"] = [old["status"], case.status.value]
+        if old["status"] != status_v:
+            changes["status"] = [old["status"], status_v]
             events.append(
                 _event(
                     shop_id,
@@ -468,19 +472,19 @@ async def _upsert_cases(
                     ext,
                     since,  # the status-entry time the clocks count from
                     "status_changed",
-                    f"status {old['status']} → {case.status.value}",
+                    f"status {old['status']} → {status_v}",
                     {
                         "from": old["status"],
-                        "to": case.status.value,
-                        "status": case.status.value,
+                        "to": status_v,
+                        "status": status_v,
                         "platform_status": case.platform_status,
                         "deadline": prior_deadline(old),
                     },
                     actor,
                 )
             )
-        if old["kind"] != case.kind.value:
-            changes["kind"] = [old["kind"], case.kind.value]
+        if old["kind"] != kind_v:
+            changes["kind"] = [old["kind"], kind_v]
             events.append(
                 _event(
                     shop_id,
@@ -488,8 +492,8 @@ async def _upsert_cases(
                     ext,
                     at,
                     "kind_changed",
-                    f"kind {old['kind']} → {case.kind.value}",
-                    {"from": old["kind"], "to": case.kind.value},
+                    f"kind {old['kind']} → {kind_v}",
+                    {"from": old["kind"], "to": kind_v},
                     actor,
                 )
             )

@@ -361,11 +361,147 @@ def time_facts(rules: RuleTable) -> frozenset[str]:
     return frozenset(a[5:] for r in rules.rules for a in r.anchors if a.startswith("fact:"))
 
 
+# -- the fast path ------------------------------------------------------------------------------
+# The checker above walks every field through generic methods that can name the field at fault.
+# Nearly every record is sound, so a sync first asks the predicates below, written out per type
+# with the same rules: True only when the checker would pass. On False (a fault, or a shape they
+# do not follow, such as a dispute), the checker runs and names the field, so errors are unchanged.
+
+
+def _text_ok(value: Any, width: int | None = None) -> bool:
+    return type(value) is str and NUL not in value and (width is None or len(value) <= width)
+
+
+def _opt_text_ok(value: Any, width: int | None = None) -> bool:
+    return value is None or (
+        type(value) is str and NUL not in value and (width is None or len(value) <= width)
+    )
+
+
+def _id_ok(value: Any) -> bool:
+    return type(value) is str and NUL not in value and len(value) <= ID_WIDTH and bool(value.strip())
+
+
+def _aware(value: Any) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
+def _fen_ok(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_FEN
+
+
+def _doc_ok(value: Any) -> bool:
+    kind = type(value)
+    if kind is str:
+        return NUL not in value
+    if kind is int or kind is bool or value is None or kind is datetime:
+        return True
+    if kind is float:
+        return value == value
+    if kind is dict:
+        for k, v in value.items():
+            if type(k) is not str or NUL in k:
+                return False
+            kind = type(v)
+            if kind is str:
+                if NUL in v:
+                    return False
+            elif not (kind is int or kind is bool or v is None or _doc_ok(v)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for v in value:
+            if not _doc_ok(v):
+                return False
+        return True
+    return False  # anything else: the checker decides
+
+
+def _facts_ok(facts: Any, time_facts: frozenset[str]) -> bool:
+    if type(facts) is not dict or not _doc_ok(facts):
+        return False
+    for key in time_facts & facts.keys() if time_facts else ():
+        raw = facts[key]
+        if raw is None or raw == "":
+            continue
+        if isinstance(raw, str):
+            try:
+                raw = datetime.fromisoformat(raw)
+            except ValueError:
+                return False
+        if not _aware(raw):
+            return False
+    return True
+
+
+def _deadline_ok(d: Any) -> bool:
+    return d is None or (
+        type(d) is PlatformDeadline
+        and _aware(d.due_at)
+        and _opt_text_ok(d.action)
+        and (d.on_expiry is None or isinstance(d.on_expiry, OnExpiry))
+        and (d.party is None or isinstance(d.party, Party))
+    )
+
+
+def _warnings_ok(warnings: Any) -> bool:
+    return (type(warnings) is list or type(warnings) is tuple) and all(_text_ok(w) for w in warnings)
+
+
+def _opt_time_ok(value: Any) -> bool:
+    return value is None or (isinstance(value, datetime) and value.tzinfo is not None)
+
+
+def _dispute_ok(d: Any) -> bool:
+    # a dispute with evidence goes the checker's way (rare, and many fields per item)
+    return d is None or (
+        type(d) is Dispute
+        and isinstance(d.kind, DisputeKind)
+        and isinstance(d.status, DisputeStatus)
+        and _opt_text_ok(d.external_id)
+        and _opt_text_ok(d.subtype)
+        and _opt_text_ok(d.platform_status)
+        and _opt_time_ok(d.opened_at)
+        and _opt_time_ok(d.updated_at)
+        and type(d.appeal_open) is bool
+        and _opt_text_ok(d.note)
+        and (type(d.evidence) is tuple or type(d.evidence) is list)
+        and not d.evidence
+    )
+
+
+def _after_sale_ok(c: AfterSale, time_facts: frozenset[str]) -> bool:
+    version = c.version
+    return (
+        _dispute_ok(c.dispute)
+        and _id_ok(c.external_id)
+        and _id_ok(c.order_external_id)
+        and (c.line_external_id is None or _id_ok(c.line_external_id))
+        and isinstance(c.kind, AfterSaleKind)
+        and isinstance(c.status, AfterSaleStatus)
+        and _text_ok(c.platform_status, CASE_WIDTHS["platform_status"])
+        and _aware(c.created_at)
+        and _aware(c.updated_at)
+        and _facts_ok(c.facts, time_facts)
+        and _warnings_ok(c.warnings)
+        and _deadline_ok(c.platform_deadline)
+        and _opt_text_ok(c.reason)
+        and _fen_ok(c.refund_fen)
+        and (c.paid_fen is None or _fen_ok(c.paid_fen))
+        and _opt_text_ok(c.buyer, CASE_WIDTHS["buyer"])
+        and _opt_text_ok(c.description)
+        and (version is None or (type(version) is int and -MAX_FEN <= version <= MAX_FEN))
+        and _opt_text_ok(c.return_waybill, CASE_WIDTHS["return_waybill"])
+    )
+
+
 def check_mapped(obj: Any, facts: frozenset[str] = frozenset()) -> MappedRecord:
     """Return ``obj`` if it is a sound Order or AfterSale; else raise :class:`MappingError`
     naming the field at fault (``refund_fen: negative (-5)``, ``status: must be a
     AfterSaleStatus, got str 'requested'``). ``facts``: the facts that must be times
     (:func:`time_facts` of the platform's rule table)."""
+    if type(obj) is AfterSale and _after_sale_ok(obj, facts):
+        return obj
     checker = _Checker(facts)
     if isinstance(obj, AfterSale):
         checker.after_sale(obj)

@@ -61,6 +61,16 @@ def max_wait_of(settings: object, shop: str) -> timedelta:
     return value
 
 
+async def keep_alive() -> None:
+    """Renew the lease of the shop this task is syncing, if it was last renewed a while ago
+    (``AdapterContext.keep_alive``: an adapter calls it during one long step, such as a big
+    import); :class:`hub.sync.leases.LeaseLost` when another process took the shop over. Outside
+    a sync it does nothing."""
+    guard = CURRENT.get(None)
+    if guard is not None:
+        await guard.keep()
+
+
 @dataclass
 class ShopGuard:
     """One shop's sync: its wait cap and its lease."""

@@ -9,7 +9,8 @@ it to the ledger and returns the record as it now reads, with a later ``updated_
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+import itertools
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from hub.platform import (
     ActionRequest,
     ActionResult,
     AdapterContext,
+    FetchProblem,
     Page,
     ResourceSpec,
     Window,
@@ -34,6 +36,7 @@ from hub.rules import action_availability
 
 from . import snapshot as snap
 from .chain import SALE_SHIP_SETTING, TRANSIT_SETTING
+from .importer import KeepAlive
 from .info import CAPABILITIES, INFO
 from .ledger import LEDGER_NAME, Ledger
 from .mapping import map_raw, order_facts_for_steps, return_state
@@ -82,20 +85,44 @@ class SeventeenAdapter(BaseAdapter):
         Malformed files come back as problems on the ``purchase`` pages only, so each is reported
         once per sync; the other files are imported all the same.
         """
-        current = await self.snapshot()
-        records = sorted(current.records(resource).values(), key=lambda r: r.external_id)
-        problems = current.problems if resource == snap.PURCHASE else []
+        tick = self._keep_alive()
+        records, problems = await asyncio.to_thread(self._open, resource, None, tick)
+        problems = problems if resource == snap.PURCHASE else []
         for problem in problems:
             log.warning("import_problem", shop=self.shop.name, source=problem.source, message=problem.message)
-        if not records:
-            yield Page(records=[], problems=problems)
-            return
-        for start in range(0, len(records), PAGE_SIZE):
-            yield Page(records=records[start : start + PAGE_SIZE], problems=problems if start == 0 else [])
+        first = True
+        while True:
+            # the files are read as the pages are taken (in a thread: file reads block)
+            batch = await asyncio.to_thread(_take, records, PAGE_SIZE)
+            if not batch and not first:
+                return
+            yield Page(records=batch, problems=problems if first else [])
+            first = False
+            if len(batch) < PAGE_SIZE:
+                return
+
+    def _open(
+        self, resource: str, only: Collection[str] | None, tick: KeepAlive | None = None
+    ) -> tuple[Iterator[RawRecord], list[FetchProblem]]:
+        self.import_dir.mkdir(parents=True, exist_ok=True)
+        return snap.open_stream(self.import_dir, self.ledger, self.settings, resource, only, tick)
+
+    def _keep_alive(self) -> KeepAlive:
+        """The lease renewal of a sync's import: the files are read in threads, which ask the
+        event loop to run ``ctx.keep_alive`` and wait for it (a lost lease raises there)."""
+        loop = asyncio.get_running_loop()
+
+        async def keep_alive() -> None:
+            await self.ctx.keep_alive()
+
+        def renew() -> None:
+            asyncio.run_coroutine_threadsafe(keep_alive(), loop).result()
+
+        return KeepAlive(renew, self.ctx.now)
 
     async def fetch_one(self, resource: str, external_id: str) -> RawRecord | None:
-        current = await self.snapshot()
-        return current.records(resource).get(external_id)
+        records, _problems = await asyncio.to_thread(self._open, resource, {external_id})
+        return await asyncio.to_thread(next, records, None)
 
     def map_record(self, raw: RawRecord) -> MappedRecord:
         return map_raw(raw.resource, raw.payload, raw.updated_at)
@@ -270,6 +297,10 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "y", "是", "accepted", "on")
     return bool(value)
+
+
+def _take(records: Iterator[RawRecord], n: int) -> list[RawRecord]:
+    return list(itertools.islice(records, n))
 
 
 def factory(shop: Shop, ctx: AdapterContext) -> SeventeenAdapter:

@@ -24,7 +24,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,43 @@ _TIME_FORMATS = (
 )
 _TRUE = {"是", "y", "yes", "true", "1", "特价"}
 _FALSE = {"否", "n", "no", "false", "0", "", "-"}
+
+
+class KeepAlive:
+    """Renews the shop's sync lease while a long import reads its files (called once per row).
+
+    Every ``every_rows`` rows it reads the clock; once ``every`` has passed since the last
+    renewal it calls ``renew`` (which blocks the reading thread until the lease is renewed, and
+    raises :class:`hub.sync.leases.LeaseLost` when another process took the shop over: that
+    stops the import). The clock is the hub's, so tests move it."""
+
+    EVERY = timedelta(seconds=30)  #: renew once this much time has passed since the last renewal
+    EVERY_ROWS = 1000  #: read the clock every this many rows
+
+    def __init__(
+        self,
+        renew: Callable[[], None],
+        now: Callable[[], datetime],
+        *,
+        every: timedelta | None = None,
+        every_rows: int | None = None,
+    ) -> None:
+        self.renew, self.now = renew, now
+        self.every = every if every is not None else self.EVERY
+        self.every_rows = every_rows if every_rows is not None else self.EVERY_ROWS
+        self.rows = 0
+        self.renewals = 0
+        self.last = now()
+
+    def __call__(self) -> None:
+        self.rows += 1
+        if self.rows % self.every_rows:
+            return
+        now = self.now()
+        if now - self.last >= self.every:
+            self.renew()
+            self.renewals += 1
+            self.last = now
 
 
 @dataclass(frozen=True)
@@ -259,9 +296,12 @@ def _cap(settings: Mapping[str, str], name: str, default: str, path: str) -> int
     return value
 
 
-def read_export(path: Path, settings: Mapping[str, str]) -> ImportedFile:
+def read_export(
+    path: Path, settings: Mapping[str, str], tick: Callable[[], None] | None = None
+) -> ImportedFile:
     """Check one export file whole, streaming; raise :class:`ImportFileError` at the first thing
-    wrong with it. Its rows are read again, streaming, when :attr:`ImportedFile.rows` is iterated."""
+    wrong with it. Its rows are read again, streaming, when :attr:`ImportedFile.rows` is iterated.
+    ``tick`` is called for every row read, in both passes (a :class:`KeepAlive`)."""
     name = str(path)
     max_mb = _cap(settings, "import_max_mb", DEFAULT_MAX_MB, name)
     max_rows = _cap(settings, "import_max_rows", DEFAULT_MAX_ROWS, name)
@@ -283,18 +323,22 @@ def read_export(path: Path, settings: Mapping[str, str]) -> ImportedFile:
         def cells() -> Iterator[tuple[int, list[Any]]]:
             return _csv_rows(path, encoding)
 
-    kind, count = _check(cells(), name, settings, max_rows)
+    kind, count = _check(cells(), name, settings, max_rows, tick)
 
     def read() -> Iterator[ImportedRow]:
-        return _parsed(cells(), name, settings, max_rows)[1]
+        return _parsed(cells(), name, settings, max_rows, tick)[1]
 
     return ImportedFile(path=name, kind=kind, encoding=encoding, rows=ExportRows(path, count, read))
 
 
 def _check(
-    rows: Iterator[tuple[int, Sequence[Any]]], path: str, settings: Mapping[str, str], max_rows: int
+    rows: Iterator[tuple[int, Sequence[Any]]],
+    path: str,
+    settings: Mapping[str, str],
+    max_rows: int,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[FileKind, int]:
-    kind, parsed = _parsed(rows, path, settings, max_rows)
+    kind, parsed = _parsed(rows, path, settings, max_rows, tick)
     count = 0
     for _ in parsed:
         count += 1
@@ -310,7 +354,11 @@ def parse_rows(
 
 
 def _parsed(
-    rows: Iterator[tuple[int, Sequence[Any]]], path: str, settings: Mapping[str, str], max_rows: int | None
+    rows: Iterator[tuple[int, Sequence[Any]]],
+    path: str,
+    settings: Mapping[str, str],
+    max_rows: int | None,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[FileKind, Iterator[ImportedRow]]:
     """The file's kind (from its header, found in the first lines) and its checked rows, lazily:
     a bad value raises when its row is reached."""
@@ -348,6 +396,8 @@ def _parsed(
     def checked() -> Iterator[ImportedRow]:
         count = 0
         for line, cells in itertools.chain(head[header_at + 1 :], rows):
+            if tick is not None:
+                tick()
             if all(_cell_text(c) == "" for c in cells):
                 continue
             if len(cells) != width and any(isinstance(c, str) and "\n" in c for c in cells):
