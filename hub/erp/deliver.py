@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, insert, or_, select, true, update
+from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -145,6 +147,7 @@ async def make_documents(
             conn, [c for c in cases if c.kind in ("return_refund", "reship") and c.status in _HISTORY_MATTERS]
         )
         new: list[dict[str, Any]] = []
+        todo: list[tuple[Any, list[tuple[str, str]]]] = []
         for c in cases:
             state = CaseState(
                 id=c.id,
@@ -163,17 +166,28 @@ async def make_documents(
                     state, history=tuple(history_of(histories.get((c.shop_id, c.external_id), [])))
                 )
             wanted = [s for s in steps_reached(state) if (s[0], c.id, s[1]) not in have]
-            if not wanted:
-                continue
-            order = (
-                await conn.execute(
-                    select(ORDERS.c.data).where(
-                        ORDERS.c.shop_id == c.shop_id, ORDERS.c.external_id == c.order_external_id
+            if wanted:
+                todo.append((c, wanted))
+        # the bulk (facts) only of the cases that get a document (most passes need none), read
+        # together: a sync's statements stay amortised per record
+        case_data: dict[int, Any] = {}
+        order_data: dict[tuple[int, str], Any] = {}
+        for part_cases in _chunks([c for c, _ in todo]):
+            for r in await conn.execute(
+                select(CASES.c.id, CASES.c.data).where(CASES.c.id.in_([c.id for c in part_cases]))
+            ):
+                case_data[r.id] = r.data
+            for shop_id in {c.shop_id for c in part_cases}:
+                wanted_orders = [c.order_external_id for c in part_cases if c.shop_id == shop_id]
+                for r in await conn.execute(
+                    select(ORDERS.c.external_id, ORDERS.c.data).where(
+                        ORDERS.c.shop_id == shop_id, ORDERS.c.external_id.in_(wanted_orders)
                     )
-                )
-            ).first()
-            # the case's bulk (facts) only for a case that gets a document: most passes need none
-            data = (await conn.execute(select(CASES.c.data).where(CASES.c.id == c.id))).scalar()
+                ):
+                    order_data[(shop_id, r.external_id)] = r.data
+        for c, wanted in todo:
+            data = case_data.get(c.id)
+            order_json = order_data.get((c.shop_id, c.order_external_id))
             step_at = c.status_since or c.platform_updated_at
             for kind, step in wanted:
                 closing = closings.get(c.id)
@@ -185,7 +199,7 @@ async def make_documents(
                     case_data=data,
                     shop=c.shop_name,
                     platform=c.platform,
-                    order_data=order.data if order else None,
+                    order_data=order_json,
                     closing=closing,
                     step_at=at,
                     created_at=now,
@@ -205,14 +219,28 @@ async def make_documents(
     # in step order, so the ERP reads a return's register before its receipt
     order_of = {(k, s): i for k, steps in STEPS.items() for i, s in enumerate(steps)}
     new.sort(key=lambda d: (d["after_sale_id"], d["kind"], order_of[(d["kind"], d["step"])]))
-    for doc in new:
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(insert(DOCS).values(**doc))
-            made += 1
-        except IntegrityError:
-            pass  # another process made it first: the same document
+    if not new:
+        return made
+    # one statement per 500: a document another process made first is the same document (its
+    # number and its (kind, case, step) are unique), so a conflict is skipped, not an error
+    insert_of = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    add_docs = insert_of(DOCS).on_conflict_do_nothing()
+    async with engine.begin() as conn:
+        before = await _count_numbers(conn, [d["number"] for d in new])
+        for part in _chunks(new):
+            await conn.execute(add_docs, part)
+        made += await _count_numbers(conn, [d["number"] for d in new]) - before
     return made
+
+
+async def _count_numbers(conn: Any, numbers: list[str]) -> int:
+    """How many of these document numbers exist."""
+    total = 0
+    for part in _chunks(numbers):
+        total += (
+            await conn.execute(select(func.count()).select_from(DOCS).where(DOCS.c.number.in_(part)))
+        ).scalar_one()
+    return total
 
 
 #: statuses in which only the history tells whether a return was agreed (registered) before
@@ -248,7 +276,7 @@ class _Event:
     data: dict[str, Any]
 
 
-def _chunks(items: list[int], n: int = 500) -> list[list[int]]:
+def _chunks(items: list[Any], n: int = 500) -> list[list[Any]]:
     return [items[i : i + n] for i in range(0, len(items), n)]
 
 

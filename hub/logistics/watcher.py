@@ -195,13 +195,14 @@ async def discover(
                 )
             )
         }
-    added = 0
+    new_rows = [row for wb, row in found.items() if wb not in existing]
     async with engine.begin() as conn:
+        if new_rows:  # one executemany: a sync's statements stay amortised per record
+            await conn.execute(insert(PARCELS), new_rows)
         for wb, row in found.items():
             old = existing.get(wb)
             if old is None:
-                await conn.execute(insert(PARCELS).values(**row))
-                added += 1
+                continue
             elif old.after_sale_id is None or (old.company is None and row["company"]):
                 # a parcel added by hand (a return that came back with no case) now has its case
                 values: dict[str, Any] = {"updated_at": now}
@@ -213,7 +214,7 @@ async def discover(
                 if old.company is None and row["company"]:
                     values.update(company=row["company"], state="pending")
                 await conn.execute(update(PARCELS).where(PARCELS.c.id == old.id).values(**values))
-    return added
+    return len(new_rows)
 
 
 def _chunks(items: list[str], n: int = 500) -> list[list[str]]:
