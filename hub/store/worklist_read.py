@@ -144,7 +144,19 @@ def _where(alias: str, f: Any, m: _Marks, *, orders: bool) -> list[str]:
         out.append(f"{alias}.deadline_due_at <= {m.time(f.now + f.due_within)}")
     if f.dispute_only and not orders:
         out.append(f"{alias}.dispute_kind IS NOT NULL")
+    if f.mine is not None and not orders:  # orders have no assignee: those in the list stay
+        out.append(f"({alias}.assignee = {m(f.mine)} OR {alias}.assignee IS NULL)")
     return out
+
+
+#: every CaseFilter field this path reads (or that does not narrow rows): a test fails when the
+#: filter gains a field that is not here, so the two read paths cannot drift apart silently
+HANDLED_FIELDS = frozenset(
+    {
+        "platforms", "shops", "kinds", "statuses", "awaiting", "due_within", "dispute_only",
+        "search", "search_mode", "shop_ids", "now", "orders", "mine",
+    }
+)  # fmt: skip
 
 
 async def read_page(

@@ -43,6 +43,8 @@ async def _fill(engine: AsyncEngine) -> None:
         for i in range(N_SHOPS)
     ]
     cases = list(synthetic_cases(240, seed=7))
+    for i, c in enumerate(cases):  # some assigned, so "my queue" narrows the list
+        c["assignee"] = ("alice", "bob", None)[i % 3]
     cases[3].update(
         is_open=True,
         status="platform_review",
@@ -115,6 +117,8 @@ FILTERS = [
     CaseFilter(now=NOW, statuses=["succeeded", "closed"]),
     CaseFilter(now=NOW, due_within=timedelta(hours=24), orders=True),
     CaseFilter(now=NOW, dispute_only=True),
+    CaseFilter(now=NOW, mine="alice", orders=True),
+    CaseFilter(now=NOW, mine="bob", shop_ids=[1, 2]),
 ]
 
 
@@ -142,3 +146,12 @@ async def test_search_stays_on_the_core_path(engine: AsyncEngine) -> None:
     assert not worklist_read.supported(f)
     page = await list_cases(engine, f, limit=5)
     assert [i["external_id"] for i in page.items] in ([], ["R000000005"])
+
+
+def test_the_driver_path_reads_every_filter_field() -> None:
+    """A field added to CaseFilter must be read by the driver path too (or named as not narrowing):
+    otherwise the work list would silently ignore it."""
+    from hub.store.worklist_read import HANDLED_FIELDS
+
+    fields = {f.name for f in dataclasses.fields(CaseFilter)}
+    assert fields - HANDLED_FIELDS == set(), "hub/store/worklist_read.py does not read these filter fields"
