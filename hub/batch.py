@@ -19,7 +19,7 @@ The web (``POST /api/cases/batch``, the work list's toolbar) and the CLI (``hub 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,41 +140,63 @@ async def run_batch(ids: Sequence[int], action: str, key: str | None, one: OneCa
     return result
 
 
+async def offered(
+    hub: Any,
+    case_id: int,
+    action: str,
+    key: str | None,
+    *,
+    shop_ids: Collection[int] | None,
+    external_id: str | None = None,
+) -> tuple[dict[str, Any] | None, BatchRow | None]:
+    """Whether ``case_id`` offers ``action`` now: ``(its state, None)``, or ``(None, a skipped row)``
+    saying why not (no such case in scope, no such action, not now). A case on which this key
+    already acted is offered (its stored result is replayed), whatever its state now."""
+    from .actions import available_actions
+    from .store.actions import action_by_key
+
+    try:
+        states = {a["action"]: a for a in await available_actions(hub, case_id, shop_ids)}
+    except NotFoundError:
+        return None, BatchRow(
+            id=case_id, outcome="skipped", message=f"no case {case_id}", reason_zh=NO_SUCH_CASE_ZH
+        )
+    state = states.get(action)
+    if state is None:
+        return None, BatchRow(
+            id=case_id,
+            outcome="skipped",
+            message=f"no action {action!r} on this case (actions: {', '.join(sorted(states))})",
+            reason_zh="该售后单没有这个操作",
+            external_id=external_id,
+        )
+    if not state["enabled"]:
+        previous = None
+        if key is not None:
+            async with hub.engine.connect() as conn:
+                previous = await action_by_key(conn, case_id, action, key)
+        if previous is None:
+            return None, BatchRow(
+                id=case_id,
+                outcome="skipped",
+                message=str(state["reason"] or ""),
+                reason_zh=f"当前不可执行：{state['reason'] or ''}",
+                external_id=external_id,
+            )
+    return state, None
+
+
 async def cli_one(
     hub: Any, case_id: int, action: str, params: Mapping[str, Any], key: str | None, actor: str
 ) -> BatchRow:
     """One case of a CLI batch: skipped when the case does not offer the action now (unless the
     key already acted: then the stored result is replayed), else performed; audited."""
-    from .actions import available_actions
     from .audit import audited_action
-    from .store import actions as repo
     from .store.auth_repo import insert_audit
 
-    try:
-        states = {a["action"]: a for a in await available_actions(hub, case_id)}
-    except NotFoundError:
-        return BatchRow(
-            id=case_id, outcome="skipped", message=f"no case {case_id}", reason_zh=NO_SUCH_CASE_ZH
-        )
-    state = states.get(action)
-    if state is None:
-        return BatchRow(
-            id=case_id,
-            outcome="skipped",
-            message=f"no action {action!r} on this case (actions: {', '.join(sorted(states))})",
-            reason_zh="该售后单没有这个操作",
-        )
-    previous = None
-    if key is not None:
-        async with hub.engine.connect() as conn:
-            previous = await repo.action_by_key(conn, case_id, action, key)
-    if previous is None and not state["enabled"]:
-        return BatchRow(
-            id=case_id,
-            outcome="skipped",
-            message=str(state["reason"] or ""),
-            reason_zh=f"当前不可执行：{state['reason'] or ''}",
-        )
+    _state, skipped = await offered(hub, case_id, action, key, shop_ids=None)
+    if skipped is not None:
+        return skipped
     try:
         # the single-case path, audited with the case's before/after (命令行 on the audit page)
         reply = await audited_action(

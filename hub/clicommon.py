@@ -135,6 +135,18 @@ async def check_names(hub: Any, *, platforms: Sequence[str] = (), shops: Sequenc
         check_known("shop", shops, [r.name for r in await list_shop_rows(hub.engine)])
 
 
+async def shop_ids_named(hub: Any, names: Sequence[str]) -> list[int] | None:
+    """The ids of the shops ``--shop`` names (None when it names none: every shop); an unknown
+    name is a usage error naming the known ones (:func:`check_known`, exit 2)."""
+    if not names:
+        return None
+    from .store.shops import list_shop_rows
+
+    rows = {r.name: r.id for r in await list_shop_rows(hub.engine)}
+    check_known("shop", names, list(rows))
+    return [rows[n] for n in names]
+
+
 def action_exit_code(status: str) -> int:
     """The exit code of an action by its reply's status: done or recorded 0; waiting for a
     verification (an SMS code) :data:`EXIT_WAITING`; anything else :data:`EXIT_FAILED`."""

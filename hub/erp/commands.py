@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..clicommon import csv_arg, open_hub, parse_kv, print_json
+from ..clicommon import csv_arg, open_hub, parse_kv, print_json, shop_ids_named
 from ..clock import utcnow
 from ..errors import ConfigError
 from ..money import fen_to_yuan, yuan_to_fen
@@ -156,17 +156,10 @@ async def cmd_sink_replay(args: argparse.Namespace) -> int:
 
 
 async def cmd_erp_run(args: argparse.Namespace) -> int:
-    from ..store.shops import list_shop_rows
     from .deliver import run_erp_pass
 
     async with open_hub(args) as hub:
-        shop_ids = None
-        if args.shop:
-            rows = {r.name: r.id for r in await list_shop_rows(hub.engine)}
-            bad = [s for s in args.shop if s not in rows]
-            if bad:
-                raise ConfigError(f"--shop: no shop named {', '.join(bad)} (see `hub shop list`)")
-            shop_ids = [rows[s] for s in args.shop]
+        shop_ids = await shop_ids_named(hub, args.shop)
         result = await run_erp_pass(hub, shop_ids)
     if args.json:
         print_json(result.as_dict())

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..clicommon import csv_arg, open_hub, print_json
-from ..errors import ConfigError
+from ..clicommon import csv_arg, open_hub, print_json, shop_ids_named
 
 #: Chinese labels of parcel states, roles and actions (the pages and `hub case show` use them)
 STATE_ZH = {
@@ -129,17 +128,10 @@ async def cmd_parcels_add(args: argparse.Namespace) -> int:
 
 
 async def cmd_parcels_watch(args: argparse.Namespace) -> int:
-    from ..store.shops import list_shop_rows
     from .watcher import run_watch
 
     async with open_hub(args) as hub:
-        shop_ids = None
-        if args.shop:
-            rows = {r.name: r.id for r in await list_shop_rows(hub.engine)}
-            bad = [s for s in args.shop if s not in rows]
-            if bad:
-                raise ConfigError(f"--shop: no shop named {', '.join(bad)} (see `hub shop list`)")
-            shop_ids = [rows[s] for s in args.shop]
+        shop_ids = await shop_ids_named(hub, args.shop)
         result = await run_watch(hub, shop_ids)
     if args.json:
         print_json(result.as_dict())

@@ -23,6 +23,7 @@ from ..batch import (
     BatchResult,
     BatchRow,
     check_ids,
+    offered,
     row_from_reply,
     run_batch,
 )
@@ -172,29 +173,12 @@ async def one_case(
     a refusal keeps its reason. ``page_form``: the toolbar sends one note and one agent for every
     case, so each case gets only the parameters its action takes, and the total was confirmed."""
     hub = request.app[hub_key]
-    try:
-        states = {a["action"]: a for a in await available_actions(hub, case_id, principal.shop_ids)}
-    except NotFoundError:
-        return BatchRow(
-            id=case_id, outcome="skipped", message=f"no case {case_id}", reason_zh=NO_SUCH_CASE_ZH
-        )
-    state = states.get(action)
+    state, skipped = await offered(
+        hub, case_id, action, key, shop_ids=principal.shop_ids, external_id=external_id
+    )
     if state is None:
-        return BatchRow(
-            id=case_id,
-            outcome="skipped",
-            message=f"no action {action!r} on this case",
-            reason_zh="该售后单没有这个操作",
-            external_id=external_id,
-        )
-    if not state["enabled"] and await used_key(hub, case_id, action, key) is None:
-        return BatchRow(
-            id=case_id,
-            outcome="skipped",
-            message=str(state["reason"] or ""),
-            reason_zh=f"当前不可执行：{state['reason'] or ''}",
-            external_id=external_id,
-        )
+        assert skipped is not None
+        return skipped
     given = dict(params)
     if page_form:
         names = {str(s["name"]) for s in param_specs(state)}
