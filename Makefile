@@ -35,10 +35,11 @@ demo: install
 	$(BIN)/hub demo --port $(PORT)
 
 # Tests run in TEST_JOBS parallel processes (pytest-xdist): a good part of the suite waits on
-# subprocesses, sandboxes and the database rather than the CPU. TEST_JOBS=0 runs them in one process.
+# subprocesses, sandboxes and the database rather than the CPU; an idle process takes over queued
+# tests from a busy one (worksteal), so the long tests do not end the run alone. TEST_JOBS=0: one process.
 TEST_JOBS ?= 3
 test: install-test
-	$(BIN)/pytest -n $(TEST_JOBS)
+	$(BIN)/pytest -n $(TEST_JOBS) --dist worksteal
 
 lint: install-test
 	$(BIN)/ruff check hub plugins tests bench
