@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import or_, select, update
 
+from ..ledger_task import schedule_daily_ledger
 from ..runtime import Hub
 from ..store.shops import DEFAULT_SYNC_EVERY, SHOPS, sync_every
 from . import ledger
@@ -76,6 +77,7 @@ class Scheduler:
             for shop_id, platform in ids:
                 if platform in self.hub.registry.platforms:
                     await self.queue.defer("hints", shop_id)
+        await schedule_daily_ledger(self.hub, self.queue, now)  # HUB_LEDGER_DIR's file for finance
         await self.queue.recover_stalled(now)
         if self._last_prune is None or now - self._last_prune >= timedelta(hours=1):
             self._last_prune = now
