@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..actions import HUB_ACTIONS, available_actions
+from ..actions import HUB_ACTIONS
 from ..batch import (
     MAX_BATCH,
-    NO_SUCH_CASE_ZH,
     BatchResult,
     BatchRow,
     check_ids,
@@ -27,7 +26,7 @@ from ..batch import (
     row_from_reply,
     run_batch,
 )
-from ..errors import ConfigError, HubError, NotFoundError
+from ..errors import ConfigError, HubError
 from ..store.auth_repo import active_user_roles
 from ..store.batch import selected_cases
 from . import auth
@@ -36,7 +35,7 @@ from .forms import check_key, is_number, param_specs
 from .i18n import MESSAGES
 from .keys import REQUEST_ID, hub_key
 from .middlewares import ApiError, remote_of
-from .service import act, require_actor, used_key
+from .service import act, require_actor
 
 routes = web.RouteTableDef()
 
@@ -294,16 +293,9 @@ async def _would_skip(
     A case this key already acted on is not skipped: the batch replays it (the same total)."""
     out: dict[int, str] = {}
     for case_id in ids:
-        try:
-            states = {a["action"]: a for a in await available_actions(hub, case_id, principal.shop_ids)}
-        except NotFoundError:
-            out[case_id] = NO_SUCH_CASE_ZH
-            continue
-        state = states.get(action)
-        if state is None:
-            out[case_id] = "该售后单没有这个操作"
-        elif not state["enabled"] and await used_key(hub, case_id, action, key) is None:
-            out[case_id] = f"当前不可执行：{state['reason'] or ''}"
+        _state, skipped = await offered(hub, case_id, action, key, shop_ids=principal.shop_ids)
+        if skipped is not None:
+            out[case_id] = skipped.reason_zh
     return out
 
 
