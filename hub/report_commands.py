@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .clicommon import csv_arg, open_hub, print_json
+from .clicommon import csv_arg, open_hub, print_json, shop_ids_named
 from .errors import ConfigError
 from .money import fen_to_yuan
 from .reportdays import DayRange, day_range, parse_day
@@ -74,19 +73,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.set_defaults(func=cmd_ledger_daily)
 
 
-async def scope_of(hub: Any, names: Collection[str]) -> list[int] | None:
-    """The shop ids of ``names`` (None: every shop); an unknown name is a usage error (exit 2)."""
-    from .reports import shops_in_scope
-
-    if not names:
-        return None
-    found = await shops_in_scope(hub.engine, None, names)
-    missing = sorted(set(names) - {n for n, _ in found.values()})
-    if missing:
-        raise ConfigError(f"--shop: unknown shop {', '.join(missing)} (see `hub shop list`)")
-    return list(found)
-
-
 def sourcing_platforms(hub: Any) -> set[str]:
     """The platforms where the merchant is the buyer (17网): their refunds are money received."""
     from .domain import Party
@@ -141,7 +127,7 @@ async def cmd_report(args: argparse.Namespace) -> int:
 
     days = day_range(args.first, args.last)
     async with open_hub(args) as hub:
-        ids = await scope_of(hub, args.shop)
+        ids = await shop_ids_named(hub, args.shop)
         report = await build_report(hub.engine, days, shop_ids=ids, now=hub.now())
     if args.json:
         print_json(report)
@@ -165,7 +151,7 @@ async def cmd_ledger(args: argparse.Namespace) -> int:
         raise ConfigError("hub ledger needs --from DATE and --to DATE (or: hub ledger daily --dir DIR)")
     days = day_range(args.first, args.last)
     async with open_hub(args) as hub:
-        ids = await scope_of(hub, args.shop)
+        ids = await shop_ids_named(hub, args.shop)
         rows = await build_ledger(hub.engine, days, shop_ids=ids, sourcing=sourcing_platforms(hub))
         lost = await lost_parcels(hub.engine, days, shop_ids=ids)
     if args.json:
@@ -224,6 +210,8 @@ async def cmd_ledger_daily(args: argparse.Namespace) -> int:
     async with open_hub(args) as hub:
         day: date = parse_day(args.date, "--date") if args.date else yesterday(hub.now())
         path = args.dir / daily_name(day, args.format)
-        await write_ledger_file(hub, DayRange(day, day), path, args.format, await scope_of(hub, args.shop))
+        await write_ledger_file(
+            hub, DayRange(day, day), path, args.format, await shop_ids_named(hub, args.shop)
+        )
     sys.stdout.write(f"{path}\n")
     return 0
